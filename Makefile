@@ -1,0 +1,35 @@
+# The two commands of the README: `make book` and `make test`. Each creates .venv (with the
+# first python3.11 / python3 on PATH) and installs lessonlib and its pinned dependencies.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export TF_CPP_MIN_LOG_LEVEL := 3
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: book test lint install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+## Build the published book: every chapter and notebook executed, HTML in book/_build/html.
+book: $(STAMP)
+	$(BIN)/jupyter-book build book
+	@echo "Book written to book/_build/html/index.html"
+
+## Run every test: unit tests, checker proofs, notebooks under nbval, and a book build
+## with warnings as errors.
+test: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check lessonlib tests
+
+clean:
+	rm -rf $(VENV) book/_build

