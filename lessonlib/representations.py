@@ -82,6 +82,14 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
 
 
+def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every pair of rows of ``vectors`` ``(n, k)``: shape ``(n, n)``."""
+    vectors = as_float_array("vectors", vectors, ndim=2)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (n, 1)
+    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return unit @ unit.T  # (n, n)
+
+
 def embedding_param_count(input_dim: int, output_dim: int) -> int:
     """Trainable parameters of ``Embedding(input_dim, output_dim)``: the table, no bias."""
     return check_positive_int("input_dim", input_dim) * check_positive_int(

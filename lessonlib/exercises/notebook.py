@@ -72,6 +72,39 @@ class ExerciseHandle:
         return Note(f"Solution to {self.exercise.id}", body, code=True)
 
 
+@dataclass(frozen=True)
+class Report:
+    """Outcomes of several exercises with a total, e.g. at the end of a notebook."""
+
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def points(self) -> float:
+        return sum(o.points for o in self.outcomes)
+
+    @property
+    def max_points(self) -> float:
+        return sum(o.max_points for o in self.outcomes)
+
+    def __str__(self) -> str:
+        rows = [f"{o.exercise_id:<22} {o.status.value:<14} {o.points:g}/{o.max_points:g}" for o in self.outcomes]
+        return "\n".join([*rows, f"{'total':<22} {'':<14} {self.points:g}/{self.max_points:g}"])
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        cells = "".join(
+            f"<tr><td>{html.escape(o.exercise_id)}</td><td>{html.escape(o.status.value)}</td>"
+            f"<td style='text-align:right'>{o.points:g}/{o.max_points:g}</td></tr>"
+            for o in self.outcomes
+        )
+        table = (
+            "<table><thead><tr><th>exercise</th><th>status</th><th>points</th></tr></thead>"
+            f"<tbody>{cells}<tr><td><b>total</b></td><td></td>"
+            f"<td style='text-align:right'><b>{self.points:g}/{self.max_points:g}</b></td></tr></tbody></table>"
+        )
+        return {"text/plain": str(self), "text/html": table}
+
+
+
 class ChapterExercises:
     """The exercises of one chapter, as attributes named after the exercise."""
 
@@ -100,6 +133,15 @@ class ChapterExercises:
     def __repr__(self) -> str:
         return self.summary()
 
+    def report(self, answers: dict[str, Any]) -> Report:
+        """Check every answer in ``answers`` (short name -> answer); missing ones count as
+        not attempted. Returns a :class:`Report` with the total."""
+        outcomes = tuple(
+            handle.check(answers.get(name))
+            for name, handle in self._handles.items()
+        )
+        return Report(outcomes)
+
 
 def _parse_chapter(chapter: int | str) -> int:
     text = str(chapter).lower().removeprefix("ch")
@@ -126,3 +168,4 @@ def start(chapter: int | str, written_for: str) -> ChapterExercises:
         )
     print(f"lessonlib {html.escape(installed)} · {exercises.summary()}")
     return exercises
+

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from lessonlib._validate import LessonlibInputError, as_float_array, describe
 from lessonlib.representations import (
-    cosine_similarity,
+    cosine_matrix,
     format_bytes,
     one_hot,
     representation_bytes,
@@ -98,7 +98,7 @@ def plot_similarity(words: Sequence[str], vectors: np.ndarray, title: str) -> Fi
         raise LessonlibInputError(
             f"vectors must have one row per word ({len(words)}), got {describe(vectors)}."
         )
-    sims = cosine_similarity(vectors[:, None, :], vectors[None, :, :].repeat(len(words), 0))
+    sims = cosine_matrix(vectors)  # (n, n)
     fig, ax = plt.subplots(figsize=(1.0 * len(words) + 2, 0.8 * len(words) + 1.2))
     ax.imshow(sims, cmap="coolwarm", vmin=-1, vmax=1)
     ax.set_xticks(range(len(words)), words, rotation=45, ha="right")

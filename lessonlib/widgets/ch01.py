@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, as_float_array, describe, check_positive_int
+from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, describe
 from lessonlib.representations import format_bytes, representation_bytes
 from lessonlib.text import word_index
 from lessonlib.viz.ch01 import plot_lookup, plot_memory
