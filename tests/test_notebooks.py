@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS
+from conftest import NOTEBOOKS, ROOT
 from nbclient import NotebookClient
 
 import lessonlib
@@ -86,3 +86,18 @@ def test_solved_notebook_is_all_correct_and_reproducible(path, tmp_path):
     nbformat.write(nb, solved)
     result = _nbval(solved, "--nbval")  # re-run and compare with the stored outputs
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_choice_options_match_the_definition_everywhere():
+    """Multiple-choice options are printed in the notebook and the chapter: keep them equal."""
+    from lessonlib.exercises.core import ChoiceExercise
+
+    for exercise in list_exercises():
+        if not isinstance(exercise, ChoiceExercise):
+            continue
+        chapter = next((ROOT / "book" / "chapters").glob(f"{exercise.chapter:02d}-*.md"))
+        notebook = next((ROOT / "notebooks").glob(f"{exercise.chapter:02d}-*.ipynb"))
+        notebook_text = "".join(c.source for c in nbformat.read(notebook, as_version=4).cells)
+        for letter, option in exercise.options.items():
+            for name, body in ((chapter.name, chapter.read_text(encoding="utf-8")), (notebook.name, notebook_text)):
+                assert f"**{letter}** {option}" in " ".join(body.split()), f"{exercise.id} option {letter} differs in {name}"
