@@ -66,7 +66,3 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=lambda args: print(lessonlib.__version__) or 0)
     args = parser.parse_args(argv)
     return int(args.run(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -13,6 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
+def venv_tool(name: str) -> Path:
+    """A command installed beside the running Python (jupyter-book, ruff, lessonlib)."""
+    return Path(sys.executable).parent / name

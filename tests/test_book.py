@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, venv_tool
 
 pytestmark = pytest.mark.slow
 BOOK = ROOT / "book"
@@ -41,7 +39,7 @@ def test_every_toc_entry_exists_and_is_not_a_placeholder():
 
 
 def test_book_builds_with_warnings_as_errors():
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    jupyter_book = venv_tool("jupyter-book")
     result = subprocess.run(
         [str(jupyter_book), "build", str(BOOK), "--warningiserror", "--keep-going"],
         capture_output=True, text=True, timeout=1200,

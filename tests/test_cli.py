@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
-from conftest import NOTEBOOKS
+from conftest import NOTEBOOKS, venv_tool
 
 import lessonlib
 from lessonlib.cli import main
@@ -48,6 +46,6 @@ def test_solve_reports_a_missing_notebook(tmp_path, capsys):
 
 
 def test_console_script_is_installed():
-    script = Path(sys.executable).parent / "lessonlib"
+    script = venv_tool("lessonlib")
     result = subprocess.run([str(script), "version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == lessonlib.__version__

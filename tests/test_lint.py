@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, venv_tool
 
 
 def test_ruff_is_clean():
-    ruff = Path(sys.executable).parent / "ruff"
+    ruff = venv_tool("ruff")
     result = subprocess.run([str(ruff), "check", "lessonlib", "tests"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -28,13 +28,10 @@ from lessonlib.exercises.core import (
     Mistake,
     ValueExercise,
 )
+from lessonlib.text import tokenize
 
 SOLUTIONS = "lessonlib.exercises.solutions.ch01"
 _STRIP = str.maketrans("", "", string.punctuation)
-
-
-def _words(text: str) -> list[str]:
-    return text.lower().translate(_STRIP).split()
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -73,7 +70,7 @@ def _diagnose_vocabulary(got: Any, expected: list[str], case: Case) -> str | Non
                 f"Token {token!r} still has capitals or punctuation: lower-case the text "
                 "and strip punctuation before splitting."
             )
-    counts = Counter(w for text in case.args[0] for w in _words(text))
+    counts = Counter(w for text in case.args[0] for w in tokenize(text))
     missing = [w for w in expected[2:] if w not in seen]
     if missing:
         return f"The word {missing[0]!r} is missing from your vocabulary."
@@ -162,7 +159,7 @@ def _encode_cases(rng: np.random.Generator) -> list[Case]:
 def _diagnose_encode(got: Any, expected: np.ndarray, case: Case) -> str | None:
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
         return None
-    words = _words(case.args[0])
+    words = tokenize(case.args[0])
     for i, (g, e) in enumerate(zip(got.tolist(), expected.tolist(), strict=True)):
         if g == e:
             continue

@@ -104,7 +104,6 @@ class Report:
         return {"text/plain": str(self), "text/html": table}
 
 
-
 class ChapterExercises:
     """The exercises of one chapter, as attributes named after the exercise."""
 
@@ -136,11 +135,7 @@ class ChapterExercises:
     def report(self, answers: dict[str, Any]) -> Report:
         """Check every answer in ``answers`` (short name -> answer); missing ones count as
         not attempted. Returns a :class:`Report` with the total."""
-        outcomes = tuple(
-            handle.check(answers.get(name))
-            for name, handle in self._handles.items()
-        )
-        return Report(outcomes)
+        return Report(tuple(handle.check(answers.get(name)) for name, handle in self._handles.items()))
 
 
 def _parse_chapter(chapter: int | str) -> int:
@@ -166,6 +161,5 @@ def start(chapter: int | str, written_for: str) -> ChapterExercises:
             LessonlibVersionWarning,
             stacklevel=2,
         )
-    print(f"lessonlib {html.escape(installed)} · {exercises.summary()}")
+    print(f"lessonlib {installed} · {exercises.summary()}")
     return exercises
-

@@ -20,15 +20,22 @@ from lessonlib.text import word_index
 HIGHLIGHT = "#d62728"
 
 
-def plot_lookup(vocabulary: Sequence[str], W: np.ndarray, word: str) -> Figure:
-    """Three panels: the one-hot row of ``word``, the table ``W`` with that row marked,
-    and the result ``one_hot @ W``, which is that row. ``W``: ``(len(vocabulary), k)``."""
+def check_table(vocabulary: Sequence[str], W: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Validate an embedding table ``W`` ``(len(vocabulary), k)`` against its vocabulary;
+    return ``W`` as a float array and the word -> id index."""
     W = as_float_array("W", W, ndim=2)
     index = word_index(vocabulary)
     if W.shape[0] != len(index):
         raise LessonlibInputError(
             f"W must have one row per vocabulary entry ({len(index)}), got {describe(W)}."
         )
+    return W, index
+
+
+def plot_lookup(vocabulary: Sequence[str], W: np.ndarray, word: str) -> Figure:
+    """Three panels: the one-hot row of ``word``, the table ``W`` with that row marked,
+    and the result ``one_hot @ W``, which is that row. ``W``: ``(len(vocabulary), k)``."""
+    W, index = check_table(vocabulary, W)
     if word not in index:
         raise LessonlibInputError(f"{word!r} is not in the vocabulary.")
     i = index[word]

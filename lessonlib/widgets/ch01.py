@@ -11,21 +11,15 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, describe
+from lessonlib._validate import check_positive_int
 from lessonlib.representations import format_bytes, representation_bytes
-from lessonlib.text import word_index
-from lessonlib.viz.ch01 import plot_lookup, plot_memory
+from lessonlib.viz.ch01 import check_table, plot_lookup, plot_memory
 from lessonlib.widgets._figure import png_bytes
 
 
 def lookup_explorer(vocabulary: Sequence[str], W: np.ndarray) -> widgets.VBox:
     """Pick a word and watch ``one_hot(word) @ W`` select its row of ``W`` ``(V, k)``."""
-    W = as_float_array("W", W, ndim=2)
-    index = word_index(vocabulary)
-    if W.shape[0] != len(index):
-        raise LessonlibInputError(
-            f"W must have one row per vocabulary entry ({len(index)}), got {describe(W)}."
-        )
+    W, index = check_table(vocabulary, W)
     words = [w for w in vocabulary if w]
     choose = widgets.Dropdown(options=words, value=words[min(2, len(words) - 1)], description="word")
     image = widgets.Image(format="png")
