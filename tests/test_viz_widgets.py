@@ -51,3 +51,15 @@ def test_memory_explorer_reacts_to_the_vocabulary_size():
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises(LessonlibInputError, match=message):
         call()
+
+
+def test_plot_history_draws_train_and_validation_curves():
+    from lessonlib.viz.training import plot_history
+
+    fig = plot_history({"a": {"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}, "b": {"loss": [2, 1, 0.5]}})
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "a (validation)", "b"]
+    with pytest.raises(LessonlibInputError, match="no 'accuracy' curve"):
+        plot_history({"a": {"loss": [1]}}, metrics=("accuracy",))
+    with pytest.raises(LessonlibInputError, match="keras History or a dict"):
+        plot_history({"a": [1, 2]})
