@@ -1,0 +1,104 @@
+"""How gradients travel back through time, measured; and gradient clipping (chapter 3).
+
+Backpropagation through time multiplies, once per step, by the Jacobian of one step,
+
+    dh_t / dh_{t-1} = W_h diag(f'(a_t))        (row-vector convention, as in the book)
+
+so the gradient that reaches ``k`` steps back has been multiplied by ``k`` such matrices:
+
+    dh_T / dh_{T-k} = W_h D_{T-k+1} W_h D_{T-k+2} ... W_h D_T,    D_t = diag(f'(a_t)).
+
+Its norm is at most ``(||W_h|| max f')^k``: with the sigmoid, whose derivative is at most
+0.25, it shrinks at least four times faster per step than with tanh (at most 1). When the
+recurrent weights are large (spectral radius above 1) and the units do not saturate, it can
+grow instead: exploding gradients. :func:`jacobian_norms` measures it for a real sequence;
+:func:`clip_by_global_norm` is the standard cure for the explosion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from lessonlib._validate import LessonlibInputError, as_float_array, check_shape, describe
+from lessonlib.rnn import activation_derivative, check_activation, rnn_forward
+
+
+def spectral_radius(W: np.ndarray) -> float:
+    """The largest absolute eigenvalue of a square matrix ``W`` ``(units, units)``."""
+    W = as_float_array("W", W, ndim=2)
+    check_shape("W", W, (W.shape[0], W.shape[0]), "(units, units)")
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
+
+
+def with_spectral_radius(W: np.ndarray, radius: float) -> np.ndarray:
+    """``W`` rescaled so that its spectral radius is ``radius`` (same dtype)."""
+    current = spectral_radius(W)
+    if not np.isfinite(radius) or radius < 0:
+        raise LessonlibInputError(f"radius must be a finite number >= 0, got {describe(radius)}.")
+    if current == 0:
+        raise LessonlibInputError("W has spectral radius 0 (all eigenvalues are zero): it cannot be rescaled.")
+    return (np.asarray(W) * (radius / current)).astype(np.asarray(W).dtype)
+
+
+def step_jacobians(x: np.ndarray, params: Mapping[str, np.ndarray], *, activation: str = "tanh") -> np.ndarray:
+    """``J_t = dh_t / dh_{t-1} = W_h diag(f'(a_t))`` for every step: ``(batch, time, units, units)``.
+
+    Entry ``[n, t, i, j]`` is ``d h_t[j] / d h_{t-1}[i]`` for sequence ``n``, so a row
+    gradient goes one step back as ``dLoss/dh_{t-1} = dLoss/dh_t @ J_t.T`` (what
+    :func:`lessonlib.rnn.rnn_step_backward` computes without building ``J_t``).
+    """
+    activation = check_activation(activation)
+    h_seq, cache = rnn_forward(x, params, activation=activation)
+    d = activation_derivative(h_seq, activation)  # (batch, time, units): f'(a_t)
+    return cache.W_h[None, None] * d[:, :, None, :]  # (batch, time, units, units): W_h diag(f'(a_t))
+
+
+def jacobian_norms(x: np.ndarray, params: Mapping[str, np.ndarray], *, activation: str = "tanh") -> np.ndarray:
+    """``||dh_T / dh_{T-k}||_2`` for ``k = 0 .. time-1``, averaged over the batch: shape ``(time,)``.
+
+    Entry ``k`` is the largest factor by which a gradient at the last hidden state can be
+    multiplied on its way back ``k`` steps (the spectral norm of the Jacobian product); it
+    is 1 for ``k = 0``. ``x`` ``(batch, time, features)``; ``params`` as for
+    :func:`lessonlib.rnn.rnn_forward`.
+    """
+    J = step_jacobians(x, params, activation=activation)  # (batch, time, units, units)
+    batch, time, units, _ = J.shape
+    product = np.broadcast_to(np.eye(units, dtype=J.dtype), (batch, units, units)).copy()  # dh_T/dh_T
+    norms = np.empty(time)
+    norms[0] = 1.0
+    for k in range(1, time):
+        product = J[:, time - k] @ product  # dh_T/dh_{T-k} = J_{T-k+1} ... J_T
+        norms[k] = float(np.mean(np.linalg.norm(product, ord=2, axis=(1, 2))))
+    return norms
+
+
+def global_norm(grads: Mapping[str, Any]) -> float:
+    """``sqrt(sum of the squares of every entry of every gradient)``."""
+    grads = _check_grads(grads)
+    return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
+
+
+def clip_by_global_norm(grads: Mapping[str, Any], max_norm: float) -> tuple[dict[str, np.ndarray], float]:
+    """Scale all gradients by one factor so their global norm is at most ``max_norm``.
+
+    Returns ``(clipped, norm_before)``. Gradients whose global norm is already at most
+    ``max_norm`` are returned unchanged; otherwise every one is multiplied by
+    ``max_norm / global_norm``, which keeps the direction of the update and bounds its
+    length. This is ``tf.clip_by_global_norm`` and Keras' ``global_clipnorm`` optimizer
+    option; Keras' ``clipnorm`` instead clips each weight's gradient by its own norm.
+    """
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) or not max_norm > 0:
+        raise LessonlibInputError(f"max_norm must be a positive number, got {describe(max_norm)}.")
+    grads = _check_grads(grads)
+    norm = global_norm(grads)
+    scale = 1.0 if norm <= max_norm else max_norm / norm
+    return {name: (g * scale).astype(g.dtype, copy=False) for name, g in grads.items()}, norm
+
+
+def _check_grads(grads: Any) -> dict[str, np.ndarray]:
+    if not isinstance(grads, Mapping) or not grads:
+        raise LessonlibInputError(f"grads must be a non-empty dict of gradient arrays, got {describe(grads)}.")
+    return {str(name): as_float_array(f"grads[{name!r}]", g) for name, g in grads.items()}
