@@ -1,0 +1,1 @@
+"""Measurements the book reports and the benchmark command runs (they import Keras)."""
