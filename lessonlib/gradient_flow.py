@@ -12,18 +12,21 @@ Its norm is at most ``(||W_h|| max f')^k``: with the sigmoid, whose derivative i
 0.25, it shrinks at least four times faster per step than with tanh (at most 1). When the
 recurrent weights are large (spectral radius above 1) and the units do not saturate, it can
 grow instead: exploding gradients. :func:`jacobian_norms` measures it for a real sequence;
-:func:`clip_by_global_norm` is the standard cure for the explosion.
+:func:`clip_by_global_norm` is the standard cure for the explosion, and
+:func:`train_regressor` shows it at work in a small training run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from lessonlib._validate import LessonlibInputError, as_float_array, check_shape, describe
-from lessonlib.rnn import activation_derivative, check_activation, rnn_forward
+from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape, describe
+from lessonlib.recurrent import sequence_gradient
+from lessonlib.rnn import activation_derivative, check_activation, rnn_backward, rnn_forward
 
 
 def spectral_radius(W: np.ndarray) -> float:
@@ -102,3 +105,48 @@ def _check_grads(grads: Any) -> dict[str, np.ndarray]:
     if not isinstance(grads, Mapping) or not grads:
         raise LessonlibInputError(f"grads must be a non-empty dict of gradient arrays, got {describe(grads)}.")
     return {str(name): as_float_array(f"grads[{name!r}]", g) for name, g in grads.items()}
+
+
+def train_regressor(
+    make_batch: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]],
+    params: Mapping[str, np.ndarray],
+    *,
+    steps: int,
+    lr: float,
+    rng: np.random.Generator,
+    max_norm: float | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
+    """Plain SGD on a many-to-one regressor, in numpy: ``y_hat = h_T w + c``, mean squared error.
+
+    ``make_batch(rng)`` returns ``x (batch, time, features)`` and ``y (batch,)``; ``params``
+    are the RNN's ``W_x, W_h, b`` (copied, not changed), the readout ``w, c`` starts at zero.
+    With ``max_norm`` every step's gradients (RNN and readout together) are clipped by
+    their global norm first. Training stops early if the loss is no longer finite or
+    exceeds 1e6. Returns the trained params (with ``w``, ``c``) and the per-step history
+    ``{"loss": [...], "grad_norm": [...]}`` (the norm before clipping).
+    """
+    steps = check_positive_int("steps", steps)
+    p = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    units = p["W_h"].shape[0]
+    p["w"], p["c"] = np.zeros(units), np.zeros(())
+    history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
+    for _ in tqdm(range(steps), desc="SGD" if max_norm is None else f"SGD, clipped at {max_norm:g}", disable=not progress):
+        x, y = make_batch(rng)
+        h_seq, cache = rnn_forward(x, {k: p[k] for k in ("W_x", "W_h", "b")})
+        error = h_seq[:, -1] @ p["w"] + p["c"] - y  # (batch,)
+        loss = float(np.mean(error**2))
+        d_pred = 2 * error / len(y)  # (batch,): dLoss/dy_hat
+        dh_T = np.outer(d_pred, p["w"])  # (batch, units)
+        _, grads, _ = rnn_backward(sequence_gradient(dh_T, x.shape[1], False), cache)
+        grads = {**grads, "w": h_seq[:, -1].T @ d_pred, "c": np.array(d_pred.sum())}
+        norm = global_norm(grads)
+        history["loss"].append(loss)
+        history["grad_norm"].append(norm)
+        if not np.isfinite(loss) or loss > 1e6:
+            break  # diverged: the weights are no longer meaningful
+        if max_norm is not None:
+            grads, _ = clip_by_global_norm(grads, max_norm)
+        for name in p:
+            p[name] = p[name] - lr * grads[name]
+    return p, history
