@@ -113,3 +113,31 @@ def compare_str_list(got: Any, expected: list[str]) -> str | None:
     if len(got) != len(expected):
         return f"The list has {len(got)} items, expected {len(expected)}."
     return None
+
+
+def compare_shape(got: Any, expected: tuple[int, ...]) -> str | None:
+    """Compare a shape: a tuple (or list) of whole numbers, like ``array.shape``."""
+    if isinstance(got, np.ndarray) or not isinstance(got, (tuple, list)):
+        return f"Expected a shape, a tuple of whole numbers such as {tuple(expected)}, but got a {_type_name(got)}."
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in got):
+        return f"Every entry of a shape is a whole number; got {tuple(got)!r}."
+    if len(got) != len(expected):
+        return f"Your shape has {len(got)} axes, expected {len(expected)}."
+    if tuple(int(d) for d in got) != tuple(expected):
+        return f"Got {tuple(int(d) for d in got)}, which is not the expected shape."
+    return None
+
+
+def compare_array_dict(got: Any, expected: dict[str, np.ndarray], **options: Any) -> str | None:
+    """Compare a dict of arrays (e.g. named gradients) key by key with :func:`compare_array`;
+    the diagnosis names the first key that differs."""
+    if not isinstance(got, dict):
+        return f"Expected a dict with keys {sorted(expected)}, but got a {_type_name(got)}."
+    missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    if missing or extra:
+        return f"Expected the keys {sorted(expected)}; " + (f"missing {missing}" if missing else f"unexpected {extra}") + "."
+    for name in expected:
+        problem = compare_array(got[name], expected[name], **options)
+        if problem is not None:
+            return f"{name!r}: {problem}"
+    return None
