@@ -15,6 +15,7 @@ diagnoses.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,10 @@ from lessonlib.exercises.core import (
 )
 
 SOLUTIONS = "lessonlib.exercises.solutions.ch03"
+
+# Answers are float arrays of any precision: float32 and float64 are both accepted.
+_compare_floats = partial(compare_array, dtype="kind")
+_compare_float_dicts = partial(compare_array_dict, dtype="kind")
 
 
 def _close(got: Any, candidate: Any) -> bool:
@@ -262,7 +267,7 @@ CELL_FORWARD = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_cell_cases,
-    compare=lambda got, exp: compare_array(got, exp, dtype="kind"),
+    compare=_compare_floats,
     diagnose=_diagnose_cell,
 )
 
@@ -360,7 +365,7 @@ LAYER_FORWARD = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_layer_cases,
-    compare=lambda got, exp: compare_array(got, exp, dtype="kind"),
+    compare=_compare_floats,
     diagnose=_diagnose_layer,
 )
 
@@ -517,7 +522,7 @@ STEP_BACKWARD = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_step_backward_cases,
-    compare=lambda got, exp: compare_array_dict(got, exp, dtype="kind"),
+    compare=_compare_float_dicts,
     diagnose=_diagnose_step_backward,
 )
 
@@ -594,7 +599,7 @@ CLIP_NORM = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_clip_cases,
-    compare=lambda got, exp: compare_array_dict(got, exp, dtype="kind"),
+    compare=_compare_float_dicts,
     diagnose=_diagnose_clip,
 )
 
@@ -661,7 +666,7 @@ TEMPERATURE = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_temperature_cases,
-    compare=lambda got, exp: compare_array(got, exp, dtype="kind"),
+    compare=_compare_floats,
     diagnose=_diagnose_temperature,
 )
 

@@ -1,0 +1,48 @@
+"""The agreement table and the timing benchmark return plain, honest data; the clipping
+demonstration of chapter 3 really diverges without clipping and trains with it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lessonlib import gradient_flow as gf
+from lessonlib import rnn
+from lessonlib._validate import LessonlibInputError
+from lessonlib.benchmarks import rnn as bench
+from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem
+
+
+def test_agreement_table_is_within_float32_round_off():
+    rows = bench.agreement_table([(2, 3, 4, 5, 0), (3, 6, 2, 7, 1)])
+    assert [(r["batch"], r["units"]) for r in rows] == [(2, 5), (3, 7)]
+    for row in rows:
+        assert 0 < row["outputs"] < 1e-5 and 0 < row["gradients"] < 1e-4
+    json.dumps(rows)  # plain data
+
+
+def test_forward_backward_times_returns_a_ratio_of_the_same_computation():
+    result = bench.forward_backward_times(4, 6, 3, 5, repeats=2, include_eager=True)
+    json.dumps(result)
+    assert result["numpy_ms"] > 0 and result["keras_ms"] > 0 and result["keras_eager_ms"] > 0
+    assert result["ratio"] == pytest.approx(result["numpy_ms"] / result["keras_ms"])
+    assert result["max_gradient_diff"] < 1e-4
+    assert result["shape"] == {"batch": 4, "time": 6, "features": 3, "units": 5}
+    assert result["blas"]["threads_while_timed"] == 1
+    with pytest.raises(LessonlibInputError, match="repeats must be a positive integer"):
+        bench.forward_backward_times(repeats=0)
+
+
+def test_clipping_fixes_the_explosion_of_the_book():
+    start = rnn.init_params(2, 32, np.random.default_rng(0), dtype=np.float64)
+    start["W_h"] = gf.with_spectral_radius(start["W_h"], 1.5)
+    before = start["W_h"].copy()
+    make_batch = lambda r: adding_problem(32, 10, r)
+    _, wild = gf.train_regressor(make_batch, start, steps=150, lr=0.2, rng=np.random.default_rng(100))
+    trained, tame = gf.train_regressor(make_batch, start, steps=150, lr=0.2, max_norm=1.0, rng=np.random.default_rng(100))
+    assert len(wild["loss"]) < 30 and max(wild["grad_norm"]) > 1e3  # diverged, and stopped
+    assert len(tame["loss"]) == 150 and np.mean(tame["loss"][-30:]) < ADDING_BASELINE_MSE
+    assert set(trained) == {"W_x", "W_h", "b", "w", "c"}
+    assert np.array_equal(start["W_h"], before)  # the starting weights are not modified
