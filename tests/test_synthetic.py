@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lessonlib._validate import LessonlibInputError
-from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem, recall_first
+from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem, recall_first, recall_marked
 
 
 def test_adding_problem_targets_are_the_sum_of_the_marked_values():
@@ -25,9 +25,23 @@ def test_recall_first():
     assert x.shape == (100, 12) and np.array_equal(y, x[:, 0]) and x.max() < 4 and x.min() >= 0
 
 
+def test_recall_marked_targets_the_marked_symbol_in_the_first_tenth():
+    x, y = recall_marked(500, 40, 4, np.random.default_rng(2))
+    assert x.shape == (500, 40, 5) and x.dtype == np.float32 and y.shape == (500,)
+    assert np.all(x[..., :4].sum(axis=-1) == 1)  # one symbol per step
+    assert np.all(x[..., 4].sum(axis=1) == 1) and np.all(x[:, 4:, 4] == 0)  # one mark, in steps 0..3
+    marked = x[..., 4].argmax(axis=1)
+    np.testing.assert_array_equal(y, x[np.arange(500), marked, :4].argmax(axis=-1))
+    assert len(np.unique(marked)) == 4 and len(np.unique(y)) == 4
+    x2, y2 = recall_marked(500, 40, 4, np.random.default_rng(2))
+    np.testing.assert_array_equal(x, x2)
+
+
 def test_bad_input():
     rng = np.random.default_rng(0)
     with pytest.raises(LessonlibInputError, match="at least 2"):
         adding_problem(3, 1, rng)
     with pytest.raises(LessonlibInputError, match="positive integer"):
         recall_first(0, 5, 3, rng)
+    with pytest.raises(LessonlibInputError, match="window must be at most time"):
+        recall_marked(3, 5, 3, rng, window=6)

@@ -8,6 +8,10 @@
 * :func:`recall_first`: a sequence of random symbols; the target is the *first* symbol.
   Everything after it is noise, so the model must hold one symbol for ``time - 1`` steps.
   Guessing gives an accuracy of ``1 / n_symbols``.
+* :func:`recall_marked`: a sequence of random one-hot symbols, one of them marked by a
+  second input channel somewhere in the first tenth of the sequence; the target is the
+  marked symbol. The model must notice the mark, store the symbol, and keep it through
+  at least ``0.9 * time`` steps of distractors. Guessing gives ``1 / n_symbols``.
 """
 
 from __future__ import annotations
@@ -46,3 +50,28 @@ def recall_first(n: int, time: int, n_symbols: int, rng: np.random.Generator) ->
         raise LessonlibInputError(f"n_symbols must be at least 2, got {n_symbols}.")
     x = rng.integers(0, n_symbols, size=(n, time))  # (n, time)
     return x, x[:, 0].copy()
+
+
+def recall_marked(
+    n: int, time: int, n_symbols: int, rng: np.random.Generator, window: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` sequences of length ``time``: ``x (n, time, n_symbols + 1)`` float32, ``y (n,)`` int64.
+
+    ``x[..., :n_symbols]`` one-hot encodes a random symbol at every step; ``x[..., -1]`` is 1
+    at exactly one step, chosen uniformly among the first ``window`` steps (default
+    ``max(1, time // 10)``), and 0 elsewhere. ``y`` is the symbol at the marked step.
+    """
+    n, time = check_positive_int("n", n), check_positive_int("time", time)
+    n_symbols = check_positive_int("n_symbols", n_symbols)
+    if n_symbols < 2:
+        raise LessonlibInputError(f"n_symbols must be at least 2, got {n_symbols}.")
+    window = max(1, time // 10) if window is None else check_positive_int("window", window)
+    if window > time:
+        raise LessonlibInputError(f"window must be at most time = {time}, got {window}.")
+    symbols = rng.integers(0, n_symbols, size=(n, time))  # (n, time)
+    marked = rng.integers(0, window, size=n)  # (n,) the marked step of each sequence
+    x = np.zeros((n, time, n_symbols + 1), dtype=np.float32)
+    x[..., :n_symbols] = np.eye(n_symbols, dtype=np.float32)[symbols]
+    rows = np.arange(n)
+    x[rows, marked, n_symbols] = 1.0
+    return x, symbols[rows, marked]

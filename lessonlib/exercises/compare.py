@@ -113,3 +113,32 @@ def compare_str_list(got: Any, expected: list[str]) -> str | None:
     if len(got) != len(expected):
         return f"The list has {len(got)} items, expected {len(expected)}."
     return None
+
+
+def compare_array_tuple(
+    got: Any, expected: tuple[np.ndarray, ...], names: tuple[str, ...], **kwargs: Any
+) -> str | None:
+    """Compare a tuple of arrays (e.g. ``(h_t, c_t)``) item by item with :func:`compare_array`;
+    the diagnosis names the item (``names``) that differs first. ``kwargs`` go to ``compare_array``."""
+    if not isinstance(got, (tuple, list)):
+        return f"Expected a tuple ({', '.join(names)}), but got a {_type_name(got)}."
+    if len(got) != len(expected):
+        return f"Expected a tuple of {len(expected)} items ({', '.join(names)}), got {len(got)} items."
+    for name, g, e in zip(names, got, expected, strict=True):
+        problem = compare_array(g, e, **kwargs)
+        if problem is not None:
+            return f"{name}: {problem}"
+    return None
+
+
+def compare_array_dict(got: Any, expected: dict[str, np.ndarray], **kwargs: Any) -> str | None:
+    """Compare a dict of arrays (e.g. gate blocks ``{"i", "f", "g", "o"}``) key by key."""
+    if not isinstance(got, dict):
+        return f"Expected a dict with keys {list(expected)}, but got a {_type_name(got)}."
+    if set(got) != set(expected):
+        return f"The dict has keys {sorted(map(str, got))}, expected {list(expected)}."
+    for key, e in expected.items():
+        problem = compare_array(got[key], e, **kwargs)
+        if problem is not None:
+            return f"[{key!r}]: {problem}"
+    return None

@@ -22,39 +22,13 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, check_positive_int
-
-LAYERS = ("SimpleRNN", "LSTM")
-"""Layers :func:`time_forward_backward` knows; each maps to a numpy forward/backward pair."""
-
-
-def _numpy_pass(kind: str) -> Callable[[np.ndarray, dict, np.ndarray], Any]:
-    """A function running the numpy forward and backward pass of ``kind`` once."""
-    from lessonlib.recurrent import sequence_gradient
-
-    if kind == "SimpleRNN":
-        from lessonlib import rnn
-
-        def run(x: np.ndarray, params: dict, R: np.ndarray) -> Any:
-            _, cache = rnn.rnn_forward(x, params)
-            return rnn.rnn_backward(sequence_gradient(R, x.shape[1], False), cache)
-
-        return run
-    if kind == "LSTM":
-        from lessonlib import lstm
-
-        def run(x: np.ndarray, params: dict, R: np.ndarray) -> Any:
-            _, _, cache = lstm.lstm_forward(x, params)
-            return lstm.lstm_backward(sequence_gradient(R, x.shape[1], False), cache)
-
-        return run
-    raise LessonlibInputError(f"kind must be one of {LAYERS}, got {kind!r}.")
+from lessonlib._validate import check_positive_int
+from lessonlib.experiments.layers import numpy_pass as get_numpy_pass
 
 
 @dataclass(frozen=True)
@@ -127,7 +101,7 @@ def time_forward_backward(
     for name, value in (("batch", batch), ("time_steps", time_steps), ("features", features),
                         ("units", units), ("repeats", repeats), ("blas_threads", blas_threads)):
         check_positive_int(name, value)
-    numpy_pass = _numpy_pass(kind)
+    numpy_pass = get_numpy_pass(kind)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, time_steps, features)).astype(np.float32)
     R = rng.normal(size=(batch, units)).astype(np.float32)
@@ -148,7 +122,7 @@ def time_forward_backward(
 
     # Same numbers on both sides: dx and the weight gradients in Keras' order.
     with threadpool_limits(limits=blas_threads, user_api="blas"):
-        dx, grads, *_ = numpy_pass(x, params, R)
+        _, dx, grads = numpy_pass(x, params, R)
         numpy_pass(x, params, R)  # warm-up
     expected = [g.numpy() for g in compiled(x_tf, R_tf)]  # traces the function
     compiled(x_tf, R_tf)  # warm-up
