@@ -115,3 +115,25 @@ def bidirectional(
         return merged
     outputs = merged if merge_mode is None else [merged]
     return [*outputs, *fw_states, *bw_states]
+
+
+def check_gate_params(
+    params: Any, gates: int, features: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(W_x, W_h, b)`` from a dict ``{"W_x", "W_h", "b"}`` of ``gates`` blocks side by side.
+
+    Shapes are checked against each other (and ``features``): ``W_h (units, gates * units)``,
+    ``W_x (features, gates * units)``, ``b (gates * units,)``. The LSTM has 4 blocks.
+    """
+    if not isinstance(params, Mapping) or set(params) != {"W_x", "W_h", "b"}:
+        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
+        raise LessonlibInputError(f"params must be a dict with keys ['W_h', 'W_x', 'b'], got {got}.")
+    W_h = as_float_array("W_h", params["W_h"], ndim=2)
+    units = W_h.shape[0]
+    blocks = f"{gates} * units" if gates > 1 else "units"
+    check_shape("W_h", W_h, (units, gates * units), f"(units, {blocks})")
+    W_x = as_float_array("W_x", params["W_x"], ndim=2)
+    check_shape("W_x", W_x, (features, gates * units), f"(features, {blocks})")
+    b = as_float_array("b", params["b"])
+    check_shape("b", b, (gates * units,), f"({blocks},)")
+    return W_x, W_h, b

@@ -25,7 +25,7 @@ import numpy as np
 
 from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
-from lessonlib.recurrent import check_sequence, initial_state, keras_outputs
+from lessonlib.recurrent import check_gate_params, check_sequence, initial_state, keras_outputs
 
 Params = Mapping[str, np.ndarray]
 
@@ -77,17 +77,7 @@ def init_params(features: int, units: int, rng: np.random.Generator, dtype: type
 
 def check_params(params: Any, features: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(W_x, W_h, b)`` from ``params``, with shapes checked against each other (and ``features``)."""
-    if not isinstance(params, Mapping) or set(params) != {"W_x", "W_h", "b"}:
-        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
-        raise LessonlibInputError(f"params must be a dict with keys ['W_h', 'W_x', 'b'], got {got}.")
-    W_h = as_float_array("W_h", params["W_h"], ndim=2)
-    units = W_h.shape[0]
-    check_shape("W_h", W_h, (units, units), "(units, units)")
-    W_x = as_float_array("W_x", params["W_x"], ndim=2)
-    check_shape("W_x", W_x, (features, units), "(features, units)")
-    b = as_float_array("b", params["b"])
-    check_shape("b", b, (units,), "(units,)")
-    return W_x, W_h, b
+    return check_gate_params(params, 1, features)  # one block: W_h (units, units)
 
 
 def rnn_cell_forward(

@@ -141,3 +141,19 @@ def compare_array_dict(got: Any, expected: dict[str, np.ndarray], **options: Any
         if problem is not None:
             return f"{name!r}: {problem}"
     return None
+
+
+def compare_array_tuple(
+    got: Any, expected: tuple[np.ndarray, ...], names: tuple[str, ...], **kwargs: Any
+) -> str | None:
+    """Compare a tuple of arrays (e.g. ``(h_t, c_t)``) item by item with :func:`compare_array`;
+    the diagnosis names the item (``names``) that differs first. ``kwargs`` go to ``compare_array``."""
+    if not isinstance(got, (tuple, list)):
+        return f"Expected a tuple ({', '.join(names)}), but got a {_type_name(got)}."
+    if len(got) != len(expected):
+        return f"Expected a tuple of {len(expected)} items ({', '.join(names)}), got {len(got)} items."
+    for name, g, e in zip(names, got, expected, strict=True):
+        problem = compare_array(g, e, **kwargs)
+        if problem is not None:
+            return f"{name}: {problem}"
+    return None

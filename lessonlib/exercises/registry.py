@@ -7,7 +7,11 @@ from functools import cache
 
 from lessonlib.exercises.core import Exercise
 
-CHAPTER_MODULES: tuple[str, ...] = ("lessonlib.exercises.ch01", "lessonlib.exercises.ch03")
+CHAPTER_MODULES: tuple[str, ...] = (
+    "lessonlib.exercises.ch01",
+    "lessonlib.exercises.ch03",
+    "lessonlib.exercises.ch04",
+)
 
 
 @cache

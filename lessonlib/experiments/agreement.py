@@ -1,0 +1,66 @@
+"""numpy vs Keras: the largest differences, over several shapes and seeds.
+
+:func:`max_differences` copies random weights into a Keras layer, then compares the numpy
+layer's outputs with the layer's (``return_sequences=True, return_state=True``), and the
+numpy backward pass with ``tf.GradientTape`` for ``loss = sum(h_T * R)``. The book prints
+the table; the tests assert the same bounds on their own cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from lessonlib.experiments.layers import numpy_pass
+
+CASES = ((2, 5, 3, 4, 0), (8, 20, 16, 32, 1), (32, 50, 64, 128, 2), (4, 100, 8, 16, 3))
+"""(batch, time, features, units, seed) of the default comparison."""
+
+
+def _random_params(rng: np.random.Generator, features: int, units: int, gates: int) -> dict[str, np.ndarray]:
+    # Larger than Keras' initialisation, and a non-zero bias, so every term matters.
+    return {
+        "W_x": rng.normal(scale=0.5 / np.sqrt(features), size=(features, gates * units)).astype(np.float32),
+        "W_h": rng.normal(scale=0.5 / np.sqrt(units), size=(units, gates * units)).astype(np.float32),
+        "b": rng.normal(scale=0.5, size=gates * units).astype(np.float32),
+    }
+
+
+def max_differences(kind: str = "LSTM", cases: Sequence[tuple[int, int, int, int, int]] = CASES) -> list[dict[str, Any]]:
+    """One row per case: its shape and seed, ``forward`` = max |numpy - Keras| over the
+    outputs and final states, ``backward`` = max |numpy - GradientTape| over dx and the
+    weight gradients."""
+    import keras
+    import tensorflow as tf
+
+    from lessonlib import lstm, rnn
+    from lessonlib.keras_weights import GATES, params_to_keras
+
+    layer_fn = {"SimpleRNN": rnn.simple_rnn, "LSTM": lstm.lstm}[kind]
+    run_numpy = numpy_pass(kind)
+    rows = []
+    for batch, time, features, units, seed in cases:
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(batch, time, features)).astype(np.float32)
+        params = _random_params(rng, features, units, len(GATES[kind]))
+        R = rng.normal(size=(batch, units)).astype(np.float32)
+        layer = getattr(keras.layers, kind)(units, return_sequences=True, return_state=True)
+        layer(x[:1])
+        params_to_keras(layer, params)
+        expected = [keras.ops.convert_to_numpy(o) for o in layer(x)]
+        got = layer_fn(x, params, return_sequences=True, return_state=True)
+        forward = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
+
+        x_tf = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x_tf)
+            loss = tf.reduce_sum(layer(x_tf)[0][:, -1] * R)  # dLoss/dh_T = R
+        dx_tape, *grads_tape = tape.gradient(loss, [x_tf, *[v.value for v in layer.trainable_weights]])
+        _, dx, grads = run_numpy(x, params, R)
+        pairs = [(dx, dx_tape), *zip((grads["W_x"], grads["W_h"], grads["b"]), grads_tape, strict=True)]
+        backward = max(float(np.max(np.abs(g - keras.ops.convert_to_numpy(e)))) for g, e in pairs)
+        rows.append({"batch": batch, "time": time, "features": features, "units": units, "seed": seed,
+                     "forward": forward, "backward": backward})
+    return rows

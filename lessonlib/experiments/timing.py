@@ -1,0 +1,164 @@
+"""numpy vs Keras: the time of one forward + backward pass of a recurrent layer.
+
+:func:`time_forward_backward` is the one place this is measured; the book chapters, the
+tests and the benchmark command (issue 8) call it. Both sides compute the same thing:
+the layer's last hidden state for a batch ``(batch, time, features)`` and the gradients
+of ``sum(h_T * R)`` with respect to the input and every weight.
+
+* **numpy**: ``<layer>_forward`` then ``<layer>_backward`` from :mod:`lessonlib`, with
+  OpenBLAS limited to ``blas_threads`` threads (default 1) through ``threadpoolctl``.
+  For matrices this small, extra BLAS threads cost more in synchronisation than they
+  save, and on a machine shared with other jobs they can be many times slower
+  (``default_threads=True`` measures that too, so the effect is visible).
+* **Keras**: the layer and ``tf.GradientTape`` inside one compiled ``tf.function``,
+  which is what ``model.fit`` runs (the fair comparison); eager mode optionally.
+
+The two sides are measured alternately in the same process, after a warm-up, and the
+median of ``repeats`` runs is reported, so load from other processes affects both.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from lessonlib._validate import check_positive_int
+from lessonlib.experiments.layers import numpy_pass as get_numpy_pass
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Medians in milliseconds of one forward + backward pass; ``ratio = numpy / keras_compiled``."""
+
+    layer: str
+    batch: int
+    time: int
+    features: int
+    units: int
+    repeats: int
+    numpy_ms: float  # with OpenBLAS limited to blas_threads
+    numpy_default_threads_ms: float | None  # with OpenBLAS' default thread count, if measured
+    keras_compiled_ms: float  # tf.function, as model.fit runs it
+    keras_eager_ms: float | None  # eager, if measured
+    ratio: float  # numpy_ms / keras_compiled_ms: below 1 means numpy is faster
+    blas_threads: int
+    blas_default_threads: int
+    tf_intra_op_threads: int  # 0: TensorFlow's default (one per core)
+    cpu_count: int
+    max_abs_diff: float  # numpy vs Keras, largest difference over dx and the weight gradients
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        eager = f", eager {self.keras_eager_ms:.1f} ms" if self.keras_eager_ms is not None else ""
+        default = (
+            f", {self.numpy_default_threads_ms:.1f} ms with OpenBLAS' default {self.blas_default_threads}"
+            if self.numpy_default_threads_ms is not None else ""
+        )
+        return (
+            f"{self.layer} forward+backward, batch {self.batch}, length {self.time}, {self.features} inputs, "
+            f"{self.units} units (median of {self.repeats}):\n"
+            f"  numpy  {self.numpy_ms:7.1f} ms with {self.blas_threads} BLAS thread(s){default}\n"
+            f"  Keras  {self.keras_compiled_ms:7.1f} ms in tf.function{eager}\n"
+            f"  numpy / Keras = {self.ratio:.2f} (goal: at most 1.5); max |numpy - Keras| = {self.max_abs_diff:.1e}"
+        )
+
+
+def _median_ms(samples: list[float]) -> float:
+    return 1000 * statistics.median(samples)
+
+
+def time_forward_backward(
+    kind: str = "LSTM",
+    batch: int = 32,
+    time_steps: int = 50,
+    features: int = 64,
+    units: int = 128,
+    *,
+    repeats: int = 15,
+    blas_threads: int = 1,
+    eager: bool = False,
+    default_threads: bool = False,
+    seed: int = 0,
+) -> Timing:
+    """Time numpy against Keras for one forward + backward pass of ``kind`` (``"SimpleRNN"``, ``"LSTM"``).
+
+    ``eager=True`` also times Keras without ``tf.function``; ``default_threads=True`` also
+    times numpy with OpenBLAS' default thread count (slow on a loaded machine: seconds).
+    """
+    import keras
+    import tensorflow as tf
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from lessonlib.keras_weights import params_from_keras
+
+    for name, value in (("batch", batch), ("time_steps", time_steps), ("features", features),
+                        ("units", units), ("repeats", repeats), ("blas_threads", blas_threads)):
+        check_positive_int(name, value)
+    numpy_pass = get_numpy_pass(kind)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, time_steps, features)).astype(np.float32)
+    R = rng.normal(size=(batch, units)).astype(np.float32)
+    layer = getattr(keras.layers, kind)(units)
+    layer.build((None, None, features))
+    params = params_from_keras(layer)
+
+    def keras_pass(x_in: tf.Tensor, R_in: tf.Tensor) -> list[tf.Tensor]:
+        with tf.GradientTape() as tape:
+            tape.watch(x_in)
+            loss = tf.reduce_sum(layer(x_in) * R_in)
+        return tape.gradient(loss, [x_in, *[v.value for v in layer.trainable_weights]])
+
+    compiled = tf.function(keras_pass)
+    x_tf, R_tf = tf.constant(x), tf.constant(R)
+    blas = [d for d in threadpool_info() if d["user_api"] == "blas"]
+    default_threads = blas[0]["num_threads"] if blas else 0
+
+    # Same numbers on both sides: dx and the weight gradients in Keras' order.
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        _, dx, grads = numpy_pass(x, params, R)
+        numpy_pass(x, params, R)  # warm-up
+    expected = [g.numpy() for g in compiled(x_tf, R_tf)]  # traces the function
+    compiled(x_tf, R_tf)  # warm-up
+    got = [dx, grads["W_x"], grads["W_h"], grads["b"]]
+    diff = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
+
+    numpy_limited, numpy_default, keras_times, eager_times = [], [], [], []
+    for _ in range(repeats):  # alternate, so both sides see the same load
+        with threadpool_limits(limits=blas_threads, user_api="blas"):
+            start = time.perf_counter()
+            numpy_pass(x, params, R)
+            numpy_limited.append(time.perf_counter() - start)
+        if default_threads:
+            start = time.perf_counter()
+            numpy_pass(x, params, R)
+            numpy_default.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        out = compiled(x_tf, R_tf)
+        _ = out[0].numpy()  # wait for the result
+        keras_times.append(time.perf_counter() - start)
+        if eager:
+            start = time.perf_counter()
+            _ = keras_pass(x_tf, R_tf)[0].numpy()
+            eager_times.append(time.perf_counter() - start)
+    numpy_ms, keras_ms = _median_ms(numpy_limited), _median_ms(keras_times)
+    return Timing(
+        layer=kind, batch=batch, time=time_steps, features=features, units=units, repeats=repeats,
+        numpy_ms=numpy_ms, numpy_default_threads_ms=_median_ms(numpy_default) if default_threads else None, keras_compiled_ms=keras_ms,
+        keras_eager_ms=_median_ms(eager_times) if eager else None, ratio=numpy_ms / keras_ms,
+        blas_threads=blas_threads, blas_default_threads=default_threads,
+        tf_intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+        cpu_count=os.cpu_count() or 0, max_abs_diff=diff,
+    )
+
+
+if __name__ == "__main__":  # python -m lessonlib.experiments.timing [LSTM|SimpleRNN]
+    import sys
+
+    print(time_forward_backward(sys.argv[1] if len(sys.argv) > 1 else "LSTM", eager=True, default_threads=True).summary())

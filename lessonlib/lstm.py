@@ -1,0 +1,284 @@
+"""Long short-term memory (Keras' ``LSTM``) in numpy: forward and backward through time.
+
+Four gate blocks share one matrix product (chapter 4)::
+
+    i = sigmoid(x_t W_x^i + h_{t-1} W_h^i + b^i)      input gate
+    f = sigmoid(x_t W_x^f + h_{t-1} W_h^f + b^f)      forget gate
+    g =    tanh(x_t W_x^g + h_{t-1} W_h^g + b^g)      candidate (Keras calls it "c")
+    o = sigmoid(x_t W_x^o + h_{t-1} W_h^o + b^o)      output gate
+    c_t = f * c_{t-1} + i * g                          cell state (element-wise products)
+    h_t = o * tanh(c_t)                                hidden state
+
+with ``x_t (batch, features)``, ``h_t, c_t (batch, units)``. The parameters are the
+chapter-3 dict ``{"W_x", "W_h", "b"}`` in Keras' layout, the four blocks side by side in
+Keras' order i, f, g, o: ``W_x (features, 4 * units)``, ``W_h (units, 4 * units)``,
+``b (4 * units,)``. :mod:`lessonlib.keras_weights` copies them to and from
+``keras.layers.LSTM``; ``split_gates(W, GATES)`` names the blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape
+from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
+from lessonlib.recurrent import check_gate_params, check_sequence, initial_state, keras_outputs
+
+Params = Mapping[str, np.ndarray]
+GATES = "ifgo"
+"""The gate blocks in Keras' order: input, forget, candidate (Keras' "c"), output."""
+
+
+def init_params(
+    features: int,
+    units: int,
+    rng: np.random.Generator,
+    dtype: type = np.float32,
+    unit_forget_bias: bool = True,
+) -> dict[str, np.ndarray]:
+    """Keras' default initialisation: Glorot-uniform ``W_x``, orthogonal ``W_h``, and a bias
+    of zeros except the forget block, which is 1 (``unit_forget_bias=True``): f starts near
+    ``sigmoid(1) = 0.73``, so a new LSTM keeps most of its cell state."""
+    features, units = check_positive_int("features", features), check_positive_int("units", units)
+    limit = np.sqrt(6 / (features + 4 * units))
+    W_x = rng.uniform(-limit, limit, size=(features, 4 * units))  # (features, 4 * units)
+    q, r = np.linalg.qr(rng.normal(size=(4 * units, units)))  # (4 * units, units)
+    W_h = (q * np.sign(np.diag(r))).T  # (units, 4 * units), orthonormal rows, as Keras' Orthogonal
+    b = np.zeros(4 * units)
+    if unit_forget_bias:
+        b[units : 2 * units] = 1.0  # the f block
+    return {"W_x": W_x.astype(dtype), "W_h": W_h.astype(dtype), "b": b.astype(dtype)}
+
+
+def check_params(params: object, features: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(W_x, W_h, b)`` from ``params``, shapes checked for four gate blocks (and ``features``)."""
+    W_x, W_h, b = check_gate_params(params, len(GATES), features)
+    return W_x, W_h, b
+
+
+def lstm_gates(z: np.ndarray) -> dict[str, np.ndarray]:
+    """The four gates from the pre-activations ``z = x_t W_x + h_prev W_h + b`` ``(batch, 4 * units)``:
+    sigmoid for the gates i, f, o (fractions between 0 and 1), tanh for the candidate g."""
+    z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)  # (batch, units) each, Keras' order
+    return {"i": sigmoid(z_i), "f": sigmoid(z_f), "g": np.tanh(z_g), "o": sigmoid(z_o)}
+
+
+def lstm_state_update(gates: Mapping[str, np.ndarray], c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``c_t = f * c_prev + i * g`` and ``h_t = o * tanh(c_t)``: element-wise products, ``(batch, units)``."""
+    c_t = gates["f"] * c_prev + gates["i"] * gates["g"]  # (batch, units): forget some, write some
+    h_t = gates["o"] * np.tanh(c_t)  # (batch, units): show some
+    return h_t, c_t
+
+
+def lstm_cell_forward(
+    x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W_x: np.ndarray, W_h: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """One step. Returns ``h_t``, ``c_t`` ``(batch, units)`` and the gates ``{"i", "f", "g", "o"}``."""
+    gates = lstm_gates(x_t @ W_x + h_prev @ W_h + b)  # (batch, 4 * units) -> 4 x (batch, units)
+    h_t, c_t = lstm_state_update(gates, c_prev)
+    return h_t, c_t, gates
+
+
+@dataclass(frozen=True)
+class LSTMCache:
+    """What the backward pass needs from the forward pass."""
+
+    x: np.ndarray  # (batch, time, features)
+    h0: np.ndarray  # (batch, units)
+    c0: np.ndarray  # (batch, units)
+    h_seq: np.ndarray  # (batch, time, units)
+    c_seq: np.ndarray  # (batch, time, units)
+    gates: np.ndarray  # (batch, time, 4 * units): i, f, g, o after their activations
+    W_x: np.ndarray  # (features, 4 * units)
+    W_h: np.ndarray  # (units, 4 * units)
+    input_mask: np.ndarray | None  # (4, batch, features): dropout on x_t, per gate block, or None
+    recurrent_mask: np.ndarray | None  # (4, batch, units): dropout on h_prev, per gate block, or None
+
+
+def dropout_masks(name: str, mask: object, batch: int, size: int, axis: str) -> np.ndarray | None:
+    """A dropout mask as ``(4, batch, size)``, one per gate block (i, f, g, o), or ``None``.
+
+    Keras draws one mask ``(batch, size)`` shared by the four blocks when only ``dropout``
+    is set, and four different ones when ``recurrent_dropout`` is set too; both forms are
+    accepted (a shared mask is repeated).
+    """
+    if mask is None:
+        return None
+    mask = as_float_array(name, mask)
+    if mask.ndim == 2:
+        check_shape(name, mask, (batch, size), f"(batch, {axis})")
+        return np.broadcast_to(mask, (4, batch, size))
+    check_shape(name, mask, (4, batch, size), f"(batch, {axis}) or, one per gate, (4, batch, {axis})")
+    return mask
+
+
+def _blockwise(a: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
+    """``a @ W`` where gate block k of ``W`` sees ``a * masks[k]`` (its dropout mask), if any."""
+    if masks is None:
+        return a @ W
+    masks = masks if a.ndim == 2 else masks[:, :, None, :]  # the same mask at every time step
+    return np.concatenate([(a * m) @ W_k for m, W_k in zip(masks, np.split(W, 4, axis=-1), strict=True)], axis=-1)
+
+
+def _blockwise_transposed(dz: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
+    """dLoss/da for ``z = _blockwise(a, masks, W)``: ``dz W^T``, block by block through the masks."""
+    if masks is None:
+        return dz @ W.T
+    masks = masks if dz.ndim == 2 else masks[:, :, None, :]
+    parts = zip(np.split(dz, 4, axis=-1), np.split(W, 4, axis=-1), masks, strict=True)
+    return sum((dz_k @ W_k.T) * m for dz_k, W_k, m in parts)
+
+
+def _weight_gradient(a: np.ndarray, masks: np.ndarray | None, dz: np.ndarray) -> np.ndarray:
+    """dLoss/dW for ``z = _blockwise(a, masks, W)``, summed over batch and time: ``a^T dz`` per block."""
+    n = a.shape[-1]
+    if masks is None:
+        return a.reshape(-1, n).T @ dz.reshape(-1, dz.shape[-1])
+    masks = masks if a.ndim == 2 else masks[:, :, None, :]
+    blocks = zip(masks, np.split(dz, 4, axis=-1), strict=True)
+    return np.concatenate([(a * m).reshape(-1, n).T @ dz_k.reshape(-1, dz_k.shape[-1]) for m, dz_k in blocks], axis=-1)
+
+
+def lstm_forward(
+    x: np.ndarray,
+    params: Params,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    *,
+    input_mask: np.ndarray | None = None,
+    recurrent_mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, LSTMCache]:
+    """Run the cell over every step of ``x`` ``(batch, time, features)``.
+
+    Returns every hidden state ``h_seq`` and every cell state ``c_seq``, both
+    ``(batch, time, units)``, and the cache for :func:`lstm_backward`. ``h0`` and ``c0``
+    ``(batch, units)`` default to zeros, as in Keras.
+
+    ``input_mask`` ``(batch, features)`` and ``recurrent_mask`` ``(batch, units)`` (or one
+    per gate block: ``(4, batch, ...)``) are optional dropout masks, 0 for a dropped unit
+    and ``1 / (1 - rate)`` for a kept one, the *same* at every time step, as Keras'
+    ``dropout`` and ``recurrent_dropout`` apply them in training: ``x_t`` reaches ``W_x``
+    as ``x_t * input_mask`` and ``h_prev`` reaches ``W_h`` as ``h_prev * recurrent_mask``.
+    The cell state path ``c_prev -> c_t`` is never dropped.
+    """
+    x = check_sequence(x)
+    W_x, W_h, b = check_params(params, x.shape[2])
+    batch, time, features = x.shape
+    units = W_h.shape[0]
+    dtype = np.result_type(x, W_x, W_h, b)
+    h0 = initial_state("h0", h0, batch, units, dtype)
+    c0 = initial_state("c0", c0, batch, units, dtype)
+    input_mask = dropout_masks("input_mask", input_mask, batch, features, "features")
+    recurrent_mask = dropout_masks("recurrent_mask", recurrent_mask, batch, units, "units")
+    # The input side of every step at once: x (batch, time, features) @ W_x -> (batch, time, 4 * units).
+    xW = _blockwise(x, input_mask, W_x) + b
+    h_seq = np.empty((batch, time, units), dtype=dtype)
+    c_seq = np.empty((batch, time, units), dtype=dtype)
+    gate_seq = np.empty((batch, time, 4 * units), dtype=dtype)
+    h, c = h0, c0
+    for t in range(time):
+        gates = lstm_gates(xW[:, t] + _blockwise(h, recurrent_mask, W_h))  # x_t W_x + h_prev W_h + b
+        h, c = lstm_state_update(gates, c)  # (batch, units) each
+        h_seq[:, t], c_seq[:, t] = h, c
+        gate_seq[:, t] = np.concatenate([gates[k] for k in GATES], axis=-1)
+    cache = LSTMCache(x, h0, c0, h_seq, c_seq, gate_seq, W_x, W_h, input_mask, recurrent_mask)
+    return h_seq, c_seq, cache
+
+
+def lstm(
+    x: np.ndarray,
+    params: Params,
+    *,
+    return_sequences: bool = False,
+    return_state: bool = False,
+    go_backwards: bool = False,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+) -> np.ndarray | list[np.ndarray]:
+    """What ``keras.layers.LSTM(units, return_sequences=..., return_state=..., go_backwards=...)``
+    returns for ``x`` ``(batch, time, features)`` with these weights (and
+    ``initial_state=[h0, c0]``): the output, or ``[output, h_T, c_T]`` with ``return_state``."""
+    x = check_sequence(x)
+    if go_backwards:
+        x = x[:, ::-1]  # read from the last step to the first
+    h_seq, c_seq, _ = lstm_forward(x, params, h0, c0)
+    return keras_outputs(
+        h_seq, [h_seq[:, -1], c_seq[:, -1]], return_sequences=return_sequences, return_state=return_state
+    )
+
+
+def lstm_step_backward(
+    dh_t: np.ndarray,
+    dc_t: np.ndarray,
+    c_prev: np.ndarray,
+    c_t: np.ndarray,
+    gates: Mapping[str, np.ndarray],
+    W_h: np.ndarray,
+    recurrent_mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Back through one step.
+
+    ``dh_t`` and ``dc_t`` ``(batch, units)`` are dLoss/dh_t and dLoss/dc_t from everything
+    after this step. Returns ``dz_t`` ``(batch, 4 * units)``, the gradient at the gates'
+    pre-activations (blocks i, f, g, o), and ``dh_prev = dz_t W_h^T`` and
+    ``dc_prev = dc * f`` ``(batch, units)``, which flow on to the previous step.
+    ``recurrent_mask`` ``(4, batch, units)``: the dropout masks ``h_prev`` went through.
+    """
+    i, f, g, o = (gates[k] for k in GATES)
+    tanh_c = np.tanh(c_t)
+    d_o = dh_t * tanh_c  # h_t = o * tanh(c_t)
+    dc = dc_t + dh_t * o * dtanh_from_output(tanh_c)  # both paths into c_t
+    d_i, d_f, d_g = dc * g, dc * c_prev, dc * i  # c_t = f * c_prev + i * g
+    dz_t = np.concatenate(
+        [
+            d_i * dsigmoid_from_output(i),
+            d_f * dsigmoid_from_output(f),
+            d_g * dtanh_from_output(g),
+            d_o * dsigmoid_from_output(o),
+        ],
+        axis=-1,
+    )  # (batch, 4 * units)
+    dh_prev = _blockwise_transposed(dz_t, recurrent_mask, W_h)  # (batch, units)
+    return dz_t, dh_prev, dc * f  # the additive path: dc_prev = dc * f, no matrix, no tanh'
+
+
+def lstm_backward(
+    dh_seq: np.ndarray, cache: LSTMCache, dc_last: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Backpropagation through time.
+
+    ``dh_seq`` ``(batch, time, units)`` is dLoss/dh_t from the layers above, for every step
+    (use :func:`lessonlib.recurrent.sequence_gradient` for a many-to-one head);
+    ``dc_last`` ``(batch, units)`` is dLoss/dc_T when the final cell state is used (e.g.
+    returned with ``return_state`` and passed to a decoder), zeros otherwise. Returns
+    ``(dx, grads, dh0, dc0)``: ``dx`` ``(batch, time, features)``, ``grads`` with the keys and
+    shapes of the params, ``dh0`` and ``dc0`` ``(batch, units)``.
+    """
+    if not isinstance(cache, LSTMCache):
+        raise LessonlibInputError(f"cache must be the LSTMCache that lstm_forward returned, got {type(cache).__name__}.")
+    dh_seq = as_float_array("dh_seq", dh_seq)
+    check_shape("dh_seq", dh_seq, cache.h_seq.shape, "(batch, time, units), like h_seq")
+    x, h_seq, c_seq, W_x, W_h = cache.x, cache.h_seq, cache.c_seq, cache.W_x, cache.W_h
+    batch, time, features = x.shape
+    units = W_h.shape[0]
+    dtype = h_seq.dtype
+    dc_next = initial_state("dc_last", dc_last, batch, units, dtype)  # gradient into c_T
+    dh_next = np.zeros((batch, units), dtype=dtype)  # gradient arriving from step t+1
+    c_prev_seq = np.concatenate([cache.c0[:, None], c_seq[:, :-1]], axis=1)  # (batch, time, units)
+    dz_seq = np.empty((batch, time, 4 * units), dtype=dtype)
+    for t in reversed(range(time)):
+        gates = dict(zip(GATES, np.split(cache.gates[:, t], 4, axis=-1), strict=True))
+        dz_seq[:, t], dh_next, dc_next = lstm_step_backward(
+            dh_seq[:, t] + dh_next, dc_next, c_prev_seq[:, t], c_seq[:, t], gates, W_h, cache.recurrent_mask
+        )
+    h_prev_seq = np.concatenate([cache.h0[:, None], h_seq[:, :-1]], axis=1)  # (batch, time, units)
+    grads = {
+        "W_x": _weight_gradient(x, cache.input_mask, dz_seq),  # (features, 4 * units): sum of x_t^T dz_t
+        "W_h": _weight_gradient(h_prev_seq, cache.recurrent_mask, dz_seq),  # (units, 4 * units): sum of h_{t-1}^T dz_t
+        "b": dz_seq.sum(axis=(0, 1)),  # (4 * units,)
+    }
+    dx = _blockwise_transposed(dz_seq, cache.input_mask, W_x)  # (batch, time, features)
+    return dx, grads, dh_next, dc_next
