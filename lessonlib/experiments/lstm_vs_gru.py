@@ -134,8 +134,8 @@ class RunResult:
     history: dict[str, list[float]] = field(default_factory=dict)
 
 
-def train_one(task: Task, cell: str, variant: str, seed: int, *, units: int = 32, epochs: int = 30,
-              patience: int = 4, batch_size: int = 64, verbose: int = 0) -> RunResult:
+def train_one(task: Task, cell: str, variant: str, seed: int, *, units: int = 32, epochs: int = 40,
+              patience: int = 8, batch_size: int = 64, verbose: int = 0) -> RunResult:
     """Train one model with early stopping (best validation loss restored) and score it on the test set."""
     import keras
 
@@ -171,13 +171,13 @@ class Config:
     """Everything that decides the numbers (stored with the results)."""
 
     tasks: tuple[str, ...] = ("adding", "recall")
-    time: int = 50
+    time: int = 40
     cells: tuple[str, ...] = CELLS
     variants: tuple[str, ...] = tuple(VARIANTS)
     seeds: tuple[int, ...] = (0, 1, 2)
     units: int = 32
-    epochs: int = 30
-    patience: int = 4
+    epochs: int = 40
+    patience: int = 8
     batch_size: int = 64
     n_train: int = 2000
     n_val: int = 500
