@@ -111,8 +111,16 @@ def gru_cell_forward(
 
     ``b_h=None`` with ``reset_after=True`` means a zero recurrent bias.
     """
+    return gru_step(x_t @ W_x + b, h_prev, W_h, b_h, reset_after)  # input side of all three blocks at once
+
+
+def gru_step(
+    xw_t: np.ndarray, h_prev: np.ndarray, W_h: np.ndarray, b_h: np.ndarray | None = None, reset_after: bool = True
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The GRU step given ``xw_t = x_t W_x + b`` ``(batch, 3 * units)``, the input side of
+    the three blocks. A layer computes it for every step with one matmul before its loop."""
     units = h_prev.shape[-1]
-    x_z, x_r, x_h = np.split(x_t @ W_x + b, 3, axis=-1)  # 3 x (batch, units)
+    x_z, x_r, x_h = np.split(xw_t, 3, axis=-1)  # 3 x (batch, units)
     if reset_after:
         inner = h_prev @ W_h if b_h is None else h_prev @ W_h + b_h  # (batch, 3 * units)
     else:
@@ -162,9 +170,10 @@ def gru_forward(
     dtype = np.result_type(x, W_x, W_h, b, *([] if b_h is None else [b_h]))
     h0 = initial_state("h0", h0, batch, units, dtype)
     seqs = {name: np.empty((batch, time, units), dtype=dtype) for name in ("h", "z", "r", "h_tilde")}
+    xw = x @ W_x + b  # (batch, time, 3 * units): the input side of every step in one matmul
     h = h0
     for t in range(time):
-        h, gates = gru_cell_forward(x[:, t], h, W_x, W_h, b, b_h, reset_after=b_h is not None)
+        h, gates = gru_step(xw[:, t], h, W_h, b_h, reset_after=b_h is not None)
         seqs["h"][:, t] = h
         for name, value in gates.items():
             seqs[name][:, t] = value
