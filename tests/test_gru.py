@@ -15,7 +15,7 @@ from lessonlib.gradcheck import check_gradients
 from lessonlib.keras_weights import params_from_keras, split_gates
 from lessonlib.recurrent import bidirectional, sequence_gradient
 
-SHAPES = [(2, 3, 4, 5, 0), (4, 7, 3, 8, 1), (1, 12, 6, 2, 2), (8, 5, 16, 32, 3)]  # batch, time, features, units, seed
+SHAPES = [(2, 3, 4, 5, 0), (1, 12, 6, 2, 2), (8, 5, 16, 32, 3)]  # batch, time, features, units, seed
 MODES = [True, False]
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 

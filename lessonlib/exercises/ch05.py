@@ -145,6 +145,9 @@ def _diagnose_cell(got: Any, expected: np.ndarray, case: Case) -> str | None:
         "The reset gate was applied before the matmul, (r * h_prev) @ W_h^h: that is reset_after=False. "
         "Here (reset_after=True) r multiplies h_prev @ W_h^h + b_h^h, after the matmul.":
             _gru_variant(*args, reset="before"),
+        "That is the original formulation (reset_after=False: one bias, reset before the matmul). This exercise "
+        "is Keras' default, reset_after=True: add b_h to h_prev @ W_h and apply r after the matmul.":
+            _gru_variant(*args[:5], reset="before"),
         "Keras' gate order is z, r, h: the first block of W_x, W_h, b and b_h is the update gate z, the second the reset gate r.":
             _gru_variant(*args, order="rzh"),
         "The reset gate r is never used: the candidate must be tanh(x_h + r * (h_prev @ W_h^h + b_h^h)).":
