@@ -36,6 +36,7 @@ def test_figures_build():
         for v in ("none", "dropout") for c in ("LSTM", "GRU")
     ]
     assert isinstance(plot_comparison(table, task="adding", score_label="MSE", baseline=1 / 6), Figure)
+    assert plot_comparison(table, task="adding", score_label="MSE", log=True).axes[0].get_yscale() == "log"
 
 
 def test_gate_explorer_reacts_to_z_and_r():

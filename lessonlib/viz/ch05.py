@@ -112,10 +112,13 @@ def plot_gate_blocks(W: np.ndarray, gates: str = gru.GATES, title: str | None = 
     return fig
 
 
-def plot_comparison(table: Sequence[Mapping[str, Any]], *, task: str, score_label: str, baseline: float | None = None) -> Figure:
+def plot_comparison(
+    table: Sequence[Mapping[str, Any]], *, task: str, score_label: str, baseline: float | None = None, log: bool = False
+) -> Figure:
     """For one task of :func:`lessonlib.experiments.lstm_vs_gru.summarize`'s table: the test
     score (mean, with bars from min to max over the seeds) and seconds per epoch, per
-    variant and cell."""
+    variant and cell. ``log=True`` puts the score on a log scale (for errors that span
+    orders of magnitude)."""
     rows = [r for r in table if r["task"] == task]
     if not rows:
         raise LessonlibInputError(f"the table has no rows for task {task!r}; it has {sorted({r['task'] for r in table})}.")
@@ -138,6 +141,8 @@ def plot_comparison(table: Sequence[Mapping[str, Any]], *, task: str, score_labe
     for ax in (ax_score, ax_time):
         ax.set_xticks(np.arange(len(variants)), variants)
         ax.grid(axis="y", alpha=0.3)
+    if log:
+        ax_score.set_yscale("log")
     ax_score.set_ylabel(score_label)
     ax_score.set_title(f"{task}: {score_label} (bars: min..max over seeds)")
     ax_score.legend(fontsize=8)
