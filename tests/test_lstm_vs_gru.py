@@ -54,6 +54,9 @@ def test_train_one_records_what_the_table_needs():
     (row,) = table
     assert row["seeds"] == 2 and row["score_max"] - row["score_min"] == pytest.approx(0.1)
     assert row["score_std"] > 0 and "GRU" in lstm_vs_gru.format_table(table)
+    assert row["solved"] == sum(s > 0.9 for s in (result.score, result.score + 0.1))
+    assert lstm_vs_gru.solved("adding", 0.005) and not lstm_vs_gru.solved("adding", 0.1)
+    assert lstm_vs_gru.solved("recall", 0.95) and not lstm_vs_gru.solved("recall", 0.5)
 
 
 def test_stored_results_were_made_by_this_code_and_cover_the_grid():

@@ -43,6 +43,9 @@ from lessonlib._validate import LessonlibInputError, check_positive_int
 from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem, recall_first
 
 CELLS = ("LSTM", "GRU")
+SOLVED = {"adding": 0.01, "recall": 0.9}
+"""A run *solved* its task if its test MSE is below 0.01 (adding: 6% of the baseline's
+1/6) or its test accuracy above 0.9 (recall)."""
 VARIANTS = {
     "none": {},
     "dropout": {"dropout": 0.2},
@@ -201,9 +204,17 @@ def run(config: Config = Config(), *, progress: Callable[[RunResult], None] | No
     return results
 
 
+def solved(task: str, score: float) -> bool:
+    """Whether a run with this test ``score`` solved ``task`` (see :data:`SOLVED`)."""
+    if task not in SOLVED:
+        raise LessonlibInputError(f"task must be one of {sorted(SOLVED)}, got {task!r}.")
+    return score < SOLVED[task] if task == "adding" else score > SOLVED[task]
+
+
 def summarize(results: Sequence[RunResult | dict]) -> list[dict[str, Any]]:
     """One row per (task, variant, cell): parameters, median seconds per epoch, mean epochs,
-    and the score's mean, standard deviation, min and max over the seeds."""
+    how many seeds solved the task, and the score's mean, standard deviation, min and max
+    over the seeds."""
     rows: dict[tuple[str, str, str], list[dict]] = {}
     for r in results:
         r = asdict(r) if isinstance(r, RunResult) else r
@@ -215,6 +226,7 @@ def summarize(results: Sequence[RunResult | dict]) -> list[dict[str, Any]]:
             "task": task, "variant": variant, "cell": cell, "seeds": len(runs), "params": runs[0]["params"],
             "seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in runs),
             "epochs": statistics.mean(r["epochs"] for r in runs),
+            "solved": sum(solved(task, score) for score in scores),
             "score_mean": statistics.mean(scores),
             "score_std": statistics.stdev(scores) if len(scores) > 1 else 0.0,
             "score_min": min(scores), "score_max": max(scores),
@@ -224,12 +236,14 @@ def summarize(results: Sequence[RunResult | dict]) -> list[dict[str, Any]]:
 
 def format_table(table: Sequence[dict[str, Any]]) -> str:
     """The summary as a fixed-width text table."""
-    head = f"{'task':<8} {'variant':<18} {'cell':<5} {'params':>7} {'s/epoch':>8} {'epochs':>6}  score mean ± std [min, max]"
+    head = (f"{'task':<8} {'variant':<18} {'cell':<5} {'params':>7} {'s/epoch':>8} {'epochs':>6} {'solved':>6}  "
+            "score mean ± std [min, max]")
     lines = [head, "-" * len(head)]
     for row in table:
         lines.append(
             f"{row['task']:<8} {row['variant']:<18} {row['cell']:<5} {row['params']:>7,} {row['seconds_per_epoch']:>8.2f} "
-            f"{row['epochs']:>6.1f}  {row['score_mean']:.3f} ± {row['score_std']:.3f} "
+            f"{row['epochs']:>6.1f} {str(row['solved']) + '/' + str(row['seeds']):>6}  "
+            f"{row['score_mean']:.3f} ± {row['score_std']:.3f} "
             f"[{row['score_min']:.3f}, {row['score_max']:.3f}]"
         )
     return "\n".join(lines)
