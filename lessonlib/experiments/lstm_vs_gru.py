@@ -291,12 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(Config.seeds))
     parser.add_argument("--tasks", nargs="+", default=list(Config.tasks), choices=["adding", "recall"])
     parser.add_argument("--variants", nargs="+", default=list(Config.variants), choices=list(VARIANTS))
+    parser.add_argument("--cells", nargs="+", default=list(Config.cells), choices=list(CELLS))
     parser.add_argument("--time", type=int, default=Config.time)
     parser.add_argument("--epochs", type=int, default=Config.epochs)
     parser.add_argument("--patience", type=int, default=Config.patience)
     parser.add_argument("--units", type=int, default=Config.units)
     args = parser.parse_args(argv)
-    config = Config(tasks=tuple(args.tasks), variants=tuple(args.variants), seeds=tuple(args.seeds),
+    config = Config(tasks=tuple(args.tasks), variants=tuple(args.variants), cells=tuple(args.cells), seeds=tuple(args.seeds),
                     time=args.time, epochs=args.epochs, patience=args.patience, units=args.units)
     start = _time.perf_counter()
 
