@@ -243,8 +243,7 @@ def format_table(table: Sequence[dict[str, Any]]) -> str:
         lines.append(
             f"{row['task']:<8} {row['variant']:<18} {row['cell']:<5} {row['params']:>7,} {row['seconds_per_epoch']:>8.2f} "
             f"{row['epochs']:>6.1f} {str(row['solved']) + '/' + str(row['seeds']):>6}  "
-            f"{row['score_mean']:.3f} ± {row['score_std']:.3f} "
-            f"[{row['score_min']:.3f}, {row['score_max']:.3f}]"
+            f"{row['score_mean']:.3g} ± {row['score_std']:.2g} [{row['score_min']:.3g}, {row['score_max']:.3g}]"
         )
     return "\n".join(lines)
 
