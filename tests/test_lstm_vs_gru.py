@@ -100,3 +100,13 @@ def test_gru_speed_runs_both_sides_on_a_small_case(reset_after):
     assert result["ratio"] == pytest.approx(result["numpy_s"] / result["keras_s"])
     assert result["numpy_blas"] and all(threads == 1 for _, threads in result["numpy_blas"])
     assert result["shape"] == {"batch": 2, "time": 3, "features": 4, "units": 5}
+
+
+def test_the_chapter_prose_matches_the_stored_results():
+    """Chapter 5 states these outcomes in words; if a re-run changes them, the prose must change too."""
+    table = {(r["task"], r["variant"], r["cell"]): r for r in lstm_vs_gru.summarize(lstm_vs_gru.load(STORED)["results"])}
+    assert table["adding", "none", "LSTM"]["solved"] == table["adding", "none", "GRU"]["solved"] == 3
+    assert table["adding", "recurrent_dropout", "LSTM"]["solved"] == table["adding", "recurrent_dropout", "GRU"]["solved"] == 3
+    assert table["adding", "none", "GRU"]["score_mean"] < table["adding", "none", "LSTM"]["score_mean"]
+    assert table["recall", "none", "LSTM"]["solved"] == 3 and table["recall", "none", "GRU"]["solved"] == 0
+    assert table["adding", "dropout", "GRU"]["score_max"] < 0.03 and table["adding", "dropout", "LSTM"]["score_max"] > 0.15
