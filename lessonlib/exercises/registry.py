@@ -11,6 +11,7 @@ CHAPTER_MODULES: tuple[str, ...] = (
     "lessonlib.exercises.ch01",
     "lessonlib.exercises.ch03",
     "lessonlib.exercises.ch04",
+    "lessonlib.exercises.ch05",
 )
 
 
