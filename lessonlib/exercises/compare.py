@@ -113,3 +113,25 @@ def compare_str_list(got: Any, expected: list[str]) -> str | None:
     if len(got) != len(expected):
         return f"The list has {len(got)} items, expected {len(expected)}."
     return None
+
+
+def compare_tuple(got: Any, expected: tuple, names: tuple[str, ...], **array_options: Any) -> str | None:
+    """Compare a tuple of arrays (e.g. ``(context, weights)``) item by item, naming the item."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+        return f"Expected a tuple of {len(expected)} arrays ({', '.join(names)}), but got a {_type_name(got)}."
+    for name, g, e in zip(names, got, expected, strict=True):
+        problem = compare_array(g, e, **array_options)
+        if problem is not None:
+            return f"{name}: {problem}"
+    return None
+
+
+def compare_shape(got: Any, expected: tuple[int, ...]) -> str | None:
+    """Compare a shape given as a tuple (or list) of whole numbers."""
+    if not isinstance(got, (tuple, list)) or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in got
+    ):
+        return f"Expected a shape as a tuple of whole numbers, like (2, 3), but got {_fmt(got)}."
+    if tuple(int(n) for n in got) != expected:
+        return f"{tuple(int(n) for n in got)} is not the expected shape."
+    return None
