@@ -21,7 +21,7 @@ Score functions: :func:`dot_score` ``q K^T``; :func:`scaled_dot_score` ``q K^T /
 The functions named ``keras_*`` reproduce ``keras.layers.Attention``,
 ``keras.layers.AdditiveAttention`` and ``keras.layers.MultiHeadAttention`` exactly,
 masks included (``tests/test_attention.py`` proves it); the weight mapping for
-``MultiHeadAttention`` is in :mod:`lessonlib.attention_weights`.
+``MultiHeadAttention`` is in :mod:`lessonlib.keras_weights`.
 
 Masks are boolean, ``True`` = may be attended to. A row whose positions are *all* masked
 has no valid softmax; Keras gives it uniform weights in ``Attention`` and in the fused
@@ -428,7 +428,7 @@ def multi_head_attention(
     ``query (batch, Tq, d_q)``, ``value (batch, Tv, d_v)``, ``key`` (default ``value``).
     ``params``: ``W_q (d_q, h*d_k)``, ``W_k (d_k_in, h*d_k)``, ``W_v (d_v, h*d_vh)`` with
     biases ``b_q, b_k, b_v``, and ``W_o (h*d_vh, d_out)``, ``b_o (d_out,)``; map a Keras
-    layer's weights with :func:`lessonlib.attention_weights.mha_params_from_keras`.
+    layer's weights with :func:`lessonlib.keras_weights.mha_params_from_keras`.
 
     Project, split into ``num_heads`` heads, scaled dot-product attention in every head
     at once, merge the heads, project. Returns ``(output (batch, Tq, d_out), weights

@@ -13,7 +13,7 @@ import pytest
 
 from lessonlib import attention as att
 from lessonlib._validate import LessonlibInputError
-from lessonlib.attention_weights import mha_params_from_keras, mha_params_to_keras
+from lessonlib.keras_weights import mha_params_from_keras, mha_params_to_keras
 
 ATOL = 2e-6
 # (batch, Tq, Tv, d) and a seed; seed 2 (and 1 for AdditiveAttention) adds a fully masked row.
@@ -322,7 +322,7 @@ def test_masked_softmax_rows_sum_to_one_and_zero_option():
         (lambda: att.split_heads(np.ones((1, 2, 6)), 4), "multiple of num_heads"),
         (lambda: att.multi_head_attention(np.ones((1, 2, 4)), np.ones((1, 3, 4)), {"W_q": 1}, 2), "must be a dict with keys"),
         (lambda: att.attention_decoder_step(np.ones((2, 3)), np.ones((2, 4, 3)), np.ones((5, 2)), np.ones(2), np.ones((2, 4)), np.ones(4)), r"W_c must have shape \(6, \?\)"),
-        (lambda: mha_params_from_keras(keras.layers.Dense(3)), "expected a built keras.layers.MultiHeadAttention"),
+        (lambda: mha_params_from_keras(keras.layers.Dense(3)), "expected a built keras MultiHeadAttention"),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, message):
