@@ -25,6 +25,17 @@ import numpy as np
 
 from lessonlib._validate import LessonlibInputError, as_int_array, check_positive_int
 
+#: The chapter's training budget, in one place (the book reads it from here): both models
+#: get the same data, sizes and epochs. Measured in the chapter.
+CHAPTER_SETTINGS: dict[str, int] = {
+    "n_train": 3000,
+    "n_test": 500,
+    "epochs": 4,
+    "batch_size": 64,
+    "units": 32,
+    "embed_dim": 16,
+}
+
 
 @dataclass
 class Translator:

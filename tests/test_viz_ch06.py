@@ -20,7 +20,7 @@ def test_figures_build():
     assert isinstance(viz.plot_alignment(WEIGHTS, INPUTS, OUTPUTS, highlight=2), Figure)
     assert isinstance(viz.plot_token_attention(WEIGHTS, INPUTS, OUTPUTS, 4), Figure)
     assert isinstance(viz.plot_walkthrough(np.array([1.0, -2.0]), np.array([0.95, 0.05]), ["a", "b"], "q"), Figure)
-    assert isinstance(viz.plot_parallelism([8, 16], [0.1, 0.2], [0.01, 0.01]), Figure)
+    assert isinstance(viz.plot_parallelism([8, 16], {"rnn": [0.1, 0.2], "attention": [0.01, 0.01]}), Figure)
 
 
 def test_alignment_explorer_reacts_to_the_output_token():
@@ -41,7 +41,7 @@ def test_alignment_explorer_reacts_to_the_output_token():
         (lambda: viz.plot_alignment(WEIGHTS[:, :3], INPUTS, OUTPUTS), r"\(10, 10\)"),
         (lambda: viz.plot_token_attention(WEIGHTS, INPUTS, OUTPUTS, 10), "from 0 to 9"),
         (lambda: alignment_explorer(WEIGHTS[0], INPUTS, OUTPUTS), "must have 2 dimension"),
-        (lambda: viz.plot_parallelism([8], [0.1, 0.2], [0.1]), "same length"),
+        (lambda: viz.plot_parallelism([8], {"rnn": [0.1, 0.2]}), "one time per length"),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, message):

@@ -3,7 +3,7 @@ eight-step walk-through, and RNN vs self-attention time against sequence length.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -113,30 +113,32 @@ def plot_walkthrough(
     return fig
 
 
-def plot_parallelism(lengths: Sequence[int], rnn_seconds: Sequence[float], attention_seconds: Sequence[float]) -> Figure:
-    """Measured time of an RNN layer (one step after another) vs self-attention (all steps
-    at once) against sequence length, and the number of sequential steps each needs."""
+def plot_parallelism(lengths: Sequence[int], seconds: Mapping[str, Sequence[float]]) -> Figure:
+    """Measured times against sequence length (one line per label in ``seconds``), and the
+    number of sequential steps an RNN and self-attention need."""
     lengths = np.asarray(lengths)
-    rnn = as_float_array("rnn_seconds", rnn_seconds, ndim=1)
-    attn = as_float_array("attention_seconds", attention_seconds, ndim=1)
-    if not (len(lengths) == len(rnn) == len(attn)):
-        raise LessonlibInputError("lengths, rnn_seconds and attention_seconds must have the same length.")
-    fig, (ax_t, ax_d) = plt.subplots(1, 2, figsize=(10, 3.4))
-    ax_t.loglog(lengths, 1e3 * rnn, "o-", label="RNN: a loop over time steps")
-    ax_t.loglog(lengths, 1e3 * attn, "s-", label="self-attention: matrix products")
+    if not seconds:
+        raise LessonlibInputError("seconds is empty: pass {label: [one time per length]}.")
+    fig, (ax_t, ax_d) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for (label, values), marker in zip(seconds.items(), "os^dv", strict=False):
+        values = as_float_array(f"seconds[{label!r}]", values, ndim=1)
+        if len(values) != len(lengths):
+            raise LessonlibInputError(f"seconds[{label!r}] must have one time per length ({len(lengths)}), got {len(values)}.")
+        ax_t.loglog(lengths, 1e3 * values, marker + "-", label=label)
     ax_t.set_xlabel("sequence length T")
     ax_t.set_ylabel("milliseconds (median)")
-    ax_t.set_title("Measured time, same batch and width")
-    ax_t.legend(fontsize=8)
+    ax_t.set_title("Measured time on this machine")
+    ax_t.legend(fontsize=7)
     ax_t.grid(alpha=0.3, which="both")
-    ax_d.plot(lengths, lengths, "o-", label="RNN: T steps, each waits for the last")
-    ax_d.plot(lengths, np.ones_like(lengths), "s-", label="self-attention: 1 step for all positions")
-    ax_d.set_xscale("log")
-    ax_d.set_yscale("log")
+    ax_d.loglog(lengths, lengths, "o-", label="RNN: T steps, each waits for the one before")
+    ax_d.loglog(lengths, np.ones_like(lengths), "s-", label="self-attention: 1 step for all positions")
+    for ax in (ax_t, ax_d):
+        ax.set_xticks(lengths, [str(n) for n in lengths])
+        ax.minorticks_off()
     ax_d.set_xlabel("sequence length T")
-    ax_d.set_ylabel("sequential steps")
-    ax_d.set_title("Dependency depth")
-    ax_d.legend(fontsize=8)
+    ax_d.set_ylabel("sequential steps (dependency depth)")
+    ax_d.set_title("What parallel hardware cannot shorten")
+    ax_d.legend(fontsize=7)
     ax_d.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
