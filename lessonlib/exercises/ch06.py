@@ -241,6 +241,12 @@ def _diagnose_masked_softmax(got: Any, expected: np.ndarray, case: Case) -> str 
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
         return None
     m = mask[:, None, :]
+    if got.dtype.kind == "f" and np.isnan(got).any() and not np.isnan(expected).any():
+        b = int(np.argwhere(np.isnan(got))[0][0])
+        return (
+            f"Example {b} has NaN weights. If every score of a row is -inf, the softmax computes -inf - (-inf) = NaN: "
+            "replace masked scores by a large finite negative number such as -1e9 instead."
+        )
     specific = _matches(got, {
         "Your softmax runs over the wrong axis: each query's weights over the keys (the last axis, -1) must sum to 1.":
             lambda: _softmax(np.where(m, scores, -1e9), axis=1),
@@ -282,6 +288,7 @@ MASKED_SOFTMAX = FunctionExercise(
         Mistake("inverted mask", lambda s, m: _softmax(np.where(~m[:, None], s, -1e9)), "inverted"),
         Mistake("ignores the mask", lambda s, m: _softmax(s), "ignored the mask"),
         Mistake("subtracts 1e9", lambda s, m: _softmax(s - 1e9 * ~m[:, None]), "fully masked"),
+        Mistake("-inf for masked scores", lambda s, m: _softmax(np.where(m[:, None], s, -np.inf)), "-inf - (-inf) = NaN"),
     ),
     solutions_module=SOLUTIONS,
     make_cases=_masked_softmax_cases,
