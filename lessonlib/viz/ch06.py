@@ -108,7 +108,8 @@ def plot_walkthrough(
         for i, v in enumerate(values):
             ax.text(i, v, f"{v:.2f}", ha="center", va="bottom" if v >= 0 else "top", fontsize=8)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_title(f"{name}  (query: {query_token!r})")
+        ax.set_title(name)
+    fig.suptitle(f"query: {query_token}")
     fig.tight_layout()
     return fig
 
