@@ -1,4 +1,4 @@
-"""Keras weights <-> the book's symbols, for the recurrent layers.
+"""Keras weights <-> the book's symbols, for the recurrent layers and (at the end) MultiHeadAttention.
 
 Keras keeps a recurrent layer's weights as ``[kernel, recurrent_kernel, bias]``. The book
 calls them ``W_x`` (input weights, ``(features, G * units)``), ``W_h`` (recurrent weights,
@@ -107,3 +107,57 @@ def join_gates(blocks: dict[str, np.ndarray], gates: str) -> np.ndarray:
     if missing:
         raise LessonlibInputError(f"blocks lacks gate(s) {missing}; expected {list(gates)}.")
     return np.concatenate([blocks[g] for g in gates], axis=-1)
+
+
+# ----------------------------------------------------------- MultiHeadAttention (chapter 6)
+# Keras keeps each projection of a MultiHeadAttention as an EinsumDense with a kernel
+# (features, num_heads, head_size) and a bias (num_heads, head_size); the book writes the
+# same numbers as one matrix W_q (features, num_heads * head_size) whose columns
+# i * head_size ... (i + 1) * head_size - 1 belong to head i (what attention.split_heads
+# assumes). The output kernel (num_heads, head_size, d_out) becomes W_o (num_heads *
+# head_size, d_out). The reshapes are exact: no number changes.
+_MHA_DENSE = {"q": "query_dense", "k": "key_dense", "v": "value_dense", "o": "output_dense"}
+
+
+def _mha_projections(layer: Any) -> dict[str, list[np.ndarray]]:
+    if type(layer).__name__ != "MultiHeadAttention" or not getattr(layer, "built", False):
+        raise LessonlibInputError(
+            f"expected a built keras MultiHeadAttention layer (call it once on data first), got {type(layer).__name__}."
+        )
+    weights = {s: getattr(layer, name).get_weights() for s, name in _MHA_DENSE.items()}
+    if any(len(w) != 2 for w in weights.values()):
+        raise LessonlibInputError("the layer has use_bias=False; the course's params always include biases.")
+    return weights
+
+
+def mha_params_from_keras(layer: Any) -> dict[str, np.ndarray]:
+    """``{"W_q", "b_q", "W_k", "b_k", "W_v", "b_v", "W_o", "b_o"}`` of a built ``MultiHeadAttention``."""
+    from lessonlib.attention import MHA_KEYS
+
+    weights = _mha_projections(layer)
+    params = {}
+    for s in "qkv":
+        kernel, bias = weights[s]  # (features, heads, head_size), (heads, head_size)
+        params[f"W_{s}"] = kernel.reshape(kernel.shape[0], -1)  # (features, heads * head_size)
+        params[f"b_{s}"] = bias.reshape(-1)  # (heads * head_size,)
+    kernel, bias = weights["o"]  # (heads, head_size, d_out), (d_out,)
+    params["W_o"] = kernel.reshape(-1, kernel.shape[-1])  # (heads * head_size, d_out)
+    params["b_o"] = bias
+    return {name: params[name] for name in MHA_KEYS}
+
+
+def mha_params_to_keras(layer: Any, params: Any) -> None:
+    """Copy the book's ``params`` into a built ``MultiHeadAttention`` (inverse of the above)."""
+    from lessonlib.attention import check_mha_params
+
+    weights = _mha_projections(layer)
+    p = check_mha_params(params, layer.num_heads)
+    for s in "qkvo":
+        new = []
+        for old, name in zip(weights[s], (f"W_{s}", f"b_{s}"), strict=True):
+            if old.size != p[name].size:
+                raise LessonlibInputError(
+                    f"params[{name!r}] has {p[name].size} numbers, but the layer's weight has shape {old.shape}."
+                )
+            new.append(p[name].reshape(old.shape).astype(old.dtype))
+        getattr(layer, _MHA_DENSE[s]).set_weights(new)

@@ -12,6 +12,7 @@ CHAPTER_MODULES: tuple[str, ...] = (
     "lessonlib.exercises.ch03",
     "lessonlib.exercises.ch04",
     "lessonlib.exercises.ch05",
+    "lessonlib.exercises.ch06",
 )
 
 

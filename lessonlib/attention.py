@@ -1,0 +1,461 @@
+"""Attention in numpy (chapter 6): scores, masked softmax, context vectors, the attention
+decoder step, and multi-head attention.
+
+Symbols as in the book (batch-major, rows are vectors):
+
+* ``q`` queries ``(batch, Tq, d)``: what the decoder asks, one row per output step;
+* ``K`` keys ``(batch, Tv, d)``: what each input position offers to be matched against;
+* ``V`` values ``(batch, Tv, dv)``: what each input position hands over when it is chosen.
+
+In a seq2seq decoder the keys and the values are both the encoder's hidden states and the
+query is the decoder's hidden state ``h_t``. Attention is three steps::
+
+    scores  = score(q, K)               # (batch, Tq, Tv) how well each key fits each query
+    weights = masked_softmax(scores)    # (batch, Tq, Tv) every row sums to 1
+    context = weights @ V               # (batch, Tq, dv) a weighted average of the values
+
+Score functions: :func:`dot_score` ``q K^T``; :func:`scaled_dot_score` ``q K^T / sqrt(d_k)``
+(Vaswani et al.); :func:`general_score` ``q W_a K^T`` (Luong et al.); :func:`additive_score`
+``v . tanh(q W_1 + K W_2)`` (Bahdanau et al., "concat").
+
+The functions named ``keras_*`` reproduce ``keras.layers.Attention``,
+``keras.layers.AdditiveAttention`` and ``keras.layers.MultiHeadAttention`` exactly,
+masks included (``tests/test_attention.py`` proves it); the weight mapping for
+``MultiHeadAttention`` is in :mod:`lessonlib.keras_weights`.
+
+Masks are boolean, ``True`` = may be attended to. A row whose positions are *all* masked
+has no valid softmax; Keras gives it uniform weights in ``Attention`` and in the fused
+``MultiHeadAttention`` path, but zeros when ``MultiHeadAttention`` is asked for its scores
+(its ``Softmax`` layer zeroes masked positions). :func:`masked_softmax` does either,
+chosen by ``fully_masked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, describe
+
+#: What replaces a masked score before the softmax: ``exp`` of it is exactly 0 in float32
+#: and float64, and a row made only of it is uniform.
+MASKED_SCORE = -1e9
+
+MHA_KEYS = ("W_q", "b_q", "W_k", "b_k", "W_v", "b_v", "W_o", "b_o")
+
+
+# ----------------------------------------------------------------------------- checks
+def _seq(name: str, x: object, last: int | None = None, what: str = "d") -> np.ndarray:
+    x = as_float_array(name, x)
+    if x.ndim != 3:
+        raise LessonlibInputError(
+            f"{name} must have shape (batch, time, {what}), got {describe(x)}. "
+            "A single sequence needs the batch axis too: x[None]."
+        )
+    if last is not None and x.shape[-1] != last:
+        raise LessonlibInputError(f"{name} must have {last} features in its last axis, got {describe(x)}.")
+    return x
+
+
+def _same_batch(**arrays: np.ndarray) -> None:
+    sizes = {name: a.shape[0] for name, a in arrays.items()}
+    if len(set(sizes.values())) > 1:
+        raise LessonlibInputError(f"batch sizes differ: {sizes}; every input needs the same batch size.")
+
+
+def _matrix(name: str, W: object, shape: tuple[int | None, ...]) -> np.ndarray:
+    W = as_float_array(name, W)
+    if W.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, W.shape, strict=False)):
+        want = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise LessonlibInputError(f"{name} must have shape {want}, got {describe(W)}.")
+    return W
+
+
+def _bool_mask(name: str, mask: object, shape: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(mask)
+    if arr.dtype != np.bool_:
+        raise LessonlibInputError(
+            f"{name} must be a boolean array (True = attend, False = masked), got {describe(arr)}."
+        )
+    if arr.shape != shape:
+        raise LessonlibInputError(f"{name} must have shape {shape}, got {describe(arr)}.")
+    return arr
+
+
+def _keys_for(q: np.ndarray, K: object) -> np.ndarray:
+    K = _seq("K", K)
+    _same_batch(q=q, K=K)
+    if K.shape[-1] != q.shape[-1]:
+        raise LessonlibInputError(
+            f"q and K must have the same feature size d to be compared, got q {q.shape} and K {K.shape}."
+        )
+    return K
+
+
+# ----------------------------------------------------------------------------- scores
+def dot_score(q: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Dot-product scores ``q K^T``: ``q (batch, Tq, d)``, ``K (batch, Tv, d)`` -> ``(batch, Tq, Tv)``."""
+    q = _seq("q", q)
+    K = _keys_for(q, K)
+    return q @ np.swapaxes(K, -1, -2)  # (batch, Tq, d) @ (batch, d, Tv) -> (batch, Tq, Tv)
+
+
+def scaled_dot_score(q: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Scaled dot-product scores ``q K^T / sqrt(d_k)`` (the Transformer's)."""
+    q = _seq("q", q)
+    return dot_score(q, K) / np.sqrt(q.shape[-1]).astype(q.dtype)  # (batch, Tq, Tv)
+
+
+def general_score(q: np.ndarray, K: np.ndarray, W_a: np.ndarray) -> np.ndarray:
+    """Luong's "general" score ``q W_a K^T``; ``W_a (d_q, d_k)`` lets queries and keys differ in size."""
+    q = _seq("q", q)
+    K = _seq("K", K)
+    _same_batch(q=q, K=K)
+    W_a = _matrix("W_a", W_a, (q.shape[-1], K.shape[-1]))
+    return (q @ W_a) @ np.swapaxes(K, -1, -2)  # (batch, Tq, d_k) @ (batch, d_k, Tv)
+
+
+def additive_score(
+    q: np.ndarray, K: np.ndarray, W_1: np.ndarray, W_2: np.ndarray, v: np.ndarray
+) -> np.ndarray:
+    """Bahdanau's additive ("concat") score ``v . tanh(q W_1 + K W_2)`` for every query-key pair.
+
+    ``W_1 (d_q, units)``, ``W_2 (d_k, units)``, ``v (units,)``; returns ``(batch, Tq, Tv)``.
+    """
+    q = _seq("q", q)
+    K = _seq("K", K)
+    _same_batch(q=q, K=K)
+    W_1 = _matrix("W_1", W_1, (q.shape[-1], None))
+    W_2 = _matrix("W_2", W_2, (K.shape[-1], W_1.shape[1]))
+    v = _matrix("v", v, (W_1.shape[1],))
+    hidden = np.tanh((q @ W_1)[:, :, None, :] + (K @ W_2)[:, None, :, :])  # (batch, Tq, Tv, units)
+    return hidden @ v  # (batch, Tq, Tv)
+
+
+# ------------------------------------------------------------------------------ masks
+def causal_mask(Tq: int, Tv: int | None = None) -> np.ndarray:
+    """Lower-triangular ``(Tq, Tv)`` mask: query ``i`` may attend to positions ``j <= i`` only."""
+    Tq = check_positive_int("Tq", Tq)
+    Tv = Tq if Tv is None else check_positive_int("Tv", Tv)
+    return np.tril(np.ones((Tq, Tv), dtype=bool))
+
+
+def score_mask(
+    batch: int,
+    Tq: int,
+    Tv: int,
+    *,
+    value_mask: np.ndarray | None = None,
+    query_mask: np.ndarray | None = None,
+    attention_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+) -> np.ndarray | None:
+    """Combine masks into one ``(batch, Tq, Tv)`` boolean mask (``None`` if none is given).
+
+    ``value_mask (batch, Tv)`` hides padded inputs, ``query_mask (batch, Tq)`` padded queries
+    (whole rows), ``attention_mask (batch, Tq, Tv)`` any pair, ``use_causal_mask`` the future.
+    """
+    mask = None
+    if value_mask is not None:
+        mask = _bool_mask("value_mask", value_mask, (batch, Tv))[:, None, :]
+    if query_mask is not None:
+        rows = _bool_mask("query_mask", query_mask, (batch, Tq))[:, :, None]
+        mask = rows if mask is None else mask & rows
+    if attention_mask is not None:
+        pairs = _bool_mask("attention_mask", attention_mask, (batch, Tq, Tv))
+        mask = pairs if mask is None else mask & pairs
+    if use_causal_mask:
+        future = causal_mask(Tq, Tv)[None]
+        mask = future if mask is None else mask & future
+    return None if mask is None else np.broadcast_to(mask, (batch, Tq, Tv))
+
+
+def masked_softmax(
+    scores: np.ndarray, mask: np.ndarray | None = None, *, fully_masked: str = "uniform"
+) -> np.ndarray:
+    """Softmax over the last axis (the keys) with masked positions given weight 0.
+
+    ``scores (..., Tv)``; ``mask`` boolean, broadcastable to ``scores`` (e.g. a padding mask
+    ``(batch, 1, Tv)``), ``True`` where attending is allowed. Masked scores are replaced by
+    :data:`MASKED_SCORE` *before* the softmax, so the weights of every row still sum to 1.
+    A row with every position masked gets uniform weights (``fully_masked="uniform"``, what
+    ``keras.layers.Attention`` does) or all zeros (``"zero"``, what ``keras.layers.Softmax``
+    and ``MultiHeadAttention(..., return_attention_scores=True)`` do).
+    """
+    scores = as_float_array("scores", scores)
+    if fully_masked not in ("uniform", "zero"):
+        raise LessonlibInputError(f"fully_masked must be 'uniform' or 'zero', got {fully_masked!r}.")
+    if scores.ndim == 0:
+        raise LessonlibInputError("scores must have at least one axis (the keys), got a scalar.")
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise LessonlibInputError(f"mask must be boolean (True = attend), got {describe(mask)}.")
+        try:
+            mask = np.broadcast_to(mask, scores.shape)
+        except ValueError:
+            raise LessonlibInputError(
+                f"mask of shape {mask.shape} does not fit scores of shape {scores.shape}; a padding "
+                "mask (batch, Tv) must become (batch, 1, Tv): mask[:, None, :]."
+            ) from None
+        scores = np.where(mask, scores, scores.dtype.type(MASKED_SCORE))
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    weights = e / e.sum(axis=-1, keepdims=True)  # (..., Tv), rows sum to 1
+    if mask is not None and fully_masked == "zero":
+        weights = np.where(mask, weights, 0).astype(scores.dtype)
+    return weights
+
+
+# ---------------------------------------------------------------------------- context
+def context_vector(weights: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Context vectors ``weights @ V``: each query's weighted average of the values.
+
+    ``weights (batch, Tq, Tv)``, ``V (batch, Tv, dv)`` -> ``(batch, Tq, dv)``.
+    """
+    weights = _seq("weights", weights, what="Tv")
+    V = _seq("V", V, what="dv")
+    _same_batch(weights=weights, V=V)
+    if weights.shape[-1] != V.shape[1]:
+        raise LessonlibInputError(
+            f"weights has {weights.shape[-1]} key positions but V has {V.shape[1]} time steps; "
+            f"they must match (weights {weights.shape}, V {V.shape})."
+        )
+    return weights @ V  # (batch, Tq, Tv) @ (batch, Tv, dv) -> (batch, Tq, dv)
+
+
+def scaled_dot_product_attention(
+    q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``softmax(q K^T / sqrt(d_k)) V``: returns ``(context (batch, Tq, dv), weights (batch, Tq, Tv))``.
+
+    ``mask`` is boolean and broadcastable to ``(batch, Tq, Tv)``.
+    """
+    scores = scaled_dot_score(q, K)  # (batch, Tq, Tv)
+    weights = masked_softmax(scores, mask)
+    return context_vector(weights, V), weights
+
+
+# ------------------------------------------------------------- the Keras attention layers
+def keras_attention(
+    q: np.ndarray,
+    V: np.ndarray,
+    K: np.ndarray | None = None,
+    *,
+    scale: float | None = None,
+    score_mode: str = "dot",
+    concat_score_weight: float = 1.0,
+    query_mask: np.ndarray | None = None,
+    value_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What ``keras.layers.Attention()([q, V, K], mask=[query_mask, value_mask])`` computes.
+
+    Returns ``(output (batch, Tq, dv), weights (batch, Tq, Tv))``. ``K`` defaults to ``V``.
+    ``scale`` is the layer's scalar ``scale`` weight (``use_scale=True``; ``None`` for
+    ``use_scale=False``). ``score_mode="dot"``: ``scale * q K^T``; ``"concat"``:
+    ``concat_score_weight * sum(tanh(scale * (q + k)))``, the additive score with
+    ``W_1 = W_2 = scale * I`` and ``v`` all ``concat_score_weight``. Outputs of masked
+    queries are 0.
+    """
+    q = _seq("q", q)
+    V = _seq("V", V, what="dv")
+    K = V if K is None else _seq("K", K)
+    _same_batch(q=q, V=V, K=K)
+    if K.shape[1] != V.shape[1]:
+        raise LessonlibInputError(f"K and V must have the same number of time steps, got K {K.shape} and V {V.shape}.")
+    if score_mode == "dot":
+        scores = dot_score(q, K)
+        if scale is not None:
+            scores = scores * scale
+    elif score_mode == "concat":
+        if K.shape[-1] != q.shape[-1]:
+            raise LessonlibInputError(f"q and K must have the same size d, got q {q.shape} and K {K.shape}.")
+        s = 1.0 if scale is None else scale
+        scores = concat_score_weight * np.tanh(s * (q[:, :, None, :] + K[:, None, :, :])).sum(axis=-1)
+    else:
+        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {score_mode!r}.")
+    return _keras_apply_scores(scores.astype(q.dtype), V, query_mask, value_mask, use_causal_mask)
+
+
+def keras_additive_attention(
+    q: np.ndarray,
+    V: np.ndarray,
+    K: np.ndarray | None = None,
+    *,
+    scale: np.ndarray | None = None,
+    query_mask: np.ndarray | None = None,
+    value_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What ``keras.layers.AdditiveAttention()([q, V, K], mask=...)`` computes.
+
+    Keras' layer has no projections of its own: it scores ``sum(scale * tanh(q + k))``,
+    the additive score with ``W_1 = W_2 = I`` and ``v = scale`` (its weight ``(d,)``;
+    ``None`` for ``use_scale=False``, i.e. ``v`` all ones). Bahdanau's ``W_1`` and ``W_2``
+    are ``Dense(use_bias=False)`` layers applied to the query and the keys before it.
+    Returns ``(output, weights)``.
+    """
+    q = _seq("q", q)
+    V = _seq("V", V, what="dv")
+    K = V if K is None else _seq("K", K)
+    _same_batch(q=q, V=V, K=K)
+    d = q.shape[-1]
+    if K.shape[-1] != d or K.shape[1] != V.shape[1]:
+        raise LessonlibInputError(
+            f"K must have q's feature size and V's time steps, got q {q.shape}, K {K.shape}, V {V.shape}."
+        )
+    eye = np.eye(d, dtype=q.dtype)
+    v = np.ones(d, dtype=q.dtype) if scale is None else _matrix("scale", scale, (d,))
+    scores = additive_score(q, K, eye, eye, v)
+    return _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask)
+
+
+def _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask):
+    batch, Tq, Tv = scores.shape
+    mask = score_mask(batch, Tq, Tv, value_mask=value_mask, use_causal_mask=use_causal_mask)
+    weights = masked_softmax(scores, mask)  # fully masked rows: uniform, as in Keras
+    output = context_vector(weights, V)
+    if query_mask is not None:
+        rows = _bool_mask("query_mask", query_mask, (batch, Tq))
+        output = np.where(rows[:, :, None], output, 0).astype(output.dtype)
+    return output, weights
+
+
+# ---------------------------------------------------------------- the attention decoder
+def attention_decoder_step(
+    h_t: np.ndarray,
+    H_enc: np.ndarray,
+    W_c: np.ndarray,
+    b_c: np.ndarray,
+    W_y: np.ndarray,
+    b_y: np.ndarray,
+    *,
+    mask: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """One decoder step with dot-product attention (Luong et al.), the notes' steps 4 to 8.
+
+    ``h_t (batch, units)`` is the decoder's hidden state (the query); ``H_enc (batch, Tv,
+    units)`` the encoder's hidden states (keys and values); ``mask (batch, Tv)`` hides
+    padded inputs. ``W_c (2 units, units_c)``, ``b_c (units_c,)`` form the tanh layer on
+    ``[c_t; h_t]``; ``W_y (units_c, vocab)``, ``b_y (vocab,)`` the output layer.
+
+    Returns a dict: ``scores`` and ``weights`` ``(batch, Tv)``, ``context`` ``(batch, units)``,
+    ``h_tilde`` ``(batch, units_c)`` and ``y`` ``(batch, vocab)``, the output distribution.
+    """
+    h_t = as_float_array("h_t", h_t, ndim=2)  # (batch, units)
+    H_enc = _seq("H_enc", H_enc, last=h_t.shape[-1], what="units")
+    _same_batch(h_t=h_t, H_enc=H_enc)
+    units = h_t.shape[-1]
+    W_c = _matrix("W_c", W_c, (2 * units, None))
+    b_c = _matrix("b_c", b_c, (W_c.shape[1],))
+    W_y = _matrix("W_y", W_y, (W_c.shape[1], None))
+    b_y = _matrix("b_y", b_y, (W_y.shape[1],))
+    if mask is not None:
+        mask = _bool_mask("mask", mask, H_enc.shape[:2])[:, None, :]  # (batch, 1, Tv)
+    q = h_t[:, None, :]  # (batch, 1, units): one query
+    scores = dot_score(q, H_enc)  # step 4: (batch, 1, Tv)
+    weights = masked_softmax(scores, mask)  # step 5: (batch, 1, Tv)
+    context = context_vector(weights, H_enc)[:, 0]  # step 6: (batch, units)
+    concat = np.concatenate([context, h_t], axis=-1)  # step 7: (batch, 2 units)
+    h_tilde = np.tanh(concat @ W_c + b_c)  # (batch, units_c)
+    logits = h_tilde @ W_y + b_y  # step 8: (batch, vocab)
+    y = masked_softmax(logits)
+    return {"scores": scores[:, 0], "weights": weights[:, 0], "context": context, "h_tilde": h_tilde, "y": y}
+
+
+# ------------------------------------------------------------------ multi-head attention
+def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
+    """``(batch, T, num_heads * depth)`` -> ``(batch, num_heads, T, depth)``.
+
+    Head ``i`` gets features ``i * depth`` to ``(i + 1) * depth - 1``: reshape to
+    ``(batch, T, num_heads, depth)``, then move the head axis forward.
+    """
+    x = _seq("x", x, what="num_heads * depth")
+    num_heads = check_positive_int("num_heads", num_heads)
+    batch, T, features = x.shape
+    if features % num_heads:
+        raise LessonlibInputError(f"the last axis ({features}) must be a multiple of num_heads ({num_heads}).")
+    return x.reshape(batch, T, num_heads, features // num_heads).transpose(0, 2, 1, 3)
+
+
+def merge_heads(x: np.ndarray) -> np.ndarray:
+    """``(batch, num_heads, T, depth)`` -> ``(batch, T, num_heads * depth)``: undoes :func:`split_heads`."""
+    x = as_float_array("x", x, ndim=4)
+    batch, heads, T, depth = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(batch, T, heads * depth)
+
+
+def check_mha_params(params: Mapping[str, np.ndarray], num_heads: int) -> dict[str, np.ndarray]:
+    """Validate multi-head attention parameters (see :func:`multi_head_attention`)."""
+    if not isinstance(params, Mapping) or set(params) != set(MHA_KEYS):
+        got = sorted(params) if isinstance(params, Mapping) else describe(params)
+        raise LessonlibInputError(f"params must be a dict with keys {list(MHA_KEYS)}, got {got}.")
+    p = {name: as_float_array(f"params[{name!r}]", params[name]) for name in MHA_KEYS}
+    for name in ("W_q", "W_k", "W_v", "W_o"):
+        if p[name].ndim != 2:
+            raise LessonlibInputError(f"params[{name!r}] must be a matrix, got {describe(p[name])}.")
+    width_qk = p["W_q"].shape[1]
+    if p["W_k"].shape[1] != width_qk or width_qk % num_heads or p["W_v"].shape[1] % num_heads:
+        raise LessonlibInputError(
+            f"W_q and W_k need the same width, a multiple of num_heads ({num_heads}), and so must "
+            f"W_v's; got W_q {p['W_q'].shape}, W_k {p['W_k'].shape}, W_v {p['W_v'].shape}."
+        )
+    if p["W_o"].shape[0] != p["W_v"].shape[1]:
+        raise LessonlibInputError(f"W_o must have {p['W_v'].shape[1]} rows (W_v's width), got {p['W_o'].shape}.")
+    for b, W in (("b_q", "W_q"), ("b_k", "W_k"), ("b_v", "W_v"), ("b_o", "W_o")):
+        if p[b].shape != (p[W].shape[1],):
+            raise LessonlibInputError(f"params[{b!r}] must have shape ({p[W].shape[1]},), got {describe(p[b])}.")
+    return p
+
+
+def multi_head_attention(
+    query: np.ndarray,
+    value: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    num_heads: int,
+    key: np.ndarray | None = None,
+    *,
+    query_mask: np.ndarray | None = None,
+    value_mask: np.ndarray | None = None,
+    attention_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+    fully_masked: str = "uniform",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-head attention, as ``keras.layers.MultiHeadAttention`` computes it.
+
+    ``query (batch, Tq, d_q)``, ``value (batch, Tv, d_v)``, ``key`` (default ``value``).
+    ``params``: ``W_q (d_q, h*d_k)``, ``W_k (d_k_in, h*d_k)``, ``W_v (d_v, h*d_vh)`` with
+    biases ``b_q, b_k, b_v``, and ``W_o (h*d_vh, d_out)``, ``b_o (d_out,)``; map a Keras
+    layer's weights with :func:`lessonlib.keras_weights.mha_params_from_keras`.
+
+    Project, split into ``num_heads`` heads, scaled dot-product attention in every head
+    at once, merge the heads, project. Returns ``(output (batch, Tq, d_out), weights
+    (batch, num_heads, Tq, Tv))``. ``fully_masked`` as in :func:`masked_softmax`: Keras
+    gives ``"uniform"`` by default and ``"zero"`` with ``return_attention_scores=True``.
+    """
+    query = _seq("query", query)
+    value = _seq("value", value)
+    key = value if key is None else _seq("key", key)
+    _same_batch(query=query, value=value, key=key)
+    num_heads = check_positive_int("num_heads", num_heads)
+    p = check_mha_params(params, num_heads)
+    for name, x, W in (("query", query, "W_q"), ("key", key, "W_k"), ("value", value, "W_v")):
+        if x.shape[-1] != p[W].shape[0]:
+            raise LessonlibInputError(f"{name} has {x.shape[-1]} features but {W} expects {p[W].shape[0]}.")
+    if key.shape[1] != value.shape[1]:
+        raise LessonlibInputError(f"key and value need the same time steps, got {key.shape} and {value.shape}.")
+    Q = split_heads(query @ p["W_q"] + p["b_q"], num_heads)  # (batch, h, Tq, d_k)
+    K = split_heads(key @ p["W_k"] + p["b_k"], num_heads)  # (batch, h, Tv, d_k)
+    V = split_heads(value @ p["W_v"] + p["b_v"], num_heads)  # (batch, h, Tv, d_vh)
+    batch, Tq, Tv = query.shape[0], query.shape[1], key.shape[1]
+    mask = score_mask(
+        batch, Tq, Tv, value_mask=value_mask, query_mask=query_mask,
+        attention_mask=attention_mask, use_causal_mask=use_causal_mask,
+    )
+    scores = (Q / np.sqrt(Q.shape[-1]).astype(Q.dtype)) @ np.swapaxes(K, -1, -2)  # (batch, h, Tq, Tv)
+    weights = masked_softmax(scores, None if mask is None else mask[:, None], fully_masked=fully_masked)
+    heads = weights @ V  # (batch, h, Tq, d_vh)
+    output = merge_heads(heads) @ p["W_o"] + p["b_o"]  # (batch, Tq, d_out)
+    return output, weights

@@ -1,0 +1,330 @@
+"""The numpy attention of chapter 6 equals keras.layers.Attention, AdditiveAttention and
+MultiHeadAttention given the same weights, masks included (float32 round-off)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras
+import numpy as np
+import pytest
+
+from lessonlib import attention as att
+from lessonlib._validate import LessonlibInputError
+from lessonlib.keras_weights import mha_params_from_keras, mha_params_to_keras
+
+ATOL = 2e-6
+# (batch, Tq, Tv, d) and a seed; seed 2 (and 1 for AdditiveAttention) adds a fully masked row.
+CASES = [((2, 3, 5, 4), 0), ((1, 1, 7, 8), 1), ((3, 6, 6, 16), 2)]
+SEEDS = [0, 1, 2]
+
+
+def np_(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def _data(seed, batch, Tq, Tv, d, dv=None):
+    rng = np.random.default_rng(seed)
+    q = rng.normal(size=(batch, Tq, d)).astype(np.float32)
+    K = rng.normal(size=(batch, Tv, d)).astype(np.float32)
+    V = rng.normal(size=(batch, Tv, dv or d)).astype(np.float32)
+    return rng, q, K, V
+
+
+def _padding_mask(rng, batch, T, fully_masked_row=False):
+    """True for real positions: each row keeps a random length >= 1 (row 0 all False if asked)."""
+    lengths = rng.integers(1, T + 1, size=batch)
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    if fully_masked_row:
+        mask[0] = False
+    return mask
+
+
+def _max_diff(a, b):
+    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
+
+
+# ----------------------------------------------------------------- keras.layers.Attention
+@pytest.mark.parametrize(("shape", "seed"), CASES, ids=str)
+@pytest.mark.parametrize("score_mode", ["dot", "concat"])
+@pytest.mark.parametrize("use_scale", [False, True])
+def test_attention_layer_without_masks(shape, seed, score_mode, use_scale):
+    batch, Tq, Tv, d = shape
+    _, q, K, V = _data(seed, batch, Tq, Tv, d, dv=d if score_mode == "concat" else d + 3)
+    layer = keras.layers.Attention(use_scale=use_scale, score_mode=score_mode)
+    layer([q, V, K])
+    scale = None
+    if use_scale:
+        scale = 0.37 + 0.1 * seed
+        layer.scale.assign(scale)
+    weight = 1.0
+    if score_mode == "concat":
+        weight = 1.3 - 0.2 * seed
+        layer.concat_score_weight.assign(weight)
+    out_k, w_k = layer([q, V, K], return_attention_scores=True)
+    out, w = att.keras_attention(q, V, K, scale=scale, score_mode=score_mode, concat_score_weight=weight)
+    assert _max_diff(out, np_(out_k)) < ATOL
+    assert _max_diff(w, np_(w_k)) < ATOL
+
+
+@pytest.mark.parametrize(("shape", "seed"), CASES, ids=str)
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_layer_with_query_value_and_causal_masks(shape, seed, causal):
+    batch, Tq, Tv, d = shape
+    rng, q, K, V = _data(seed, batch, Tq, Tv, d)
+    value_mask = _padding_mask(rng, batch, Tv, fully_masked_row=seed == 2)
+    query_mask = _padding_mask(rng, batch, Tq)
+    layer = keras.layers.Attention()
+    out_k, w_k = layer(
+        [q, V, K], mask=[query_mask, value_mask], return_attention_scores=True, use_causal_mask=causal
+    )
+    out, w = att.keras_attention(q, V, K, query_mask=query_mask, value_mask=value_mask, use_causal_mask=causal)
+    assert _max_diff(out, np_(out_k)) < ATOL
+    assert _max_diff(w, np_(w_k)) < ATOL
+    allowed = att.score_mask(batch, Tq, Tv, value_mask=value_mask, use_causal_mask=causal)
+    partly = allowed.any(axis=-1)
+    assert np.all(w[~allowed & partly[..., None]] == 0), "masked positions get exactly zero weight"
+
+
+def test_a_fully_masked_row_gets_uniform_weights_like_keras():
+    rng, q, K, V = _data(0, 2, 3, 5, 4)
+    value_mask = np.array([[False] * 5, [True, True, False, False, False]])
+    _, w_k = keras.layers.Attention()([q, V], mask=[None, value_mask], return_attention_scores=True)
+    _, w = att.keras_attention(q, V, value_mask=value_mask)
+    np.testing.assert_allclose(np_(w_k)[0], 0.2, atol=1e-7)
+    np.testing.assert_allclose(w[0], 0.2, atol=1e-7)
+
+
+# --------------------------------------------------------- keras.layers.AdditiveAttention
+@pytest.mark.parametrize(("shape", "seed"), CASES, ids=str)
+@pytest.mark.parametrize("use_scale", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_additive_attention_layer(shape, seed, use_scale, masked):
+    batch, Tq, Tv, d = shape
+    rng, q, K, V = _data(seed, batch, Tq, Tv, d, dv=d + 2)
+    layer = keras.layers.AdditiveAttention(use_scale=use_scale)
+    masks = [_padding_mask(rng, batch, Tq), _padding_mask(rng, batch, Tv, fully_masked_row=seed == 1)]
+    kwargs = {"mask": masks} if masked else {}
+    out_k, w_k = layer([q, V, K], return_attention_scores=True, **kwargs)
+    scale = layer.scale.numpy() if use_scale else None
+    mask_kwargs = {"query_mask": masks[0], "value_mask": masks[1]} if masked else {}
+    out, w = att.keras_additive_attention(q, V, K, scale=scale, **mask_kwargs)
+    assert _max_diff(out, np_(out_k)) < ATOL
+    assert _max_diff(w, np_(w_k)) < ATOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bahdanau_score_is_dense_projections_then_additive_attention(seed):
+    """v . tanh(q W_1 + K W_2) == AdditiveAttention(scale=v) on Dense(W_1)(q), Dense(W_2)(K)."""
+    rng, q, K, V = _data(seed, 2, 4, 6, 5)
+    units = 7
+    W_1 = rng.normal(size=(5, units)).astype(np.float32)
+    W_2 = rng.normal(size=(5, units)).astype(np.float32)
+    v = rng.normal(size=units).astype(np.float32)
+    dense_1 = keras.layers.Dense(units, use_bias=False)
+    dense_2 = keras.layers.Dense(units, use_bias=False)
+    dense_1.build((None, 5))
+    dense_2.build((None, 5))
+    dense_1.set_weights([W_1])
+    dense_2.set_weights([W_2])
+    layer = keras.layers.AdditiveAttention()
+    pq, pk = dense_1(q), dense_2(K)
+    layer([pq, V, pk])
+    layer.scale.assign(v)
+    _, w_k = layer([pq, V, pk], return_attention_scores=True)
+    w = att.masked_softmax(att.additive_score(q, K, W_1, W_2, v))
+    assert _max_diff(w, np_(w_k)) < ATOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_luong_general_score_is_a_dense_projection_then_dot_attention(seed):
+    rng, q, _, V = _data(seed, 2, 4, 6, 5)
+    K = rng.normal(size=(2, 6, 3)).astype(np.float32)  # keys of another size than the queries
+    W_a = rng.normal(size=(5, 3)).astype(np.float32)
+    dense = keras.layers.Dense(3, use_bias=False)
+    dense.build((None, 5))
+    dense.set_weights([W_a])
+    _, w_k = keras.layers.Attention()([dense(q), V, K], return_attention_scores=True)
+    w = att.masked_softmax(att.general_score(q, K, W_a))
+    assert _max_diff(w, np_(w_k)) < ATOL
+
+
+def test_scaled_dot_product_attention_is_attention_with_scale_one_over_sqrt_d():
+    rng, q, K, V = _data(3, 2, 4, 6, 16)
+    mask = _padding_mask(rng, 2, 6)
+    layer = keras.layers.Attention(use_scale=True)
+    layer([q, V, K])
+    layer.scale.assign(1 / np.sqrt(16))
+    out_k, w_k = layer([q, V, K], mask=[None, mask], return_attention_scores=True)
+    out, w = att.scaled_dot_product_attention(q, K, V, mask[:, None, :])
+    assert _max_diff(out, np_(out_k)) < ATOL
+    assert _max_diff(w, np_(w_k)) < ATOL
+
+
+# -------------------------------------------------------- keras.layers.MultiHeadAttention
+MHA_CASES = [  # (batch, Tq, Tv, d_q, d_v, heads, key_dim, value_dim, output_dim)
+    (2, 3, 5, 8, 6, 2, 4, 3, None),
+    (1, 4, 4, 16, 16, 4, 4, 4, None),
+    (3, 6, 2, 5, 7, 3, 2, 5, 9),
+]
+
+
+def _mha(case, seed):
+    batch, Tq, Tv, d_q, d_v, heads, key_dim, value_dim, output_dim = case
+    rng = np.random.default_rng(seed)
+    query = rng.normal(size=(batch, Tq, d_q)).astype(np.float32)
+    value = rng.normal(size=(batch, Tv, d_v)).astype(np.float32)
+    keras.utils.set_random_seed(seed)
+    layer = keras.layers.MultiHeadAttention(
+        num_heads=heads, key_dim=key_dim, value_dim=value_dim, output_shape=output_dim,
+        bias_initializer="random_normal",
+    )
+    layer(query, value)
+    return rng, layer, query, value
+
+
+@pytest.mark.parametrize(("case", "seed"), list(zip(MHA_CASES, SEEDS, strict=True)), ids=str)
+@pytest.mark.parametrize("causal", [False, True])
+def test_multi_head_attention_without_padding(case, seed, causal):
+    _, layer, query, value = _mha(case, seed)
+    params = mha_params_from_keras(layer)
+    out_k, w_k = layer(query, value, return_attention_scores=True, use_causal_mask=causal)
+    out, w = att.multi_head_attention(query, value, params, layer.num_heads, use_causal_mask=causal)
+    assert _max_diff(out, np_(out_k)) < 1e-5
+    assert _max_diff(w, np_(w_k)) < ATOL
+    fused = layer(query, value, use_causal_mask=causal)  # the path without scores
+    assert _max_diff(out, np_(fused)) < 1e-5
+
+
+@pytest.mark.parametrize(("case", "seed"), list(zip(MHA_CASES, SEEDS, strict=True)), ids=str)
+def test_multi_head_attention_with_value_and_attention_masks(case, seed):
+    rng, layer, query, value = _mha(case, seed)
+    batch, Tq, Tv = case[:3]
+    params = mha_params_from_keras(layer)
+    value_mask = _padding_mask(rng, batch, Tv, fully_masked_row=seed == 0)
+    pairs = rng.random((batch, Tq, Tv)) < 0.7
+    kwargs = {"value_mask": value_mask, "attention_mask": pairs}
+    out_k, w_k = layer(query, value, return_attention_scores=True, **kwargs)
+    out, w = att.multi_head_attention(query, value, params, layer.num_heads, fully_masked="zero", **kwargs)
+    assert _max_diff(out, np_(out_k)) < 1e-5
+    assert _max_diff(w, np_(w_k)) < ATOL
+    fused = layer(query, value, **kwargs)  # the fused path gives fully masked rows uniform weights
+    out_u, _ = att.multi_head_attention(query, value, params, layer.num_heads, fully_masked="uniform", **kwargs)
+    assert _max_diff(out_u, np_(fused)) < 1e-5
+
+
+def test_multi_head_attention_query_mask_from_a_masking_embedding():
+    """Keras takes MultiHeadAttention's query mask from the query tensor's Keras mask."""
+    rng = np.random.default_rng(5)
+    ids_q = np.array([[3, 4, 0, 0], [5, 1, 2, 0]])
+    ids_v = np.array([[2, 2, 7, 0, 0], [1, 0, 0, 0, 0]])
+    keras.utils.set_random_seed(5)
+    emb = keras.layers.Embedding(8, 6, mask_zero=True)
+    layer = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal")
+    iq, iv = keras.Input((4,), dtype="int32"), keras.Input((5,), dtype="int32")
+    o, s = layer(emb(iq), emb(iv), return_attention_scores=True)
+    model = keras.Model([iq, iv], [o, s])
+    out_k, w_k = model([ids_q, ids_v])
+    table = emb.embeddings.numpy()
+    out, w = att.multi_head_attention(
+        table[ids_q], table[ids_v], mha_params_from_keras(layer), 2,
+        query_mask=ids_q != 0, value_mask=ids_v != 0, fully_masked="zero",
+    )
+    assert _max_diff(out, np_(out_k)) < 1e-5
+    assert _max_diff(w, np_(w_k)) < ATOL
+    assert np.all(w[0, :, 2:] == 0), "padded queries get no attention at all"
+    assert rng is not None
+
+
+def test_keras_ignores_an_explicit_query_mask_argument_in_eager_calls():
+    """Keras 3 reads MultiHeadAttention's query mask from the tensor, not the argument;
+    the chapter says so. If this starts failing, Keras changed: update the chapter."""
+    _, layer, query, value = _mha(MHA_CASES[0], 0)
+    query_mask = np.array([[True, False, False], [True, True, False]])
+    _, with_arg = layer(query, value, query_mask=query_mask, return_attention_scores=True)
+    _, without = layer(query, value, return_attention_scores=True)
+    assert np.array_equal(np_(with_arg), np_(without))
+
+
+def test_mha_params_round_trip_through_keras():
+    _, layer, query, value = _mha(MHA_CASES[2], 1)
+    params = mha_params_from_keras(layer)
+    new = {k: np.random.default_rng(2).normal(size=v.shape).astype(np.float32) for k, v in params.items()}
+    mha_params_to_keras(layer, new)
+    back = mha_params_from_keras(layer)
+    assert all(np.array_equal(back[k], new[k]) for k in new)
+    out, _ = att.multi_head_attention(query, value, new, layer.num_heads)
+    assert _max_diff(out, np_(layer(query, value))) < 1e-5
+    assert params["W_q"].shape == (5, 3 * 2) and params["W_o"].shape == (3 * 5, 9)
+
+
+# ------------------------------------------------------------- the attention decoder step
+def test_attention_decoder_step_equals_the_keras_luong_head():
+    """Attention -> Concatenate([context, h_t]) -> Dense(tanh) -> Dense(softmax), per step."""
+    rng = np.random.default_rng(7)
+    batch, Tq, Tv, units, units_c, vocab = 3, 4, 6, 5, 7, 11
+    h_dec = rng.normal(size=(batch, Tq, units)).astype(np.float32)
+    H_enc = rng.normal(size=(batch, Tv, units)).astype(np.float32)
+    mask = _padding_mask(rng, batch, Tv)
+    iq, iv = keras.Input((Tq, units)), keras.Input((Tv, units))
+    im = keras.Input((Tv,), dtype="bool")
+    context = keras.layers.Attention()([iq, iv], mask=[None, im])
+    concat = keras.layers.Concatenate()([context, iq])
+    tanh_layer = keras.layers.Dense(units_c, activation="tanh")
+    out_layer = keras.layers.Dense(vocab, activation="softmax")
+    model = keras.Model([iq, iv, im], out_layer(tanh_layer(concat)))
+    y_k = np_(model([h_dec, H_enc, mask]))
+    W_c, b_c = tanh_layer.get_weights()
+    W_y, b_y = out_layer.get_weights()
+    for t in range(Tq):
+        step = att.attention_decoder_step(h_dec[:, t], H_enc, W_c, b_c, W_y, b_y, mask=mask)
+        assert _max_diff(step["y"], y_k[:, t]) < ATOL
+        np.testing.assert_allclose(step["weights"].sum(axis=-1), 1, rtol=1e-6)
+        assert np.all(step["weights"][~mask] == 0)
+
+
+# ---------------------------------------------------------------- pieces and bad input
+def test_split_and_merge_heads_are_inverse_and_give_head_i_its_own_block():
+    x = np.arange(2 * 3 * 8, dtype=np.float32).reshape(2, 3, 8)
+    heads = att.split_heads(x, 4)
+    assert heads.shape == (2, 4, 3, 2)
+    np.testing.assert_array_equal(heads[:, 1], x[:, :, 2:4])
+    np.testing.assert_array_equal(att.merge_heads(heads), x)
+
+
+def test_masked_softmax_rows_sum_to_one_and_zero_option():
+    scores = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 9.0]])
+    mask = np.array([[True, False, True], [False, False, False]])
+    w = att.masked_softmax(scores, mask)
+    np.testing.assert_allclose(w.sum(axis=-1), 1)
+    assert w[0, 1] == 0 and np.allclose(w[1], 1 / 3)
+    z = att.masked_softmax(scores, mask, fully_masked="zero")
+    assert np.array_equal(z[1], np.zeros(3)) and np.allclose(z[0], w[0])
+    assert np.array_equal(att.causal_mask(3, 4), np.tril(np.ones((3, 4), bool)))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: att.dot_score(np.ones((3, 4)), np.ones((3, 5, 4))), r"q must have shape \(batch, time, d\)"),
+        (lambda: att.dot_score(np.ones((2, 3, 4)), np.ones((2, 5, 6))), "same feature size d"),
+        (lambda: att.dot_score(np.ones((2, 3, 4)), np.ones((1, 5, 4))), "batch sizes differ"),
+        (lambda: att.general_score(np.ones((1, 2, 4)), np.ones((1, 3, 5)), np.ones((5, 4))), r"W_a must have shape \(4, 5\)"),
+        (lambda: att.additive_score(np.ones((1, 2, 4)), np.ones((1, 3, 4)), np.ones((4, 6)), np.ones((4, 6)), np.ones(5)), r"v must have shape \(6,\)"),
+        (lambda: att.masked_softmax(np.ones((2, 3, 4)), np.ones((2, 4))), "must be boolean"),
+        (lambda: att.masked_softmax(np.ones((2, 3, 4)), np.ones((2, 5), bool)), r"mask\[:, None, :\]"),
+        (lambda: att.masked_softmax(np.ones(3), None, fully_masked="nan"), "'uniform' or 'zero'"),
+        (lambda: att.context_vector(np.ones((2, 3, 4)), np.ones((2, 5, 6))), "4 key positions but V has 5"),
+        (lambda: att.keras_attention(np.ones((1, 2, 4)), np.ones((1, 3, 4)), score_mode="general"), "'dot' or 'concat'"),
+        (lambda: att.keras_attention(np.ones((1, 2, 4)), np.ones((1, 3, 4)), value_mask=np.ones((1, 4), bool)), r"value_mask must have shape \(1, 3\)"),
+        (lambda: att.split_heads(np.ones((1, 2, 6)), 4), "multiple of num_heads"),
+        (lambda: att.multi_head_attention(np.ones((1, 2, 4)), np.ones((1, 3, 4)), {"W_q": 1}, 2), "must be a dict with keys"),
+        (lambda: att.attention_decoder_step(np.ones((2, 3)), np.ones((2, 4, 3)), np.ones((5, 2)), np.ones(2), np.ones((2, 4)), np.ones(4)), r"W_c must have shape \(6, \?\)"),
+        (lambda: mha_params_from_keras(keras.layers.Dense(3)), "expected a built keras MultiHeadAttention"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(call, message):
+    with pytest.raises(LessonlibInputError, match=message):
+        call()
