@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, as_float_array, as_int_array, check_positive_int, describe
+from lessonlib._validate import (
+    LessonlibInputError,
+    as_float_array,
+    as_int_array,
+    check_positive_int,
+    describe,
+)
 
 
 def cooccurrence_matrix(

@@ -7,7 +7,7 @@ from functools import cache
 
 from lessonlib.exercises.core import Exercise
 
-CHAPTER_MODULES: tuple[str, ...] = ("lessonlib.exercises.ch01",)
+CHAPTER_MODULES: tuple[str, ...] = ("lessonlib.exercises.ch01", "lessonlib.exercises.ch02")
 
 
 @cache
