@@ -27,6 +27,8 @@ import os
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from lessonlib._validate import LessonlibInputError, check_positive_int
 
 WIKI_FILE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -167,3 +169,37 @@ def read_analogies(path: str | Path | None = None) -> dict[str, list[tuple[str, 
                 a, b, c, d = line.split()
                 sections[current].append((a, b, c, d))
     return sections
+
+
+#: Which analogy sections give which category to their first and second words.
+CATEGORY_SOURCES: dict[str, tuple[str, str]] = {
+    "capital-common-countries": ("city", "country"),
+    "capital-world": ("city", "country"),
+    "currency": ("country", "currency"),
+    "city-in-state": ("city", "us-state"),
+    "gram6-nationality-adjective": ("country", "nationality"),
+}
+
+
+def word_categories() -> tuple[list[str], np.ndarray, list[str]]:
+    """A small word-classification task built from the Google analogy file.
+
+    Each word of the sections in :data:`CATEGORY_SOURCES` gets the category of its role
+    ("Athens Greece ..." -> Athens is a city, Greece a country), lower-cased; words that
+    fall in two categories ("georgia": a country and a US state) are dropped. Returns
+    ``(words, labels, class_names)`` with ``labels`` ``(n,)`` int64 indices into
+    ``class_names``, words sorted alphabetically. Same source and licence as the
+    analogy file.
+    """
+    found: dict[str, set[str]] = {}
+    for section, questions in read_analogies().items():
+        if section not in CATEGORY_SOURCES:
+            continue
+        first, second = CATEGORY_SOURCES[section]
+        for a, b, c, d in questions:
+            for word, category in ((a, first), (b, second), (c, first), (d, second)):
+                found.setdefault(word.lower(), set()).add(category)
+    class_names = sorted({c for pair in CATEGORY_SOURCES.values() for c in pair})
+    words = sorted(w for w, cats in found.items() if len(cats) == 1)
+    labels = np.array([class_names.index(next(iter(found[w]))) for w in words], dtype=np.int64)
+    return words, labels, class_names
