@@ -475,7 +475,7 @@ def train(
     pool_size: int = 64,
     shrink_windows: bool = True,
     seed: int = 1,
-    progress: bool = True,
+    progress: bool | str = True,
 ) -> Word2VecResult:
     """Train word2vec with negative sampling in numpy (skip-gram if ``sg`` else CBOW).
 
@@ -483,7 +483,9 @@ def train(
     ``vocabulary``. The settings mean what they mean in ``gensim.models.Word2Vec``
     (``vector_size`` is ``dim``). ``batch_size`` centre positions are updated at once;
     ``pool_size`` negatives are drawn per mini-batch and shared (see the module notes).
-    A ``tqdm`` progress bar shows the epochs; the loss per epoch is in ``history``.
+    ``progress=True`` shows a ``tqdm.auto`` progress bar (a widget in Jupyter),
+    ``"epochs"`` prints one line per epoch instead (for static pages), ``False`` nothing;
+    the mean loss per pair of each epoch is in ``history["loss"]``.
     """
     if corpus is None:
         if sentences is None:
@@ -515,7 +517,9 @@ def train(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    bar = tqdm(total=epochs * corpus.n_tokens, unit="word", unit_scale=True, disable=not progress,
+    if progress not in (True, False, "epochs"):
+        raise LessonlibInputError(f"progress must be True (a progress bar), 'epochs' or False, got {progress!r}.")
+    bar = tqdm(total=epochs * corpus.n_tokens, unit="word", unit_scale=True, disable=progress is not True,
                desc="word2vec (numpy)", mininterval=0.5)
     for _epoch in range(epochs):
         ids, slot_ids, mask = _epoch_slots(corpus, sentence_of, keep, window, rng, shrink_windows)
@@ -567,6 +571,9 @@ def train(
             bar.update(int(round(corpus.n_tokens * centre.size / max(ids.size, 1))))
         history["loss"].append(epoch_loss / max(epoch_examples, 1))
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+        if progress == "epochs":  # one line per epoch, like Keras' fit(verbose=2)
+            print(f"epoch {_epoch + 1}/{epochs} - {ids.size:,} words after subsampling - "
+                  f"loss {history['loss'][-1]:.4f} - lr {float(lr):.5f}")
     bar.close()
     seconds = time.perf_counter() - start
     settings = {"sg": sg, "dim": dim, "window": window, "negative": negative, "epochs": epochs,

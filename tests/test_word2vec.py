@@ -193,3 +193,11 @@ def test_trainer_learns_that_cat_and_dog_share_contexts():
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises(LessonlibInputError, match=message):
         call()
+
+
+def test_progress_can_print_one_line_per_epoch(capsys):
+    w2v.train(TOY, dim=4, window=2, epochs=2, min_count=1, sample=0.5, progress="epochs")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    with pytest.raises(LessonlibInputError, match="progress must be True"):
+        w2v.train(TOY, min_count=1, progress="bar")

@@ -63,7 +63,7 @@ def plot_neighbours(words: Sequence[str], vectors: np.ndarray, query: str, topn:
     selected = [query, *(w for w, _ in neighbours)]
     points = pca_2d(unit_rows(np.asarray(vectors)[[index[w] for w in selected]]))
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    for (w, sim), p in zip(neighbours, points[1:], strict=True):
+    for (_, sim), p in zip(neighbours, points[1:], strict=True):
         ax.plot([points[0, 0], p[0]], [points[0, 1], p[1]], color="#bbbbbb", lw=1, zorder=1)
         mid = (points[0] + p) / 2
         ax.annotate(f"{sim:.2f}", mid, fontsize=7, color="#777777")
