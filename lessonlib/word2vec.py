@@ -500,7 +500,25 @@ def train(
         check_positive_int(name, value)
     if not 0 < min_alpha <= alpha:
         raise LessonlibInputError(f"need 0 < min_alpha <= alpha, got alpha={alpha!r}, min_alpha={min_alpha!r}.")
+    if progress not in (True, False, "epochs"):
+        raise LessonlibInputError(f"progress must be True (a progress bar), 'epochs' or False, got {progress!r}.")
 
+    from threadpoolctl import threadpool_limits
+
+    # The trainer's matrices are small (a mini-batch by a 64-word pool): a second BLAS
+    # thread only adds hand-offs, and on a busy machine it slows training down 20-fold.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train_loop(corpus, vocabulary, sg=sg, dim=dim, window=window, negative=negative, epochs=epochs,
+                           min_count=min_count, alpha=alpha, min_alpha=min_alpha, sample=sample,
+                           batch_size=batch_size, pool_size=pool_size, shrink_windows=shrink_windows,
+                           seed=seed, progress=progress)
+
+
+def _train_loop(
+    corpus: Corpus, vocabulary: Vocabulary, *, sg: bool, dim: int, window: int, negative: int, epochs: int,
+    min_count: int, alpha: float, min_alpha: float, sample: float, batch_size: int, pool_size: int,
+    shrink_windows: bool, seed: int, progress: bool | str,
+) -> Word2VecResult:
     rng = np.random.default_rng(seed)
     n_words = len(vocabulary)
     V = ((rng.random((n_words, dim)) - 0.5) / dim).astype(np.float32)  # as gensim initialises
@@ -517,8 +535,6 @@ def train(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    if progress not in (True, False, "epochs"):
-        raise LessonlibInputError(f"progress must be True (a progress bar), 'epochs' or False, got {progress!r}.")
     bar = tqdm(total=epochs * corpus.n_tokens, unit="word", unit_scale=True, disable=progress is not True,
                desc="word2vec (numpy)", mininterval=0.5)
     for _epoch in range(epochs):

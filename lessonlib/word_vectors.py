@@ -23,7 +23,8 @@ from lessonlib._validate import LessonlibInputError, as_float_array, check_posit
 # ------------------------------------------------------------------------------- basics
 
 
-def _check(words: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+def check_words_and_vectors(words: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Validate ``words`` (a list of strings) against ``vectors`` ``(len(words), k)``."""
     if isinstance(words, str) or not all(isinstance(w, str) for w in words):
         raise LessonlibInputError(f"words must be a list of strings, got {describe(words)}.")
     vectors = as_float_array("vectors", vectors, ndim=2)
@@ -51,7 +52,7 @@ def nearest_neighbours(
     words: Sequence[str], vectors: np.ndarray, query: str, topn: int = 10
 ) -> list[tuple[str, float]]:
     """The ``topn`` words with the highest cosine similarity to ``query`` (itself excluded)."""
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     topn = check_positive_int("topn", topn)
     index = {w: i for i, w in enumerate(words)}
     q = _lookup(index, query)
@@ -70,7 +71,7 @@ def analogy(
     ``analogy(words, vectors, "man", "king", "woman")`` asks for the word that is to
     "woman" what "king" is to "man". The three question words are never answers.
     """
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     topn = check_positive_int("topn", topn)
     index = {w: i for i, w in enumerate(words)}
     ia, ib, ic = (_lookup(index, w) for w in (a, b, c))
@@ -142,7 +143,7 @@ def evaluate_word_pairs(
     of ``(word, word, score)``. Returns ``spearman``, ``pearson``, ``n_pairs`` (scored),
     ``n_oov`` (skipped) and ``oov_ratio`` (percent), as gensim's ``evaluate_word_pairs``.
     """
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     restrict_vocab = check_positive_int("restrict_vocab", restrict_vocab)
     if isinstance(pairs, (str, Path)):
         from lessonlib.data.corpora import read_word_pairs
@@ -187,7 +188,7 @@ def evaluate_analogies(
     ``{name: (correct, asked)}``. All questions of a chunk are answered with one matrix
     product instead of one ``most_similar`` call each.
     """
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     restrict_vocab = check_positive_int("restrict_vocab", restrict_vocab)
     if questions is None or isinstance(questions, (str, Path)):
         from lessonlib.data.corpora import read_analogies
@@ -253,7 +254,7 @@ def to_keyed_vectors(words: Sequence[str], vectors: np.ndarray):
     """A gensim ``KeyedVectors`` holding ``vectors`` under ``words`` (order kept)."""
     from gensim.models import KeyedVectors
 
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     if len(set(words)) != len(words):
         raise LessonlibInputError("words must be distinct: each key of KeyedVectors names one vector.")
     kv = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)

@@ -13,22 +13,14 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, as_float_array, describe
 from lessonlib.viz.ch02 import plot_analogy, plot_neighbours
 from lessonlib.widgets._figure import png_bytes
-from lessonlib.word_vectors import analogy, nearest_neighbours
-
-
-def _check(words: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-    vectors = as_float_array("vectors", vectors, ndim=2)
-    if vectors.shape[0] != len(words):
-        raise LessonlibInputError(f"vectors must have one row per word ({len(words)}), got {describe(vectors)}.")
-    return list(words), vectors
+from lessonlib.word_vectors import analogy, check_words_and_vectors, nearest_neighbours
 
 
 def neighbour_explorer(words: Sequence[str], vectors: np.ndarray, query: str = "king", topn: int = 8) -> widgets.VBox:
     """Type a word and see its nearest neighbours by cosine similarity, listed and projected."""
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     known = set(words)
     text = widgets.Text(value=query, description="word", continuous_update=False)
     count = widgets.IntSlider(value=topn, min=1, max=20, description="neighbours", continuous_update=False)
@@ -57,7 +49,7 @@ def analogy_explorer(
     words: Sequence[str], vectors: np.ndarray, a: str = "man", b: str = "king", c: str = "woman"
 ) -> widgets.VBox:
     """"a is to b as c is to ?": type three words and see the 3CosAdd answer and the parallelogram."""
-    words, vectors = _check(words, vectors)
+    words, vectors = check_words_and_vectors(words, vectors)
     known = set(words)
     boxes = [widgets.Text(value=v, description=d, continuous_update=False, layout={"width": "220px"})
              for v, d in ((a, "a"), (b, "b"), (c, "c"))]
