@@ -201,3 +201,11 @@ def test_progress_can_print_one_line_per_epoch(capsys):
     assert [line.split(" - ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
     with pytest.raises(LessonlibInputError, match="progress must be True"):
         w2v.train(TOY, min_count=1, progress="bar")
+
+
+def test_the_scatter_add_methods_agree():
+    from lessonlib.benchmarks.word2vec import compare_scatter_adds
+
+    timings = compare_scatter_adds(n_words=50, k=4, rows=200, repeats=1)  # raises if any result differs
+    assert set(timings) == {"np.add.at on rows", "np.add.at on the flat view", "sort + np.add.reduceat", "np.bincount"}
+    assert all(ms > 0 for ms in timings.values())

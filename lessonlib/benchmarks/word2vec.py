@@ -2,6 +2,7 @@
 
     python -m lessonlib.benchmarks.word2vec [--repeats 3] [--epochs 5] [--cbow] [--json]
     python -m lessonlib.benchmarks.word2vec --glove     # lessonlib's evaluation vs gensim's on GloVe
+    python -m lessonlib.benchmarks.word2vec --scatter   # the numpy scatter-adds the trainer could use
 
 Both trainers get the same corpus (:func:`lessonlib.data.corpora.wiki_sentences`), the
 same vocabulary (``min_count``), dimension, window, negatives, subsampling, learning
@@ -130,6 +131,55 @@ def compare_glove_evaluation(restrict_vocab: int = 30_000) -> dict[str, Any]:
     return out
 
 
+def compare_scatter_adds(n_words: int = 9_000, k: int = 100, rows: int = 6_000, repeats: int = 20,
+                         seed: int = 0) -> dict[str, float]:
+    """Milliseconds per call of the pure-numpy ways to do ``M[rows] += values`` with repeated
+    rows (Zipf-distributed, like word ids in a mini-batch); every method gives the same ``M``.
+
+    Run it with one BLAS thread (the command line does) for numbers comparable to training.
+    """
+    import numpy as np
+
+    from lessonlib.word2vec import _scatter_add
+
+    rng = np.random.default_rng(seed)
+    p = 1 / np.arange(1, n_words + 1)
+    idx = rng.choice(n_words, size=rows, p=p / p.sum())
+    G = rng.normal(size=(rows, k)).astype(np.float32)
+
+    def add_at_rows(M):
+        np.add.at(M, idx, G)
+
+    def add_at_flat(M):  # what the trainer uses
+        _scatter_add(M, idx, G)
+
+    def sorted_reduceat(M):
+        order = np.argsort(idx, kind="stable")
+        s = idx[order]
+        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        M[s[starts]] += np.add.reduceat(G[order], starts, axis=0)
+
+    def bincount(M):
+        flat = (idx[:, None] * k + np.arange(k)).ravel()
+        M += np.bincount(flat, weights=G.ravel(), minlength=n_words * k).reshape(n_words, k).astype(M.dtype)
+
+    methods = {"np.add.at on rows": add_at_rows, "np.add.at on the flat view": add_at_flat,
+               "sort + np.add.reduceat": sorted_reduceat, "np.bincount": bincount}
+    reference = np.zeros((n_words, k), dtype=np.float32)
+    add_at_rows(reference)
+    out = {}
+    for name, method in methods.items():
+        M = np.zeros((n_words, k), dtype=np.float32)
+        method(M)
+        if not np.allclose(M, reference, atol=1e-4):
+            raise AssertionError(f"{name} gives a different result")
+        start = time.perf_counter()
+        for _ in range(repeats):
+            method(M)
+        out[name] = (time.perf_counter() - start) / repeats * 1000
+    return out
+
+
 def format_table(summary: dict[str, Any]) -> str:
     """The side-by-side table as Markdown."""
     n, g = summary["numpy"], summary["gensim"]
@@ -156,8 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     parser.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
     parser.add_argument("--glove", action="store_true", help="compare the evaluation functions on GloVe instead")
+    parser.add_argument("--scatter", action="store_true", help="time the numpy scatter-add methods instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.scatter:
+        code = "import json; from lessonlib.benchmarks.word2vec import compare_scatter_adds as f; print(json.dumps(f()))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, **SINGLE_THREAD})
+        for name, ms in json.loads(out.stdout).items():
+            print(f"{name:28} {ms:7.2f} ms per 6,000 rows of 100 floats")
+        return 0
     if args.glove:
         print(json.dumps(compare_glove_evaluation(), indent=2))
         return 0
