@@ -22,7 +22,10 @@ the same corpus: vocabulary by ``min_count``, gensim's subsampling formula, a re
 ``alpha`` to ``min_alpha``.
 
 The trainer is vectorised: it works on a mini-batch of centre positions at a time, with
-batched gathers, matrix products and ``np.add.at`` scatter-adds. Its one departure from
+batched gathers, matrix products and ``np.add.at`` scatter-adds. Because windows overlap,
+the context words of a mini-batch are one contiguous segment of tokens; each window slot
+is that segment shifted by its offset, so rows are gathered, and updates summed, once per
+token rather than once per (centre, context) pair. Its one departure from
 gensim's per-pair loop is the negatives: each mini-batch draws one *pool* of negatives
 shared by its pairs, each weighted by ``K / pool_size`` (minus the pool words equal to a
 pair's true context word). The expected loss equals SGNS with ``K`` negatives per pair,
@@ -391,8 +394,14 @@ def pooled_ns_coefficients(
     and ``g_neg`` ``(P, N)`` = ``weight σ(u_n · h_p)``, the derivatives of the loss with
     respect to the scores. :func:`pooled_ns_loss_and_grads` turns them into gradients.
     """
-    s_pos = _sigmoid32(np.einsum("psk,pk->ps", U_pos, h))  # (P, S)
-    s_neg = _sigmoid32(h @ U_pool.T)  # (P, N)
+    return _coefficients_from_scores(np.einsum("psk,pk->ps", U_pos, h), pos_mask, h @ U_pool.T, pool_weight)
+
+
+def _coefficients_from_scores(
+    pos: np.ndarray, pos_mask: np.ndarray, neg: np.ndarray, pool_weight: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss and score derivatives from the scores ``pos`` ``(P, S)`` and ``neg`` ``(P, N)``."""
+    s_pos, s_neg = _sigmoid32(pos), _sigmoid32(neg)
     tiny = np.finfo(s_pos.dtype).tiny
     loss = -np.sum(pos_mask * np.log(np.maximum(s_pos, tiny))) - np.sum(
         pool_weight * np.log(np.maximum(1 - s_neg, tiny))
@@ -440,21 +449,27 @@ def _scatter_add(M: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     np.add.at(M.reshape(-1), flat, values.reshape(-1).astype(M.dtype, copy=False))
 
 
-def _epoch_slots(
+def _epoch_positions(
     corpus: Corpus, sentence_of: np.ndarray, keep: np.ndarray, window: int, rng: np.random.Generator,
     shrink_windows: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One epoch's subsampled ids and, per kept position, its context slots and their mask."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """One epoch's subsampled ids ``(n,)`` and which of the ``2 * window`` context slots of
+    each position are used, ``mask`` ``(n, 2w)``: slot ``s`` is the word at offset
+    ``OFFSETS[s]`` (left to right), used if inside the same sentence and the shrunk window."""
     kept = rng.random(corpus.n_tokens) < keep[corpus.ids]
     ids, sent = corpus.ids[kept], sentence_of[kept]  # (n,)
     n = ids.size
     reach = window - rng.integers(0, window, size=n) if shrink_windows else np.full(n, window)
-    offsets = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])  # (2w,)
+    offsets = _offsets(window)  # (2w,)
     positions = np.arange(n)[:, None] + offsets  # (n, 2w)
     inside = (positions >= 0) & (positions < n)
     positions = np.clip(positions, 0, max(n - 1, 0))
     mask = inside & (np.abs(offsets) <= reach[:, None]) & (sent[positions] == sent[:, None])
-    return ids, ids[positions], mask
+    return ids, mask
+
+
+def _offsets(window: int) -> np.ndarray:
+    return np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
 
 
 def train(
@@ -471,7 +486,7 @@ def train(
     alpha: float = 0.025,
     min_alpha: float = 0.0001,
     sample: float = 1e-3,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     pool_size: int = 64,
     shrink_windows: bool = True,
     seed: int = 1,
@@ -481,7 +496,8 @@ def train(
 
     Pass ``sentences`` (lists of tokens), or an already encoded ``corpus`` with its
     ``vocabulary``. The settings mean what they mean in ``gensim.models.Word2Vec``
-    (``vector_size`` is ``dim``). ``batch_size`` centre positions are updated at once;
+    (``vector_size`` is ``dim``). ``batch_size`` centre positions are updated at once
+    (default 256 for skip-gram, 1,024 for CBOW, whose positions have one true word each);
     ``pool_size`` negatives are drawn per mini-batch and shared (see the module notes).
     ``progress=True`` shows a ``tqdm.auto`` progress bar (a widget in Jupyter),
     ``"epochs"`` prints one line per epoch instead (for static pages), ``False`` nothing;
@@ -495,6 +511,8 @@ def train(
         corpus = encode_corpus(sentences, vocabulary)
     elif vocabulary is None:
         raise LessonlibInputError("corpus= needs its vocabulary= too.")
+    if batch_size is None:  # measured: at 1,024 skip-gram's scores overflowed (frequent words' summed updates)
+        batch_size = 256 if sg else 1024
     for name, value in (("dim", dim), ("window", window), ("negative", negative), ("epochs", epochs),
                         ("batch_size", batch_size), ("pool_size", pool_size)):
         check_positive_int(name, value)
@@ -537,14 +555,23 @@ def _train_loop(
     start = time.perf_counter()
     bar = tqdm(total=epochs * corpus.n_tokens, unit="word", unit_scale=True, disable=progress is not True,
                desc="word2vec (numpy)", mininterval=0.5)
+    offsets = _offsets(window)
     for _epoch in range(epochs):
-        ids, slot_ids, mask = _epoch_slots(corpus, sentence_of, keep, window, rng, shrink_windows)
+        ids, mask = _epoch_positions(corpus, sentence_of, keep, window, rng, shrink_windows)
+        # Windows overlap: the context words of positions b0 .. b1-1 are the tokens at
+        # b0-w .. b1+w-1, a "segment". Each slot s is then the segment shifted by its offset,
+        # so rows are gathered once per token, not once per pair, and updates summed per
+        # token before one scatter-add (padding tokens at both ends are always masked).
+        padded = np.concatenate([np.zeros(window, ids.dtype), ids, np.zeros(window, ids.dtype)])
         epoch_loss, epoch_examples = 0.0, 0
         for b0 in range(0, ids.size, batch_size):
             lr = np.float32(max(min_alpha, alpha - (alpha - min_alpha) * done / expected_positions))
             centre = ids[b0 : b0 + batch_size]  # (P,)
-            slots = slot_ids[b0 : b0 + batch_size]  # (P, 2w)
-            m = mask[b0 : b0 + batch_size]
+            P = centre.size
+            m = mask[b0 : b0 + P]  # (P, 2w)
+            segment = padded[b0 : b0 + P + 2 * window]  # (P + 2w,) tokens b0-w .. b0+P+w-1
+            shifted = [slice(window + o, window + o + P) for o in offsets]  # slot s -> rows of segment
+            slot_ids = np.stack([segment[sl] for sl in shifted], axis=1)  # (P, 2w)
             draws = np.minimum(np.searchsorted(cumulative, rng.random(pool_size), side="right"), n_words - 1)
             pool, times = np.unique(draws, return_counts=True)  # (N',): distinct pool words
             column[pool] = np.arange(pool.size)
@@ -552,39 +579,51 @@ def _train_loop(
             U_pool = U[pool]  # (N', k)
             if sg:
                 h = V[centre]  # (P, k): v_c
-                U_pos, pos_mask = U[slots], m  # (P, 2w, k)
+                U_seg = U[segment]  # (P + 2w, k): output vectors of every context token
+                pos = np.stack([np.einsum("pk,pk->p", U_seg[sl], h) for sl in shifted], axis=1)  # (P, 2w)
+                pos_mask = m
                 # every pair of row p uses the pool, except a pool word equal to its true context word
                 weight = m.sum(axis=1, dtype=np.float32)[:, None] * share[None, :]  # (P, N')
-                rows, cols = np.nonzero(m)
-                targets = slots[rows, cols]  # (E,) true context words
-                hit = column[targets]
-                clash = hit >= 0
-                np.subtract.at(weight, (rows[clash], hit[clash]), share[hit[clash]])
-            else:
-                has = m.any(axis=1)
-                centre, slots, m = centre[has], slots[has], m[has]
-                n_ctx = m.sum(axis=1, keepdims=True).astype(np.float32)  # (P, 1)
-                h = (V[slots] * m[..., None]).sum(axis=1) / n_ctx  # (P, k): context mean
-                U_pos, pos_mask = U[centre][:, None, :], np.ones((centre.size, 1), bool)
-                weight = np.broadcast_to(share[None, :], (centre.size, pool.size)).copy()
-                hit = column[centre]
-                clash = np.flatnonzero(hit >= 0)
-                weight[clash, hit[clash]] = 0.0
-                rows, cols, targets = np.arange(centre.size), np.zeros(centre.size, int), centre
-            column[pool] = -1
-            loss, g_pos, g_neg = pooled_ns_coefficients(h, U_pos, pos_mask, U_pool, weight)
-            g_h = np.einsum("ps,psk->pk", g_pos, U_pos) + g_neg @ U_pool  # dL/dh, (P, k)
-            _scatter_add(U, targets, (-lr * g_pos[rows, cols])[:, None] * h[rows])  # true words
-            U[pool] -= lr * (g_neg.T @ h)  # pool words are distinct: no scatter needed
-            if sg:
+                hit = np.where(m, column[slot_ids], -1)
+                rows, cols = np.nonzero(hit >= 0)
+                np.subtract.at(weight, (rows, hit[rows, cols]), share[hit[rows, cols]])
+                loss, g_pos, g_neg = _coefficients_from_scores(pos, pos_mask, h @ U_pool.T, weight)
+                g_h = g_neg @ U_pool  # dL/dh, (P, k)
+                g_seg = np.zeros_like(U_seg)  # dL/du per token of the segment
+                for s_, sl in enumerate(shifted):
+                    g_h += g_pos[:, s_, None] * U_seg[sl]
+                    g_seg[sl] += g_pos[:, s_, None] * h
+                _scatter_add(U, segment, -lr * g_seg)
+                U[pool] -= lr * (g_neg.T @ h)  # pool words are distinct: no scatter needed
                 _scatter_add(V, centre, -lr * g_h)
-            else:  # as word2vec.c and gensim (cbow_mean=1): every context word gets all of dL/dh
-                r, c = np.nonzero(m)
-                _scatter_add(V, slots[r, c], -lr * g_h[r])
+                n_examples, n_positions = int(m.sum()), P
+            else:
+                has = m.any(axis=1)  # positions with at least one context word
+                n_ctx = np.maximum(m.sum(axis=1, keepdims=True), 1).astype(np.float32)  # (P, 1)
+                V_seg = V[segment]  # (P + 2w, k): input vectors of every context token
+                h = sum(m[:, s_, None] * V_seg[sl] for s_, sl in enumerate(shifted)) / n_ctx  # (P, k) mean
+                u_c = U[centre]  # (P, k)
+                weight = np.where(has[:, None], share[None, :], np.float32(0))  # (P, N')
+                hit = column[centre]
+                clash = np.flatnonzero((hit >= 0) & has)
+                weight[clash, hit[clash]] = 0.0
+                pos_mask = has[:, None]
+                pos = np.einsum("pk,pk->p", u_c, h)[:, None]  # (P, 1)
+                loss, g_pos, g_neg = _coefficients_from_scores(pos, pos_mask, h @ U_pool.T, weight)
+                g_h = g_pos * u_c + g_neg @ U_pool  # dL/dh, (P, k)
+                _scatter_add(U, centre, -lr * g_pos * h)
+                U[pool] -= lr * (g_neg.T @ h)
+                # as word2vec.c and gensim (cbow_mean=1): every context word gets all of dL/dh
+                g_seg = np.zeros_like(V_seg)
+                for s_, sl in enumerate(shifted):
+                    g_seg[sl] += m[:, s_, None] * g_h
+                _scatter_add(V, segment, -lr * g_seg)
+                n_examples = n_positions = int(has.sum())
+            column[pool] = -1
             epoch_loss += loss
-            epoch_examples += int(pos_mask.sum())
-            done += centre.size
-            bar.update(int(round(corpus.n_tokens * centre.size / max(ids.size, 1))))
+            epoch_examples += n_examples
+            done += n_positions
+            bar.update(int(round(corpus.n_tokens * P / max(ids.size, 1))))
         history["loss"].append(epoch_loss / max(epoch_examples, 1))
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
         if progress == "epochs":  # one line per epoch, like Keras' fit(verbose=2)

@@ -484,7 +484,7 @@ def _toy_space(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
     words = ["cat", "dog", "kitten", "puppy", "car", "truck", "bus", "apple", "pear", "plum"]
     centres = {"animal": rng.normal(size=6), "vehicle": rng.normal(size=6), "fruit": rng.normal(size=6)}
     groups = ["animal"] * 4 + ["vehicle"] * 3 + ["fruit"] * 3
-    scale = rng.uniform(0.5, 5.0, size=(len(words), 1))  # lengths differ: dot product != cosine
+    scale = rng.uniform(0.2, 10.0, size=(len(words), 1))  # lengths differ: dot product != cosine
     vectors = np.stack([centres[g] + 0.4 * rng.normal(size=6) for g in groups]) * scale
     return words, vectors
 
@@ -495,6 +495,8 @@ def _neighbour_cases(rng: np.random.Generator) -> list[Case]:
         Case((words, vectors, "cat", 3), "three neighbours of 'cat'"),
         Case((words, vectors, "truck", 4), "four neighbours of 'truck'"),
         Case((words, vectors, str(rng.choice(words)), 5), "a random word"),
+        Case((["q", "near", "long", "far"], np.array([[1.0, 0.0], [0.9, 0.1], [5.0, 3.0], [0.0, 1.0]]), "q", 2),
+             "a long vector in another direction"),
     ]
 
 
