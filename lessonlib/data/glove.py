@@ -58,3 +58,42 @@ def load_vectors(words: Sequence[str]) -> np.ndarray:
             f"GloVe 6B has no vector for {missing!r} (its 400,000 words are lower-case)."
         )
     return np.asarray(matrix()[[index[w] for w in words]], dtype=np.float32)
+
+
+def embedding_matrix(
+    vocabulary: Sequence[str], seed: int = 0, padding: str | None = ""
+) -> tuple[np.ndarray, list[str]]:
+    """An embedding matrix for ``vocabulary``: GloVe's row for each word GloVe has.
+
+    Returns ``(matrix, missing)``: ``matrix`` ``(len(vocabulary), 50)`` float32 to load
+    into ``keras.layers.Embedding(..., embeddings_initializer=keras.initializers.Constant(matrix))``;
+    ``missing`` lists the words GloVe lacks, whose rows are random (normal, seeded, with
+    the spread of GloVe's own entries) so they start as distinct, untrained vectors.
+    The ``padding`` token (id 0, ``""`` in chapter 1's vocabularies) gets a zero row.
+    """
+    if isinstance(vocabulary, str) or not all(isinstance(w, str) for w in vocabulary):
+        raise LessonlibInputError(f"vocabulary must be a list of strings, got {describe(vocabulary)}.")
+    index = word_index()
+    vectors = matrix()
+    rng = np.random.default_rng(seed)
+    scale = float(np.std(vectors[:10_000]))
+    out = rng.normal(0.0, scale, size=(len(vocabulary), DIM)).astype(np.float32)
+    missing = []
+    for i, word in enumerate(vocabulary):
+        if padding is not None and word == padding:
+            out[i] = 0.0
+        elif word in index:
+            out[i] = vectors[index[word]]
+        else:
+            missing.append(word)
+    return out, missing
+
+
+def words_and_vectors(limit: int | None = None) -> tuple[list[str], np.ndarray]:
+    """GloVe's words (most frequent first) and their vectors, optionally the first ``limit``."""
+    words = list(word_index())
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise LessonlibInputError(f"limit must be a positive integer, got {limit!r}.")
+        words = words[:limit]
+    return words, np.asarray(matrix()[: len(words)], dtype=np.float32)

@@ -9,6 +9,7 @@ from lessonlib.exercises.core import Exercise
 
 CHAPTER_MODULES: tuple[str, ...] = (
     "lessonlib.exercises.ch01",
+    "lessonlib.exercises.ch02",
     "lessonlib.exercises.ch03",
     "lessonlib.exercises.ch04",
     "lessonlib.exercises.ch05",

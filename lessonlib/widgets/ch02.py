@@ -1,0 +1,79 @@
+"""Chapter 2 widgets: the nearest-neighbour explorer and the analogy explorer.
+
+Both return an ``ipywidgets.VBox`` with ``.controls``, ``.readout`` and ``.image``, and
+redraw the figures of :mod:`lessonlib.viz.ch02`. A word the vectors do not know is
+reported in the readout; it never raises into the notebook.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+
+from lessonlib.viz.ch02 import plot_analogy, plot_neighbours
+from lessonlib.widgets._figure import png_bytes
+from lessonlib.word_vectors import analogy, check_words_and_vectors, nearest_neighbours
+
+
+def neighbour_explorer(words: Sequence[str], vectors: np.ndarray, query: str = "king", topn: int = 8) -> widgets.VBox:
+    """Type a word and see its nearest neighbours by cosine similarity, listed and projected."""
+    words, vectors = check_words_and_vectors(words, vectors)
+    known = set(words)
+    text = widgets.Text(value=query, description="word", continuous_update=False)
+    count = widgets.IntSlider(value=topn, min=1, max=20, description="neighbours", continuous_update=False)
+    readout = widgets.HTML()
+    image = widgets.Image(format="png")
+
+    def update(change: object = None) -> None:
+        word = text.value.strip().lower() if text.value.strip().lower() in known else text.value.strip()
+        if word not in known:
+            readout.value = f"<b>{html.escape(word)!s}</b> is not in the vocabulary ({len(words):,} words)."
+            return
+        found = nearest_neighbours(words, vectors, word, count.value)
+        readout.value = f"Nearest to <b>{html.escape(word)}</b>: " + ", ".join(
+            f"{html.escape(w)} ({s:.2f})" for w, s in found)
+        image.value = png_bytes(plot_neighbours(words, vectors, word, count.value))
+
+    text.observe(update, names="value")
+    count.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox([text, count]), readout, image])
+    box.controls, box.readout, box.image = (text, count), readout, image
+    return box
+
+
+def analogy_explorer(
+    words: Sequence[str], vectors: np.ndarray, a: str = "man", b: str = "king", c: str = "woman"
+) -> widgets.VBox:
+    """"a is to b as c is to ?": type three words and see the 3CosAdd answer and the parallelogram."""
+    words, vectors = check_words_and_vectors(words, vectors)
+    known = set(words)
+    boxes = [widgets.Text(value=v, description=d, continuous_update=False, layout={"width": "220px"})
+             for v, d in ((a, "a"), (b, "b"), (c, "c"))]
+    readout = widgets.HTML()
+    image = widgets.Image(format="png")
+
+    def update(change: object = None) -> None:
+        a_, b_, c_ = (t.value.strip() for t in boxes)
+        unknown = [w for w in (a_, b_, c_) if w not in known]
+        if unknown:
+            readout.value = "Not in the vocabulary: " + ", ".join(f"<b>{html.escape(w)}</b>" for w in unknown)
+            return
+        if len({a_, b_, c_}) < 3:
+            readout.value = "Use three different words."
+            return
+        found = analogy(words, vectors, a_, b_, c_, topn=3)
+        readout.value = (f"{html.escape(a_)} : {html.escape(b_)} :: {html.escape(c_)} : <b>{html.escape(found[0][0])}</b>"
+                         f" (cosine {found[0][1]:.2f}; next: "
+                         + ", ".join(f"{html.escape(w)} {s:.2f}" for w, s in found[1:]) + ")")
+        image.value = png_bytes(plot_analogy(words, vectors, a_, b_, c_, topn=3))
+
+    for t in boxes:
+        t.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox(boxes), readout, image])
+    box.controls, box.readout, box.image = tuple(boxes), readout, image
+    return box
