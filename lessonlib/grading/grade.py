@@ -256,7 +256,8 @@ class Grader:
             finally:
                 remove_tree(round_dir)
             ran = ran or result.reached_ready or bool(result.cell_errors) or result.during not in (None, ("start", -1))
-            self._collect(plan, result, nonce, resolved, invalid, dynamic)
+            if result.ended == "finished":  # results of a round that crashed are never used
+                self._collect(plan, result, nonce, resolved, invalid, dynamic)
             if rounds == 1:
                 for index, error in sorted(result.cell_errors.items()):
                     cell = cells.get(index)

@@ -322,8 +322,10 @@ def _tampering(nb: _Notebook) -> list[Flag]:
                         add(index, f"uses {base}.{node.attr}")
                 if node.attr in _FRAME_ATTRIBUTES:
                     add(index, f"uses .{node.attr}")
-                if isinstance(node.ctx, ast.Store) and root in nb.lessonlib:
+                if isinstance(node.ctx, ast.Store) and _root_name(node) in nb.lessonlib:
                     add(index, f"patches lessonlib: assigns `{ast.unparse(node)}`")
+                if node.attr in ("grading", "solutions") and _root_name(node) in nb.lessonlib:
+                    add(index, f"reaches lessonlib's {node.attr}: `{ast.unparse(node)}`")
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in _OBFUSCATING_NAMES:
                 add(index, f"uses {node.id}()")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):

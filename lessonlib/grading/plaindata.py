@@ -151,9 +151,9 @@ class Encoder:
         if isinstance(value, bool):
             return {"t": "bool", "v": bool(value)}
         if isinstance(value, int):
-            text = str(int(value))  # raises ValueError beyond Python's digit limit
-            if len(text.lstrip("-")) > self.limits.max_int_digits:
+            if int(value).bit_length() * 0.30103 > self.limits.max_int_digits:
                 raise PlainDataError(f"an integer with more than {self.limits.max_int_digits} digits")
+            text = str(int(value))
             return {"t": "int", "v": text}
         if isinstance(value, float):
             return {"t": "float", "v": float(value).hex()}

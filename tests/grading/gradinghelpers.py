@@ -1,0 +1,106 @@
+"""Notebooks for the grader tests, all built from the shipped chapter-1 notebook and the
+one source of solutions and mistakes (nothing typed in by hand except the attack cells).
+
+* ``blank``: the shipped notebook as handed out;
+* ``solved``: :func:`lessonlib.exercises.solved.solve` of it;
+* ``mistakes``: each answer cell holds one catalogued :class:`Mistake` of its exercise;
+* ``light_*``: the same without TensorFlow (the ``keras`` lines of the set-up cell and the
+  Keras, GloVe and widget demonstration cells dropped), so the attack suite runs fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from lessonlib.exercises import get_exercise
+from lessonlib.exercises.solved import answer_cells, solve
+from lessonlib.grading import GradeConfig, Limits
+
+ROOT = Path(__file__).resolve().parents[2]
+CH01 = ROOT / "notebooks" / "01-sparse-vs-dense.ipynb"
+SECRET = "tests-secret"
+
+# short limits so hostile notebooks cost little time
+FAST_LIMITS = Limits(memory_mb=1536, cell_timeout=4.0, exercise_timeout=2.0, budget=45.0, grace=1.0)
+
+
+def fast_config(**changes) -> GradeConfig:
+    return GradeConfig(**{"limits": FAST_LIMITS, "secret": SECRET, "workers": 2, **changes})
+
+
+def shipped() -> nbformat.NotebookNode:
+    return nbformat.read(CH01, as_version=4)
+
+
+def mistake_index(exercise_id: str, position: int) -> int:
+    """Which catalogued mistake the mistakes notebook uses for an exercise (varied)."""
+    return position % len(get_exercise(exercise_id).mistakes)
+
+
+def mistake_source(exercise_id: str, index: int) -> str:
+    """An answer cell whose answer is catalogued mistake ``index``, straight from the catalogue."""
+    exercise = get_exercise(exercise_id)
+    return (
+        "from lessonlib.exercises import get_exercise as _get\n"
+        f"{exercise.answer_name} = _get({exercise_id!r}).mistakes[{index}].answer"
+    )
+
+
+def with_mistakes(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    out = nbformat.from_dict(nb)
+    for position, (i, exercise_id) in enumerate(answer_cells(out)):
+        out.cells[i].source = mistake_source(exercise_id, mistake_index(exercise_id, position))
+    return out
+
+
+def light(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Without TensorFlow: keras lines and the heavy demonstration cells removed."""
+    out = nbformat.from_dict(nb)
+    cells = []
+    for cell in out.cells:
+        if cell.cell_type == "code" and not cell.get("metadata", {}).get("lessonlib"):
+            source = cell.source
+            if "import keras" in source and "start" in source or "from lessonlib.exercises import start" in source:
+                cell.source = "\n".join(line for line in source.splitlines() if "keras" not in line)
+            elif any(word in source for word in ("keras", "load_vectors", "widgets", "ex.report")):
+                continue
+        cells.append(cell)
+    out.cells = cells
+    return out
+
+
+def answer_cell(nb: nbformat.NotebookNode, exercise_id: str) -> int:
+    return next(i for i, e in answer_cells(nb) if e == exercise_id)
+
+
+def replace_answer(nb: nbformat.NotebookNode, exercise_id: str, source: str) -> nbformat.NotebookNode:
+    out = nbformat.from_dict(nb)
+    out.cells[answer_cell(out, exercise_id)].source = source
+    return out
+
+
+def add_cell(nb: nbformat.NotebookNode, source: str, after: str | None = None) -> nbformat.NotebookNode:
+    """Insert a code cell after the answer cell of ``after`` (default: after ``start``)."""
+    out = nbformat.from_dict(nb)
+    if after is None:
+        index = next(i for i, c in enumerate(out.cells) if "start(" in c.source) + 1
+    else:
+        index = answer_cell(out, after) + 1
+    out.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return out
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def blank() -> nbformat.NotebookNode:
+    return shipped()
+
+
+def solved() -> nbformat.NotebookNode:
+    return solve(shipped())
