@@ -151,7 +151,7 @@ def _reap_until(child: int) -> None:
         if pid == child:
             status = os.waitstatus_to_exitcode(raw)
             break
-    os._exit(status if 0 <= status < 256 else 1)
+    os._exit(128 - status if status < 0 else min(status, 255))  # killed by signal n: 128 + n, as shells do
 
 
 # ---------------------------------------------------------------------------- limits
@@ -183,6 +183,26 @@ def _describe_exception(exc: BaseException) -> tuple[str, str]:
     except BaseException:  # a hostile __str__
         message = "(the exception's message could not be read)"
     return name, _short(message)
+
+
+_OWN_PID_NAMESPACE = False
+
+
+def _end_strays() -> None:
+    """Kill every process the learner's code started (a fork bomb, a background job):
+    nothing outlives the cell or the answer call that started it. Only inside our own PID
+    namespace, where ``kill(-1)`` cannot reach anything outside the sandbox."""
+    if _OWN_PID_NAMESPACE:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    break
+            except ChildProcessError:
+                break
 
 
 # --------------------------------------------------------------------- the notebook
@@ -249,15 +269,19 @@ def _run_cells(shell: Any, spec: dict[str, Any]) -> None:
             _cancel_alarm()
             exc = result.error_before_exec or result.error_in_exec
             if exc is not None:
-                error = "timeout" if isinstance(exc, _Timeout) else "%s: %s" % _describe_exception(exc)
+                error = "timeout" if isinstance(exc, _Timeout) else "{}: {}".format(*_describe_exception(exc))
+                exc.__traceback__ = None  # its frames may hold what a memory bomb allocated
+            del result, exc
         except _Timeout:
             error = "timeout"
         except BaseException as exc:  # anything escaping IPython itself
-            error = "%s: %s" % _describe_exception(exc)
+            error = "{}: {}".format(*_describe_exception(exc))
         finally:
             _cancel_alarm()
         if os.getpid() != _MAIN_PID:  # a fork of this process made by the learner's code
             os._exit(0)
+        shell.last_execution_result = None  # let go of what a failed cell held (tracebacks, frames)
+        _end_strays()
         _event(protocol.EVENT_CELL_END, cell=index, error=error)
 
 
@@ -413,6 +437,7 @@ def _call_answers(shell: Any, spec: dict[str, Any], job: Path, results: Path) ->
     for index, exercise in enumerate(spec["exercises"]):
         if exercise["done"]:
             continue
+        _end_strays()
         _event(protocol.EVENT_EXERCISE_START, exercise=index)
         name = exercise["answer_name"]
         present = name in namespace
@@ -448,7 +473,7 @@ def run(round_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    global _EVENT_FD, _MAIN_PID
+    global _EVENT_FD, _MAIN_PID, _OWN_PID_NAMESPACE
     parser = argparse.ArgumentParser(prog="lessonlib.grading.child")
     parser.add_argument("round_dir")
     parser.add_argument("--events", type=int, required=True)
@@ -459,8 +484,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--empty")
     parser.add_argument("--covers", default="{}")
+    parser.add_argument("--pid-namespace", action="store_true")
     args = parser.parse_args(argv)
     _EVENT_FD = args.events
+    _OWN_PID_NAMESPACE = args.pid_namespace and os.getpid() == 1
     round_dir = Path(args.round_dir)
     if args.lock_filesystem:
         try:
@@ -479,7 +506,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         run(round_dir)
     except BaseException as exc:
-        _event(protocol.EVENT_WARNING, message="the grading child failed: %s: %s" % _describe_exception(exc))
+        _event(protocol.EVENT_WARNING, message="the grading child failed: {}: {}".format(*_describe_exception(exc)))
         os._exit(3)
     os._exit(0)
 

@@ -220,6 +220,7 @@ class Grader:
         dynamic: list[integrity.Flag] = []
         skip: set[int] = set()
         notes: list[str] = []
+        noted: set[int] = set()
         cells = {c.index: c for c in submission.cells}
         runnable = [k for k, p in enumerate(plan.exercises) if p.problem is None]
         for k, p in enumerate(plan.exercises):
@@ -258,11 +259,16 @@ class Grader:
             ran = ran or result.reached_ready or bool(result.cell_errors) or result.during not in (None, ("start", -1))
             if result.ended == "finished":  # results of a round that crashed are never used
                 self._collect(plan, result, nonce, resolved, invalid, dynamic)
-            if rounds == 1:
-                for index, error in sorted(result.cell_errors.items()):
-                    cell = cells.get(index)
-                    if cell is not None and error != "timeout":
-                        notes.append(f"Code cell {cell.number} (`{cell.snippet}`) raised {error}")
+            for index, error in sorted(result.cell_errors.items()):
+                cell = cells.get(index)
+                if cell is None or index in noted:
+                    continue
+                noted.add(index)
+                if error == "timeout":
+                    notes.append(f"Code cell {cell.number} (`{cell.snippet}`) was stopped: it ran longer than "
+                                 f"{limits.cell_timeout:g} s.")
+                else:
+                    notes.append(f"Code cell {cell.number} (`{cell.snippet}`) raised {error}")
             for warning in result.warnings:
                 if warning not in notes:
                     notes.append(f"Sandbox: {warning}")

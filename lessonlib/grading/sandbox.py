@@ -62,6 +62,7 @@ class Limits:
             "fsize": self.file_mb * 2**20,
             "core": 0,
             "nofile": self.open_files,
+            "stack": 8 * 2**20,
         }
 
 
@@ -290,7 +291,7 @@ def run_round(
         if iso.mode == "user":
             prefix += ["--user", "--map-root-user"]
         prefix += ["--net", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--"]
-        command = prefix + command + ["--lock-filesystem", "--empty", str(empty_dir)]
+        command = prefix + command + ["--lock-filesystem", "--pid-namespace", "--empty", str(empty_dir)]
         if uid is not None:
             command += ["--covers", json.dumps(covers_for(python))]
         command += [arg for path in hide if path.is_dir() for arg in ("--hide", str(path))]
@@ -401,11 +402,12 @@ def _on_event(
 def _exit_reason(code: int | None) -> str:
     if code is None:
         return "the process ended"
-    if code < 0:
+    number = -code if code < 0 else code - 128 if code > 128 else 0  # the namespace's init reports 128 + n
+    if number:
         try:
-            name = signal.Signals(-code).name
+            name = signal.Signals(number).name
         except ValueError:
-            name = f"signal {-code}"
+            name = f"signal {number}"
         return f"the process was killed by {name}"
     return f"the process exited with status {code}"
 

@@ -23,7 +23,7 @@ CH01 = ROOT / "notebooks" / "01-sparse-vs-dense.ipynb"
 SECRET = "tests-secret"
 
 # short limits so hostile notebooks cost little time
-FAST_LIMITS = Limits(memory_mb=1536, cell_timeout=4.0, exercise_timeout=2.0, budget=45.0, grace=1.0)
+FAST_LIMITS = Limits(memory_mb=1024, cell_timeout=6.0, exercise_timeout=3.0, budget=60.0, grace=2.0, processes=64)
 
 
 def fast_config(**changes) -> GradeConfig:
@@ -104,3 +104,32 @@ def blank() -> nbformat.NotebookNode:
 
 def solved() -> nbformat.NotebookNode:
     return solve(shipped())
+
+
+def _cell(text: str, limit: int = 150) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def attack_table(rows) -> str:
+    """Markdown table of (attack, report) pairs from a real batch."""
+    lines = [
+        "| attack | notebook | outcome | score judged (sandbox only) | score given (of honest max) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for attack, report in rows:
+        judged = sum(e["judged_score"] for e in report["exercises"])
+        if attack.exercise:
+            exercise = next(e for e in report["exercises"] if e["id"] == attack.exercise)
+            outcome = f"`{attack.exercise}` {exercise['status']}: {exercise['feedback'].splitlines()[0]}"
+        else:
+            texts = [*report["notes"], report.get("problem") or "",
+                     *(f"integrity flag: {f['evidence']}" for f in report["integrity_flags"])]
+            found = [t for t in texts if attack.expect and any(p in t for p in attack.expect.split("|"))]
+            outcome = found[0] if found else "no effect on any score"
+            if report["integrity_flags"] and not found[0:1] == [t for t in found if t.startswith("integrity")]:
+                outcome += f" (and {len(report['integrity_flags'])} integrity flag(s))"
+        given = f"{report['score']:g}/{report['max_score']:g} (≤ {attack.honest:g})"
+        lines.append(f"| {_cell(attack.name, 80)} | {attack.notebook} | {_cell(outcome)} | "
+                     f"{judged:g} | {given} |")
+    return "\n".join(lines) + "\n"
