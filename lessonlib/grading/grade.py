@@ -30,7 +30,15 @@ from lessonlib.grading import integrity
 from lessonlib.grading.judge import FLAGGED, ExerciseGrade, failed, judge, validate, with_status
 from lessonlib.grading.plaindata import PlainDataError, unpack
 from lessonlib.grading.plan import GradingPlan, build_plan, plan_fingerprint
-from lessonlib.grading.sandbox import Isolation, Limits, RoundResult, isolation, kill_uid, remove_tree, run_round
+from lessonlib.grading.sandbox import (
+    Isolation,
+    Limits,
+    RoundResult,
+    isolation,
+    kill_uid,
+    remove_tree,
+    run_round,
+)
 from lessonlib.grading.submission import Submission
 
 REPORT_SCHEMA = "lessonlib-grade-report/1"

@@ -184,8 +184,8 @@ def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[st
     assert isinstance(exercise, FunctionExercise)
     outcomes = [_case_outcome(plan, i, record, arrays) for i, record in enumerate(document["cases"])]
     passed = [o is None for o in outcomes]
-    visible = (sum(p for p, c in zip(passed, plan.cases) if not c.hidden), plan.n_visible)
-    hidden = (sum(p for p, c in zip(passed, plan.cases) if c.hidden), plan.n_hidden)
+    visible = (sum(p for p, c in zip(passed, plan.cases, strict=True) if not c.hidden), plan.n_visible)
+    hidden = (sum(p for p, c in zip(passed, plan.cases, strict=True) if c.hidden), plan.n_hidden)
     extra = {"visible": visible, "hidden": hidden, "seconds": document.get("seconds")}
     n_passed, total = sum(passed), len(plan.cases)
     counts = f"{n_passed} of {total} test cases pass ({visible[0]}/{visible[1]} visible, {hidden[0]}/{hidden[1]} hidden)."
@@ -207,7 +207,6 @@ def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[st
 
 def judge(plan: ExercisePlan, raw: tuple[bytes, bytes], nonce: str) -> ExerciseGrade:
     """Grade one exercise from the raw result files the sandbox wrote. Never raises."""
-    exercise = plan.exercise
     try:
         document, arrays = unpack(*raw)
         validate(document, plan, nonce)

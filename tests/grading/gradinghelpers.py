@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from lessonlib.exercises import get_exercise
+from lessonlib.exercises import get_exercise, list_exercises
 from lessonlib.exercises.solved import answer_cells, solve
 from lessonlib.grading import GradeConfig, Limits
 
@@ -34,9 +34,11 @@ def shipped() -> nbformat.NotebookNode:
     return nbformat.read(CH01, as_version=4)
 
 
-def mistake_index(exercise_id: str, position: int) -> int:
-    """Which catalogued mistake the mistakes notebook uses for an exercise (varied)."""
-    return position % len(get_exercise(exercise_id).mistakes)
+def mistake_index(exercise_id: str) -> int:
+    """Which catalogued mistake the mistakes notebook uses for an exercise (varied by the
+    exercise's place in the course, so different exercises use different mistakes)."""
+    ids = [e.id for e in list_exercises()]
+    return ids.index(exercise_id) % len(get_exercise(exercise_id).mistakes)
 
 
 def mistake_source(exercise_id: str, index: int) -> str:
@@ -50,8 +52,8 @@ def mistake_source(exercise_id: str, index: int) -> str:
 
 def with_mistakes(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = nbformat.from_dict(nb)
-    for position, (i, exercise_id) in enumerate(answer_cells(out)):
-        out.cells[i].source = mistake_source(exercise_id, mistake_index(exercise_id, position))
+    for i, exercise_id in answer_cells(out):
+        out.cells[i].source = mistake_source(exercise_id, mistake_index(exercise_id))
     return out
 
 

@@ -19,7 +19,17 @@ from typing import Any
 
 import nbformat
 import pytest
-from gradinghelpers import ROOT, add_cell, attack_table, blank, fast_config, light, replace_answer, solved, write
+from gradinghelpers import (
+    ROOT,
+    add_cell,
+    attack_table,
+    blank,
+    fast_config,
+    light,
+    replace_answer,
+    solved,
+    write,
+)
 
 import lessonlib
 from lessonlib.exercises import get_exercise

@@ -15,6 +15,7 @@ from lessonlib.exercises import list_exercises
 from lessonlib.exercises.compare import compare_array
 from lessonlib.exercises.core import FunctionExercise
 from lessonlib.grading.plaindata import (
+    DEFAULT_LIMITS,
     Limits,
     Opaque,
     PlainDataError,
@@ -28,7 +29,7 @@ from lessonlib.grading.plaindata import (
 )
 
 
-def roundtrip(value, limits=Limits()):
+def roundtrip(value, limits=DEFAULT_LIMITS):
     tree, arrays = encode(value, limits)
     document, loaded = unpack(*pack({"value": tree}, arrays), limits)
     return decode(document["value"], loaded, limits)
