@@ -67,6 +67,29 @@ class GradeConfig:
             raise ValueError(f"hidden_seeds must be 0 or more, got {self.hidden_seeds}")
 
 
+def _font_cache(python: str, scratch: Path) -> Path | None:
+    try:
+        from importlib.metadata import version
+
+        tag = version("matplotlib")
+    except Exception:
+        return None
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    for target in (cache_home / "lessonlib" / f"grader-mpl-{tag}", scratch / "mpl"):
+        if any(target.glob("fontlist*.json")):
+            return target
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            env = {"MPLCONFIGDIR": str(target), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(target)}
+            subprocess.run([python, "-I", "-c", "import matplotlib.font_manager"],
+                           env=env, capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if any(target.glob("fontlist*.json")):
+            return target
+    return None
+
+
 def _solution_dirs() -> list[Path]:
     module = importlib.import_module("lessonlib.exercises.solutions")
     return [Path(p) for p in getattr(module, "__path__", [])]
@@ -104,18 +127,11 @@ class Grader:
             return self._plans[chapter]
 
     def _mpl_cache(self) -> Path | None:
-        """Matplotlib's font list, built once so each sandbox need not rebuild it (~2 s)."""
+        """Matplotlib's font list, built once (and kept in the user's cache folder) so each
+        sandbox need not rebuild it (a second or two per submission that plots)."""
         with self._lock:
             if self._mpl is False:
-                target = self.base / "mpl"
-                target.mkdir()
-                env = {"MPLCONFIGDIR": str(target), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(target)}
-                try:
-                    subprocess.run([self.config.python, "-I", "-c", "import matplotlib.font_manager"],
-                                   env=env, capture_output=True, timeout=120, check=False)
-                except (OSError, subprocess.SubprocessError):
-                    pass
-                self._mpl = target if any(target.glob("fontlist*.json")) else None
+                self._mpl = _font_cache(self.config.python, self.base)
             return self._mpl if isinstance(self._mpl, Path) else None
 
     def _round_dir(self, name: str) -> Path:

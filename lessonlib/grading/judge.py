@@ -212,7 +212,11 @@ def judge(plan: ExercisePlan, raw: tuple[bytes, bytes], nonce: str) -> ExerciseG
         validate(document, plan, nonce)
     except PlainDataError as exc:
         return failed(plan, Status.ERROR, f"The grader could not read this exercise's result: {exc}")
-    grade = _judge_document(plan, document, arrays)
+    try:
+        grade = _judge_document(plan, document, arrays)
+    except Exception as exc:  # a bug in the grader or a checker: this exercise's error, not a crash
+        return failed(plan, Status.ERROR, f"The grader failed on this exercise (a bug in lessonlib): "
+                      f"{type(exc).__name__}: {exc}")
     if grade.seconds is None and isinstance(document.get("seconds"), (int, float)):
         grade.seconds = document["seconds"]
     return grade

@@ -17,6 +17,7 @@ import nbformat
 from lessonlib.exercises import get_exercise, list_exercises
 from lessonlib.exercises.solved import answer_cells, solve
 from lessonlib.grading import GradeConfig, Limits
+from lessonlib.grading.benchmark import numpy_only as light  # noqa: F401  (one definition, shared)
 
 ROOT = Path(__file__).resolve().parents[2]
 CH01 = ROOT / "notebooks" / "01-sparse-vs-dense.ipynb"
@@ -54,22 +55,6 @@ def with_mistakes(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = nbformat.from_dict(nb)
     for i, exercise_id in answer_cells(out):
         out.cells[i].source = mistake_source(exercise_id, mistake_index(exercise_id))
-    return out
-
-
-def light(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Without TensorFlow: keras lines and the heavy demonstration cells removed."""
-    out = nbformat.from_dict(nb)
-    cells = []
-    for cell in out.cells:
-        if cell.cell_type == "code" and not cell.get("metadata", {}).get("lessonlib"):
-            source = cell.source
-            if "import keras" in source and "start" in source or "from lessonlib.exercises import start" in source:
-                cell.source = "\n".join(line for line in source.splitlines() if "keras" not in line)
-            elif any(word in source for word in ("keras", "load_vectors", "widgets", "ex.report")):
-                continue
-        cells.append(cell)
-    out.cells = cells
     return out
 
 
