@@ -76,10 +76,20 @@ def _grade(args: argparse.Namespace) -> int:
             print(f"lessonlib grade: --{name.replace('_', '-')} must be a positive number of seconds",
                   file=sys.stderr)
             return EXIT_USAGE
+    secret = args.secret
+    if args.secret_file:
+        try:
+            secret = Path(args.secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            print(f"lessonlib grade: cannot read --secret-file: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if not secret:
+            print(f"lessonlib grade: --secret-file {args.secret_file} is empty", file=sys.stderr)
+            return EXIT_USAGE
     limits = Limits(memory_mb=args.memory_mb, cell_timeout=args.cell_timeout,
                     exercise_timeout=args.exercise_timeout, budget=args.budget)
     config = GradeConfig(limits=limits, isolation=args.isolation, integrity=args.integrity,
-                         hidden_seeds=args.hidden_seeds, secret=args.secret or "", workers=args.workers)
+                         hidden_seeds=args.hidden_seeds, secret=secret or "", workers=args.workers)
     try:
         result = grade_batch(paths, Path(args.out), config, chapter=args.chapter, progress=not args.quiet,
                              gradescope_visibility=args.visibility)
@@ -120,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="grades", help="folder for the reports (default: grades)")
     p.add_argument("--chapter", type=int, default=None, help="grade as this chapter (default: from each notebook)")
     p.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default: 2)")
-    p.add_argument("--secret", default=None, help="secret for the hidden test cases (default: "
-                   "$LESSONLIB_GRADING_SECRET, else one kept in the --out folder)")
+    p.add_argument("--secret-file", default=None, metavar="PATH", help="file holding the secret for the hidden "
+                   "test cases (default: $LESSONLIB_GRADING_SECRET, else one kept in the --out folder)")
+    p.add_argument("--secret", default=None, help=argparse.SUPPRESS)  # for tests: visible in the process list
     p.add_argument("--hidden-seeds", type=int, default=2, help="secret seeds per exercise (default: 2)")
     p.add_argument("--integrity", choices=["zero", "flag"], default="zero",
                    help="flagged exercises score 0 pending review (zero, default) or keep their points (flag)")

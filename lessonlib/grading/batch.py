@@ -94,7 +94,8 @@ def grade_batch(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(notebooks), desc="grading", unit="notebook", leave=False)
-    with Grader(config) as grader, ThreadPoolExecutor(max_workers=config.workers) as pool:
+    private = [out, *(path.parent for path in notebooks)]
+    with Grader(config, private) as grader, ThreadPoolExecutor(max_workers=config.workers) as pool:
         futures = {
             pool.submit(lambda p=path, n=name: grader.grade(read_submission(p, n), chapter)): i
             for i, (path, name) in enumerate(zip(notebooks, names, strict=True))

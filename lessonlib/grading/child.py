@@ -408,30 +408,46 @@ def _write_result(results: Path, index: int, document: dict[str, Any], arrays: d
         os.replace(tmp, results / name)
 
 
-def _read_nonce() -> str | None:
-    line = b""
-    while not line.endswith(b"\n") and len(line) < 1024:
-        chunk = os.read(0, 1)
+def _read_exactly(n: int) -> bytes:
+    chunks, size = [], 0
+    while size < n:
+        chunk = os.read(0, min(n - size, 1 << 20))
         if not chunk:
             break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _receive_inputs() -> tuple[str, bytes, bytes] | None:
+    """The grader's answer to ``ready`` on stdin: a JSON header line (nonce, sizes), then
+    the inputs document and its arrays. Nothing is left on disk for the answers to find."""
+    line = b""
+    while not line.endswith(b"\n") and len(line) < 4096:
+        chunk = os.read(0, 1)
+        if not chunk:
+            return None
         line += chunk
     try:
-        nonce = json.loads(line.decode("ascii")).get("nonce")
-    except (ValueError, AttributeError, UnicodeDecodeError):
+        header = json.loads(line.decode("ascii"))
+        nonce, n_json, n_npz = header["nonce"], int(header["json_bytes"]), int(header["npz_bytes"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
-    return nonce if isinstance(nonce, str) else None
+    if not isinstance(nonce, str):
+        return None
+    return nonce, _read_exactly(n_json), _read_exactly(n_npz)
 
 
-def _call_answers(shell: Any, spec: dict[str, Any], job: Path, results: Path) -> None:
+def _call_answers(shell: Any, spec: dict[str, Any], results: Path) -> None:
     from lessonlib.grading.plaindata import decode, unpack
 
     _event(protocol.EVENT_READY)
-    nonce = _read_nonce()
-    if nonce is None:
+    received = _receive_inputs()
+    if received is None:
         return
-    document, arrays = unpack(
-        (job / protocol.INPUTS_JSON).read_bytes(), (job / protocol.INPUTS_NPZ).read_bytes()
-    )
+    nonce, inputs_json, inputs_npz = received
+    document, arrays = unpack(inputs_json, inputs_npz)
+    del inputs_json, inputs_npz
     inputs = document["inputs"]
     namespace = shell.user_ns
     for index, exercise in enumerate(spec["exercises"]):
@@ -468,7 +484,7 @@ def run(round_dir: Path) -> None:
     shell = _make_shell()
     shell.user_ns["__name__"] = "__main__"
     _run_cells(shell, spec)
-    _call_answers(shell, spec, job, results)
+    _call_answers(shell, spec, results)
     _event(protocol.EVENT_DONE)
 
 

@@ -36,6 +36,7 @@ from lessonlib.grading.sandbox import (
     RoundResult,
     isolation,
     kill_uid,
+    needed_paths,
     remove_tree,
     run_round,
 )
@@ -98,14 +99,21 @@ def _solution_dirs() -> list[Path]:
 class Grader:
     """Grades submissions one at a time per thread; safe to share between threads."""
 
-    def __init__(self, config: GradeConfig) -> None:
+    def __init__(self, config: GradeConfig, private: list[Path] = ()) -> None:
+        """``private``: folders the sandbox must not see (the submissions, the reports),
+        hidden behind an empty folder unless the sandbox needs something inside them."""
         self.config = config
         self.iso: Isolation = isolation(config.isolation)
         self.base = Path(tempfile.mkdtemp(prefix="lessonlib-grade-"))
         os.chmod(self.base, 0o711)
         self.empty = self.base / "empty"
         self.empty.mkdir(mode=0o755)
-        self.hide = _solution_dirs()
+        needed = [Path(p) for p in needed_paths(config.python)] + [self.base]
+        self.hide = _solution_dirs() + [
+            folder for folder in dict.fromkeys(p.resolve() for p in private)
+            if folder.is_dir() and not any(n == folder or folder in n.parents for n in needed)
+            and folder != Path("/")
+        ]
         self._plans: dict[int, GradingPlan] = {}
         self._lock = threading.Lock()
         self._mpl: Path | None | bool = False

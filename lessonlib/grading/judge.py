@@ -5,6 +5,11 @@ The comparison and diagnosis of every (case, result) pair is the exercise's own
 ``not_callable``), the very methods the notebook's ``check()`` uses, so a learner sees the
 same message in the notebook and in the grade report.
 
+Feedback: the first failing case's diagnosis, visible cases first. When only hidden cases
+fail, the learner is told which hidden case failed and how (incorrect, error), but not the
+diagnosis, which may quote the learner's own output; that goes to ``hidden_diagnosis`` in the
+instructor's report only.
+
 Partial credit: a function exercise worth ``p`` points with ``n`` graded cases (visible
 and hidden together) of which ``k`` pass scores ``round(p * k / n, 2)``
 (:func:`partial_score`). A value or choice exercise scores all or nothing. An exercise
@@ -49,6 +54,7 @@ class ExerciseGrade:
     judged_status: str = ""
     judged_score: float = 0.0
     seconds: float | None = None
+    hidden_diagnosis: str = ""  # for the instructor only (never in Gradescope's results.json)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +73,7 @@ class ExerciseGrade:
             "judged_status": self.judged_status or self.status,
             "judged_score": self.judged_score if self.judged_status else self.score,
             "seconds": self.seconds,
+            "hidden_diagnosis": self.hidden_diagnosis,
         }
 
 
@@ -175,10 +182,6 @@ def _case_outcome(plan: ExercisePlan, index: int, record: dict[str, Any], arrays
     return _checked(plan, lambda: exercise.judge(case, got, graded.expected))
 
 
-def _hide_inputs(plan: ExercisePlan, index: int, outcome: Outcome) -> list[str]:
-    return [] if plan.cases[index].hidden else list(outcome.details)
-
-
 def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[str, Any]) -> ExerciseGrade:
     exercise = plan.exercise
     assert isinstance(exercise, FunctionExercise)
@@ -199,10 +202,21 @@ def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[st
         return _from_outcome(plan, failures[0][1], **extra)
     index, first = failures[0]
     status = PARTIAL if n_passed else first.status.value
-    return ExerciseGrade(
-        exercise.id, exercise.title, status, partial_score(exercise.points, n_passed, total), float(exercise.points),
-        f"{first.message}\n{counts}", _hide_inputs(plan, index, first), **extra,
+    score = partial_score(exercise.points, n_passed, total)
+    if not plan.cases[index].hidden:
+        return ExerciseGrade(exercise.id, exercise.title, status, score, float(exercise.points),
+                             f"{first.message}\n{counts}", list(first.details), **extra)
+    # Only hidden cases fail. Their diagnosis can quote what the function returned or raised,
+    # which the learner controls (a way to smuggle hidden inputs out), so the learner sees
+    # which hidden case failed and how, and the diagnosis goes to the instructor only.
+    hidden_failures = [o for i, o in failures if plan.cases[i].hidden]
+    feedback = (
+        f"All {visible[1]} visible test cases pass, but {len(hidden_failures)} of {hidden[1]} hidden test cases "
+        f"fail; the first is '{plan.cases[index].case.label}' ({first.status.value}). Hidden cases use other "
+        f"inputs than the notebook's check: make sure your function handles any valid input.\n{counts}"
     )
+    return ExerciseGrade(exercise.id, exercise.title, status, score, float(exercise.points), feedback,
+                         hidden_diagnosis=first.message, **extra)
 
 
 def judge(plan: ExercisePlan, raw: tuple[bytes, bytes], nonce: str) -> ExerciseGrade:

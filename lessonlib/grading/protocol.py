@@ -4,22 +4,21 @@ Layout of one sandbox round (created by the grader)::
 
     round/            owned by the grader, read-only for the child
       job/spec.json   the cells to run, the exercises to call, the limits
-      job/inputs.*    the test-case inputs, written only after the child reports "ready"
       work/           the child's working directory, HOME and only writable place
         results/<k>.json, <k>.npz   one result document per exercise (k = its index)
 
 Events are JSON lines the child writes on an inherited pipe (``--events FD``); the grader
 uses them only to attribute time-outs and crashes to a cell or an exercise, never for
-scores. After the notebook ran, the child sends ``ready`` and reads one line from stdin,
-``{"nonce": ...}``; every result document must carry that nonce, so results written
-while the notebook's own cells were running are rejected.
+scores. After the notebook ran, the child sends ``ready`` and reads from stdin one line,
+``{"nonce": ..., "json_bytes": n, "npz_bytes": m}``, then the test-case inputs (a plain-data
+document of n bytes and its m-byte array archive). Inputs never touch the disk, and every
+result document must carry the nonce, so results written while the notebook's own cells
+were running are rejected.
 """
 
 from __future__ import annotations
 
 SPEC = "spec.json"
-INPUTS_JSON = "inputs.json"
-INPUTS_NPZ = "inputs.npz"
 RESULTS = "results"
 
 EVENT_CELL_START = "cell-start"

@@ -31,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -98,7 +99,7 @@ def isolation(requested: str = "auto") -> Isolation:
     unshare = shutil.which("unshare")
     if requested == "none" or unshare is None:
         return Isolation("none", None)
-    base = [unshare, "--net", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private"]
+    base = [unshare, "--net", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--mount-proc"]
     if requested in ("auto", "root") and os.geteuid() == 0 and _works([*base, "true"]):
         return Isolation("root", unshare)
     if requested in ("auto", "user") and _works([unshare, "--user", "--map-root-user", *base[1:], "true"]):
@@ -108,7 +109,7 @@ def isolation(requested: str = "auto") -> Isolation:
     return Isolation("none", None)
 
 
-def _needed_paths(python: str) -> list[str]:
+def needed_paths(python: str) -> list[str]:
     """Folders the sandbox's Python must read: its installation, the venv, lessonlib."""
     import sysconfig
 
@@ -122,11 +123,11 @@ def _needed_paths(python: str) -> list[str]:
 
 @cache
 def covers_for(python: str) -> dict[str, list[str]]:
-    """Folders on the way to :func:`_needed_paths` that others may not enter (e.g. /root,
+    """Folders on the way to :func:`needed_paths` that others may not enter (e.g. /root,
     mode 700, holding pyenv): the child covers each with an empty folder that exposes only
     the next step towards the needed path. Empty when everything is world-traversable."""
     covers: dict[str, set[str]] = {}
-    for path in _needed_paths(python):
+    for path in needed_paths(python):
         parts = Path(path).parts
         for depth in range(1, len(parts)):
             ancestor = str(Path(*parts[:depth]))
@@ -290,7 +291,8 @@ def run_round(
         prefix = [iso.unshare or "unshare"]
         if iso.mode == "user":
             prefix += ["--user", "--map-root-user"]
-        prefix += ["--net", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--"]
+        prefix += ["--net", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--mount-proc",
+                   "--"]
         command = prefix + command + ["--lock-filesystem", "--pid-namespace", "--empty", str(empty_dir)]
         if uid is not None:
             command += ["--covers", json.dumps(covers_for(python))]
@@ -340,14 +342,8 @@ def run_round(
                 kind = event["event"]
                 if kind == protocol.EVENT_READY and not result.reached_ready:
                     result.reached_ready = True
-                    nonce = spec["nonce"]
-                    _write_inputs(job, inputs)
-                    try:
-                        assert process.stdin is not None
-                        process.stdin.write(json.dumps({"nonce": nonce}).encode() + b"\n")
-                        process.stdin.flush()
-                    except (BrokenPipeError, OSError, ValueError):
-                        pass
+                    sender = threading.Thread(target=_send_inputs, args=(process, spec["nonce"], inputs), daemon=True)
+                    sender.start()
                 current, step_deadline = _on_event(event, current, step_deadline, result, time.monotonic(), limits)
     finally:
         if process.poll() is None:
@@ -355,7 +351,7 @@ def run_round(
         elif uid is not None:
             kill_uid(uid)  # nothing of the sandbox outlives its round
         os.close(read_fd)
-        if process.stdin is not None:
+        if process.stdin is not None and not result.reached_ready:
             try:
                 process.stdin.close()
             except OSError:
@@ -421,12 +417,16 @@ def _tail(path: Path, size: int = 600) -> str:
         return ""
 
 
-def _write_inputs(job: Path, inputs: tuple[bytes, bytes]) -> None:
-    for name, data in ((protocol.INPUTS_NPZ, inputs[1]), (protocol.INPUTS_JSON, inputs[0])):
-        tmp = job / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, job / name)
+def _send_inputs(process: subprocess.Popen, nonce: str, inputs: tuple[bytes, bytes]) -> None:
+    """Answer ``ready``: the nonce and the inputs, on the child's stdin (then closed)."""
+    header = json.dumps({"nonce": nonce, "json_bytes": len(inputs[0]), "npz_bytes": len(inputs[1])})
+    try:
+        assert process.stdin is not None
+        process.stdin.write(header.encode() + b"\n" + inputs[0] + inputs[1])
+        process.stdin.flush()
+        process.stdin.close()
+    except (OSError, ValueError):  # the child is gone or closed its stdin: its loss
+        pass
 
 
 def collect_results(work: Path, n_exercises: int) -> dict[int, tuple[bytes, bytes]]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import socket
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,12 +146,24 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
 
     targets = [str(ctx["outside"] / "pwned.txt"), str(ctx["out"] / "pwned.txt"), str(LESSONLIB_INIT),
                "/tmp/lessonlib-pwned.txt", str(ctx["out"] / "reports_are_here" / "report.json")]
-    nb = add_cell(s, f"import urllib.request\nfor target in {targets!r}:\n    try:\n"
+    nb = add_cell(s, f"import urllib.request\nerrors = []\nfor target in {targets!r}:\n    try:\n"
                   "        with open(target, 'a') as f:\n            f.write('pwned')\n"
-                  "        print('wrote', target)\n    except OSError as exc:\n        print(target, exc)\n"
+                  "    except OSError as exc:\n        errors.append(exc.strerror)\n"
                   f"for url in ['http://127.0.0.1:{ctx['port']}/', 'http://1.1.1.1/']:\n    try:\n"
-                  "        urllib.request.urlopen(url, timeout=2)\n    except OSError as exc:\n        print(url, exc)")
+                  "        urllib.request.urlopen(url, timeout=2)\n    except OSError as exc:\n"
+                  "        errors.append(str(exc.reason))\nraise RuntimeError(sorted(set(errors)))")
     nbs["escapes"] = nb
+
+    nb = add_cell(nbs["escapes"], f"_text = open({ctx['control']!r}).read()\n"
+                  "raise RuntimeError(_text[_text.find('MARKER'):][:60])")
+    nbs["escapes"] = nb
+
+    seen = repr([(c.args[0].tolist(), c.args[1]) for c in get_exercise("ch01.one_hot").cases()])
+    nbs["smuggler"] = replace_answer(s, "ch01.one_hot", (
+        f"_seen = {seen}\n\ndef one_hot(ids, vocab_size):\n"
+        "    if (np.asarray(ids).tolist(), vocab_size) in _seen:\n"
+        "        return np.eye(vocab_size, dtype=np.float32)[ids]\n"
+        "    raise ValueError(f'SMUGGLED {np.asarray(ids).tolist()}')  # try to read hidden inputs in the feedback"))
 
     wrapper = ("\n\nimport os\n_real_encode = encode\n\ndef encode(text, vocabulary):\n    try:\n"
                "        os.remove('results/0.json')\n        os.symlink('/etc/shadow', 'results/0.json')\n"
@@ -160,7 +174,9 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
     setup = next(c for c in broken.cells if "from lessonlib.exercises import start" in c.source)
     setup.source = "import numpy_that_does_not_exist\n" + setup.source
     nbs["broken_setup"] = broken
-    nbs["control"] = s
+    control = nbformat.from_dict(s)
+    control.metadata["test_marker"] = "MARKER-OF-ANOTHER-STUDENTS-NOTEBOOK"
+    nbs["control"] = control
     return nbs
 
 
@@ -200,8 +216,13 @@ ATTACKS = [
     Attack("reaches the sandbox's runner (via __globals__) and patches it to forge a result", "impersonates_runner",
            "ch01.lookup", 0, 0, judged=2, expect="Integrity flag"),
     Attack("imports / reads / runs the reference solutions", "reads_solutions", None, 0, 0, expect="solutions"),
-    Attack("writes outside its folder (reports, lessonlib, /tmp)", "escapes", None, 14, 14),
-    Attack("network access (local server, internet)", "escapes", None, 14, 14),
+    Attack("writes outside its folder (a world-writable folder, the reports, lessonlib, /tmp)", "escapes", None, 14, 14,
+           expect="Read-only file system"),
+    Attack("network access (a local server, the internet)", "escapes", None, 14, 14, expect="Network is unreachable"),
+    Attack("reads another student's (world-readable) submission to leak it in an error message", "escapes", None,
+           14, 14, expect="FileNotFoundError"),
+    Attack("smuggles hidden inputs out through its error messages", "smuggler", "ch01.one_hot", 13.2, 13.2,
+           expect="hidden test cases fail"),
     Attack("swaps its result file for a symlink to /etc/shadow", "symlinked_result", "ch01.vocabulary", 12, 12,
            expect="no result came back"),
     Attack("set-up cell fails (the notebook cannot run normally)", "broken_setup", None, 14, 6,
@@ -241,19 +262,24 @@ class _Listener:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    base = tmp_path_factory.mktemp("attacks")
+def batch():
+    # World-readable and world-writable places, so that only the sandbox stops the attacks
+    # (pytest's own tmp folders are private to root, which would stop them anyway).
+    base = Path(tempfile.mkdtemp(prefix="lessonlib-attacks-", dir="/tmp"))
+    base.chmod(0o755)
     outside = base / "outside"
-    outside.mkdir(mode=0o777)
+    outside.mkdir()
     outside.chmod(0o777)
     out = base / "grades"
     listener = _Listener()
     lessonlib_hash = hashlib.sha256(LESSONLIB_INIT.read_bytes()).hexdigest()
-    ctx = {"outside": outside, "out": out, "port": listener.port}
+    ctx = {"outside": outside, "out": out, "port": listener.port, "control": str(base / "submissions" / "control.ipynb")}
     paths = [write(nb, base / "submissions" / f"{name}.ipynb") for name, nb in _notebooks(ctx).items()]
     unreadable = base / "submissions" / "unreadable.ipynb"
     unreadable.write_text("{ this is not a notebook")
     paths.append(unreadable)
+    for path in [base / "submissions", *paths]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     try:
         result = grade_batch(paths, out, fast_config(), progress=False)
     finally:
@@ -261,6 +287,11 @@ def batch(tmp_path_factory):
     reports = {r["submission"]: r for r in result.reports}
     yield {"reports": reports, "result": result, "outside": outside, "out": out, "listener": listener,
            "lessonlib_hash": lessonlib_hash}
+    shutil.rmtree(base)
+
+
+def gradescope_results(batch: dict[str, Any], notebook: str) -> dict[str, Any]:
+    return json.loads((batch["out"] / notebook / "results.json").read_text())
 
 
 def _exercise(report: dict[str, Any], exercise_id: str) -> dict[str, Any]:
@@ -283,7 +314,9 @@ def test_attack_is_contained(batch, attack):
     assert report["score"] <= attack.honest, "points were forged"
     assert report["score"] == attack.given, json.dumps(report, indent=1)[:3000]
     assert judged == (attack.judged if attack.judged is not None else attack.given), json.dumps(report, indent=1)[:3000]
-    if attack.exercise and attack.notebook not in ("uses_reference", "impersonates_runner"):
+    assert "SMUGGLED" not in json.dumps(gradescope_results(batch, attack.notebook))
+    assert "MARKER-OF" not in json.dumps(report) or attack.notebook == "control"
+    if attack.exercise and attack.notebook not in ("uses_reference", "impersonates_runner", "smuggler"):
         assert _exercise(report, attack.exercise)["judged_score"] == 0
     assert any(phrase in _text(report, attack) for phrase in attack.expect.split("|")), _text(report, attack)
 

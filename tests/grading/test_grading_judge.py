@@ -124,6 +124,21 @@ def test_partial_credit_counts_visible_and_hidden_cases():
     assert "hidden" in result.feedback and "inputs" not in " ".join(result.details)
 
 
+def test_hidden_case_feedback_quotes_nothing_the_learner_controls():
+    exercise = next(e for e in FUNCTIONS if e.id == "ch01.one_hot")
+    visible_args = [c.args for c in exercise.cases()]
+
+    def smuggles(ids, vocab_size):  # right on the visible cases; on hidden ones it "reports" its input
+        if any(np.array_equal(ids, a[0]) and vocab_size == a[1] for a in visible_args):
+            return np.eye(vocab_size, dtype=np.float32)[ids]
+        raise ValueError(f"SMUGGLED {np.asarray(ids).tolist()}")
+
+    result, _ = grade(exercise, smuggles)
+    assert result.status == "partial" and "hidden test cases fail" in result.feedback
+    assert "SMUGGLED" not in result.feedback and result.details == []
+    assert "SMUGGLED" in result.hidden_diagnosis and "SMUGGLED" not in str(result.to_dict()["feedback"])
+
+
 def test_non_function_and_unserialisable_answers_are_explained():
     one_hot = next(e for e in FUNCTIONS if e.id == "ch01.one_hot")
     result, _ = grade(one_hot, np.zeros(3))
