@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import errno
 import json
 import os
 import signal
@@ -81,11 +82,13 @@ def _cover(libc: Any, cover: str, expose: list[str]) -> None:
 
 
 def _mount_points() -> list[str]:
+    """Mount points that are writable now (those already read-only are left alone)."""
     points = []
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
         for line in f:
-            point = line.split()[4].replace("\\040", " ")
-            points.append(point)
+            fields = line.split()
+            if "ro" not in fields[5].split(","):
+                points.append(fields[4].replace("\\040", " "))
     return points
 
 
@@ -107,7 +110,8 @@ def _lock_filesystem(writable: str, hide: list[str], empty: str, covers: dict[st
         try:
             _mount(libc, None, point, MS_REMOUNT | MS_BIND | MS_RDONLY)
         except OSError as exc:
-            _event(protocol.EVENT_WARNING, message=f"could not make {point} read-only: {exc}")
+            if exc.errno != errno.ENOENT:  # ENOENT: a mount shadowed by a hidden folder
+                _event(protocol.EVENT_WARNING, message=f"could not make {point} read-only: {exc}")
     for shm in ("/dev/shm",):
         try:
             _mount(libc, None, shm, MS_REMOUNT | MS_BIND | MS_RDONLY)

@@ -34,6 +34,7 @@ from lessonlib.grading.sandbox import (
     Isolation,
     Limits,
     RoundResult,
+    covers_for,
     isolation,
     kill_uid,
     needed_paths,
@@ -109,17 +110,21 @@ class Grader:
         self.empty = self.base / "empty"
         self.empty.mkdir(mode=0o755)
         needed = [Path(p) for p in needed_paths(config.python)] + [self.base]
-        self.hide = _solution_dirs() + [
+        folders = [
             folder for folder in dict.fromkeys(p.resolve() for p in private)
             if folder.is_dir() and not any(n == folder or folder in n.parents for n in needed)
             and folder != Path("/")
         ]
+        self.hide = _solution_dirs() + [f for f in folders if not any(o in f.parents for o in folders)]
         self._plans: dict[int, GradingPlan] = {}
         self._lock = threading.Lock()
         self._mpl: Path | None | bool = False
         self._counter = 0
         self._uids: queue.Queue[int | None] = queue.Queue()
-        root = self.iso.mode != "user" and os.geteuid() == 0
+        # a uid of its own needs root, and (without namespaces to cover them) a Python
+        # installation that other users may read
+        root = os.geteuid() == 0 and (self.iso.mode == "root" or (self.iso.mode == "none" and not covers_for(config.python)))
+        self._separate_uid = root
         first = config.uid_base + (os.getpid() % 1000) * 8
         for slot in range(max(config.workers, 1)):
             self._uids.put(first + slot if root else None)
@@ -187,7 +192,8 @@ class Grader:
             "exercises": [],
             "integrity_flags": [],
             "notes": [],
-            "sandbox": self.iso.describe() | {"limits": dataclasses.asdict(self.config.limits)},
+            "sandbox": self.iso.describe() | {"limits": dataclasses.asdict(self.config.limits),
+                                              "separate_uid": self._separate_uid},
             "grader": {"integrity_policy": self.config.integrity, "hidden_seeds": self.config.hidden_seeds},
             "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }

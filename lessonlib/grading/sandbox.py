@@ -81,7 +81,8 @@ class Isolation:
             "network": "isolated (empty network namespace)" if full else "NOT isolated",
             "filesystem": "read-only except the working directory" if full else "NOT read-only",
             "solutions": "hidden from the sandbox" if full else "readable by the sandbox",
-            "user": "a separate unprivileged uid" if self.mode == "root" else "the grader's own uid",
+            "user": "a separate unprivileged uid" if self.mode == "root" else "the grader's own uid (or a separate "
+            "one, see separate_uid)" if self.mode == "none" else "the grader's own uid",
             "processes": "PID namespace (all killed at the end)" if full else "process group only",
         }
 

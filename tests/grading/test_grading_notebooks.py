@@ -7,10 +7,14 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from gradinghelpers import (
     SECRET,
+    add_cell,
     blank,
     fast_config,
     light,
@@ -190,3 +194,28 @@ def test_gradescope_format_of_a_partial_report():
     assert [t["status"] for t in results["tests"]] == ["failed", "passed"]
     assert results["tests"][0]["output"] == "f\nd" and "Integrity flags: e" in results["tests"][1]["output"]
     assert {t["visibility"] for t in results["tests"]} == {"after_published"}
+
+
+@pytest.mark.parametrize("mode", ["user", "none"])
+def test_weaker_isolation_modes_still_grade_and_say_what_they_lack(mode, tmp_path):
+    from lessonlib.grading.sandbox import isolation
+
+    try:
+        isolation(mode)
+    except RuntimeError:
+        pytest.skip(f"isolation {mode!r} is not available here")
+    open_folder = Path(tempfile.mkdtemp(prefix="lessonlib-open-", dir="/tmp"))  # reachable by anyone
+    open_folder.chmod(0o777)
+    target = open_folder / "written.txt"
+    probe = add_cell(light(solved()), f"try:\n    open({str(target)!r}, 'w').write('x')\nexcept OSError as exc:\n"
+                     "    raise RuntimeError(exc.strerror)")
+    result = grade_batch([write(probe, tmp_path / "probe.ipynb")], tmp_path / "out", fast_config(isolation=mode),
+                         progress=False)
+    report = result.reports[0]
+    assert report["status"] == "graded" and report["score"] == 14 and report["sandbox"]["mode"] == mode
+    if mode == "user":  # namespaces without a uid of its own: still read-only outside its folder
+        assert not target.exists() and "Read-only file system" in " ".join(report["notes"])
+        assert report["sandbox"]["network"].startswith("isolated")
+    else:  # no namespaces: the report says what is missing
+        assert report["sandbox"]["network"] == "NOT isolated" and report["sandbox"]["filesystem"] == "NOT read-only"
+    shutil.rmtree(open_folder)
