@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from gradinghelpers import (
     ROOT,
+    SECRET,
     add_cell,
     attack_table,
     blank,
@@ -36,6 +37,8 @@ from gradinghelpers import (
 import lessonlib
 from lessonlib.exercises import get_exercise
 from lessonlib.grading import grade_batch
+from lessonlib.grading.judge import partial_score
+from lessonlib.grading.plan import build_plan
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +56,8 @@ class Attack:
     expect: str = ""  # a phrase the exercise's feedback or the report's notes must contain ("a|b": either)
 
 
-SOLVED, BLANK = "solved", "blank"
+_ONE_HOT = build_plan([get_exercise("ch01.one_hot")], 1, SECRET).exercises[0]
+SMUGGLER = 12 + partial_score(2, _ONE_HOT.n_visible, len(_ONE_HOT.cases))  # visible cases only
 
 
 def _solution(exercise_id: str) -> str:
@@ -221,7 +225,7 @@ ATTACKS = [
     Attack("network access (a local server, the internet)", "escapes", None, 14, 14, expect="Network is unreachable"),
     Attack("reads another student's (world-readable) submission to leak it in an error message", "escapes", None,
            14, 14, expect="FileNotFoundError"),
-    Attack("smuggles hidden inputs out through its error messages", "smuggler", "ch01.one_hot", 13.2, 13.2,
+    Attack("smuggles hidden inputs out through its error messages", "smuggler", "ch01.one_hot", SMUGGLER, SMUGGLER,
            expect="hidden test cases fail"),
     Attack("swaps its result file for a symlink to /etc/shadow", "symlinked_result", "ch01.vocabulary", 12, 12,
            expect="no result came back"),
