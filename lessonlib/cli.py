@@ -2,6 +2,7 @@
 
     lessonlib exercises [--chapter N] [--json]   list every exercise: id, chapter, points
     lessonlib solve NOTEBOOK OUT                 write the solved version of a notebook
+    lessonlib grade SUBMISSION... --out FOLDER   grade submitted notebooks (see --help)
     lessonlib version                            print the installed version
 """
 
@@ -51,6 +52,63 @@ def _solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from lessonlib.grading import GradeConfig, Limits, grade_batch
+    from lessonlib.grading.batch import EXIT_USAGE
+    from lessonlib.grading.reports import to_text, write_atomic
+    from lessonlib.grading.submission import find_notebooks
+
+    paths = [Path(p) for p in args.submissions]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"lessonlib grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    if not find_notebooks(paths):
+        print("lessonlib grade: no .ipynb notebooks found in " + ", ".join(map(str, paths)), file=sys.stderr)
+        return EXIT_USAGE
+    for name in ("workers", "hidden_seeds", "memory_mb"):
+        if getattr(args, name) < (0 if name == "hidden_seeds" else 1):
+            print(f"lessonlib grade: --{name.replace('_', '-')} must be positive, got {getattr(args, name)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    for name in ("cell_timeout", "exercise_timeout", "budget"):
+        if not getattr(args, name) > 0:
+            print(f"lessonlib grade: --{name.replace('_', '-')} must be a positive number of seconds",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    secret = args.secret
+    if args.secret_file:
+        try:
+            secret = Path(args.secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            print(f"lessonlib grade: cannot read --secret-file: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if not secret:
+            print(f"lessonlib grade: --secret-file {args.secret_file} is empty", file=sys.stderr)
+            return EXIT_USAGE
+    limits = Limits(memory_mb=args.memory_mb, cell_timeout=args.cell_timeout,
+                    exercise_timeout=args.exercise_timeout, budget=args.budget)
+    config = GradeConfig(limits=limits, isolation=args.isolation, integrity=args.integrity,
+                         hidden_seeds=args.hidden_seeds, secret=secret or "", workers=args.workers)
+    try:
+        result = grade_batch(paths, Path(args.out), config, chapter=args.chapter, progress=not args.quiet,
+                             gradescope_visibility=args.visibility)
+    except RuntimeError as exc:  # e.g. an isolation mode this machine does not have
+        print(f"lessonlib grade: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.verbose:
+        for report in result.reports:
+            print(to_text(report))
+    if args.gradescope_results:
+        if len(result.reports) != 1:
+            print("lessonlib grade: --gradescope-results needs exactly one submission", file=sys.stderr)
+            return EXIT_USAGE
+        source = Path(args.out) / result.reports[0]["submission"] / "results.json"
+        write_atomic(Path(args.gradescope_results), source.read_bytes())
+    print(result.summary())
+    return result.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lessonlib", description="Tools of the course 'From One-Hot to Attention'.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +120,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebook")
     p.add_argument("out")
     p.set_defaults(run=_solve)
+    p = sub.add_parser(
+        "grade", help="grade submitted notebooks in a sandbox: JSON reports, gradebook CSV, Gradescope results",
+        description="Grade submitted notebooks. Each is run in a sandboxed process; scores are decided in "
+        "this process. Writes FOLDER/<submission>/report.json and results.json (Gradescope) and "
+        "FOLDER/gradebook.csv. Exit status: 0 all graded, 3 some could not be read or run, 2 bad usage.",
+    )
+    p.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb")
+    p.add_argument("--out", default="grades", help="folder for the reports (default: grades)")
+    p.add_argument("--chapter", type=int, default=None, help="grade as this chapter (default: from each notebook)")
+    p.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default: 2)")
+    p.add_argument("--secret-file", default=None, metavar="PATH", help="file holding the secret for the hidden "
+                   "test cases (default: $LESSONLIB_GRADING_SECRET, else one kept in the --out folder)")
+    p.add_argument("--secret", default=None, help=argparse.SUPPRESS)  # for tests: visible in the process list
+    p.add_argument("--hidden-seeds", type=int, default=2, help="secret seeds per exercise (default: 2)")
+    p.add_argument("--integrity", choices=["zero", "flag"], default="zero",
+                   help="flagged exercises score 0 pending review (zero, default) or keep their points (flag)")
+    p.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per notebook cell (default: 60)")
+    p.add_argument("--exercise-timeout", type=float, default=15.0, help="seconds per exercise (default: 15)")
+    p.add_argument("--budget", type=float, default=300.0, help="seconds per submission in all (default: 300)")
+    p.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the sandbox (default: 4096)")
+    p.add_argument("--isolation", choices=["auto", "root", "user", "none"], default="auto",
+                   help="sandbox mode (default: the strongest available)")
+    p.add_argument("--visibility", default="visible",
+                   choices=["visible", "hidden", "after_due_date", "after_published"],
+                   help="Gradescope visibility of the results (default: visible)")
+    p.add_argument("--gradescope-results", default=None, metavar="PATH",
+                   help="also write the (single) submission's results.json here, e.g. "
+                   "/autograder/results/results.json")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true", help="print every report")
+    p.set_defaults(run=_grade)
     p = sub.add_parser("version", help="print the installed lessonlib version")
     p.set_defaults(run=lambda args: print(lessonlib.__version__) or 0)
     args = parser.parse_args(argv)

@@ -232,6 +232,11 @@ def _one_hot_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _one_hot_hidden_cases(rng: np.random.Generator) -> list[Case]:
+    """Only the grader uses these (ids of a shape the visible cases do not have)."""
+    return [Case((rng.integers(0, 6, size=(2, 3, 4)), 6), "a 3-d batch of ids")]
+
+
 def _diagnose_one_hot(got: Any, expected: np.ndarray, case: Case) -> str | None:
     ids, vocab_size = case.args
     if not isinstance(got, np.ndarray):
@@ -291,6 +296,7 @@ ONE_HOT = FunctionExercise(
     make_cases=_one_hot_cases,
     compare=compare_array,
     diagnose=_diagnose_one_hot,
+    hidden_cases=_one_hot_hidden_cases,
 )
 
 
@@ -301,6 +307,11 @@ def _lookup_cases(rng: np.random.Generator) -> list[Case]:
         Case((rng.normal(size=(10, 3)).astype(np.float32), rng.integers(0, 10, size=(3, 5))), "batch of three"),
         Case((rng.normal(size=(50, 8)).astype(np.float32), np.array([7])), "one id"),
     ]
+
+
+def _lookup_hidden_cases(rng: np.random.Generator) -> list[Case]:
+    """Only the grader uses these: a float64 table and 3-d ids."""
+    return [Case((rng.normal(size=(9, 4)), rng.integers(0, 9, size=(2, 2, 3))), "float64 table, 3-d ids")]
 
 
 def _diagnose_lookup(got: Any, expected: np.ndarray, case: Case) -> str | None:
@@ -359,6 +370,7 @@ LOOKUP = FunctionExercise(
     make_cases=_lookup_cases,
     compare=compare_array,
     diagnose=_diagnose_lookup,
+    hidden_cases=_lookup_hidden_cases,
 )
 
 

@@ -150,6 +150,12 @@ class Exercise:
         raise NotImplementedError
 
 
+def case_inputs(case: Case) -> tuple[str, ...]:
+    """The detail lines that show a case's inputs under a failing check."""
+    inputs = tuple(f"{i}: {describe_value(a)}" for i, a in enumerate(case.args, 1))
+    return ("inputs (in order of the arguments):", *inputs)
+
+
 @dataclass(frozen=True)
 class FunctionExercise(Exercise):
     """The learner writes a function; it must agree with the reference on every case.
@@ -157,13 +163,21 @@ class FunctionExercise(Exercise):
     ``make_cases(rng)`` builds the test cases from a seeded generator (the grader can pass
     other seeds for hidden cases). ``compare(got, expected)`` returns ``None`` or a generic
     diagnosis; ``diagnose(got, expected, case)`` may return a sharper one (which term,
-    which axis, which id) and is tried first.
+    which axis, which id) and is tried first. ``hidden_cases(rng)``, if given, builds extra
+    cases that only the grader uses (the notebook check never shows them).
+
+    Judging is split from calling so the notebook and the grader share it: :meth:`judge`
+    compares and diagnoses one (case, result) pair, :meth:`raised` turns an exception of
+    the learner's function into an outcome, :meth:`not_callable` explains a non-function.
+    The notebook's :meth:`check_cases` calls the function in-process and uses them; the
+    grader calls it in a sandbox process and uses the same three methods on what came back.
     """
 
     make_cases: Callable[[np.random.Generator], list[Case]] = field(default=lambda rng: [])
     compare: Callable[[Any, Any], str | None] = field(default=lambda got, exp: None)
     diagnose: Callable[[Any, Any, Case], str | None] | None = None
     seed: int = 0
+    hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
 
     def cases(self, seed: int | None = None) -> list[Case]:
         rng = np.random.default_rng(self.seed if seed is None else seed)
@@ -172,46 +186,62 @@ class FunctionExercise(Exercise):
     def _check(self, answer: Any) -> Outcome:
         return self.check_cases(answer, self.cases())
 
+    def not_callable(self, type_name: str) -> Outcome:
+        """The answer is not a function (e.g. the learner passed a call's result)."""
+        return self.outcome(
+            Status.INCORRECT,
+            f"Expected a function `{self.answer_name}`, but got a {type_name}. "
+            f"Pass the function itself: .check({self.answer_name}) (no parentheses).",
+        )
+
+    def raised(self, case: Case, type_name: str, message: str, *, not_implemented: bool = False) -> Outcome:
+        """The learner's function raised ``type_name(message)`` on ``case``."""
+        if not_implemented:
+            return self.outcome(
+                Status.NOT_ATTEMPTED,
+                f"`{self.answer_name}` still raises NotImplementedError: "
+                "replace that line with your code.",
+            )
+        message = _clean(message)
+        message = message if len(message) <= 300 else message[:297] + "..."
+        return self.outcome(
+            Status.ERROR,
+            f"Your function raised {type_name}: {message}\n(on test case '{case.label}')",
+            case_inputs(case),
+        )
+
+    def judge(self, case: Case, got: Any, expected: Any) -> Outcome | None:
+        """Compare and diagnose one result: ``None`` if ``got`` agrees with ``expected``,
+        otherwise the INCORRECT outcome naming what is wrong."""
+        problem = self.compare(got, expected)
+        if problem is None:
+            return None
+        specific = self.diagnose(got, expected, case) if self.diagnose else None
+        message = specific or problem
+        return self.outcome(Status.INCORRECT, f"On test case '{case.label}': {message}", case_inputs(case))
+
+    def passed(self, n_cases: int) -> Outcome:
+        return self.outcome(Status.CORRECT, f"All {n_cases} test cases pass.")
+
     def check_cases(self, answer: Any, cases: list[Case]) -> Outcome:
         """Run ``answer`` on ``cases`` and report the first disagreement."""
         if not callable(answer):
-            return self.outcome(
-                Status.INCORRECT,
-                f"Expected a function `{self.answer_name}`, but got a {type(answer).__name__}. "
-                f"Pass the function itself: .check({self.answer_name}) (no parentheses).",
-            )
+            return self.not_callable(type(answer).__name__)
         reference = self.reference
         for case in cases:
-            inputs = tuple(f"{i}: {describe_value(a)}" for i, a in enumerate(case.args, 1))
-            inputs = ("inputs (in order of the arguments):", *inputs)
             expected = reference(*copy.deepcopy(case.args))
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     got = answer(*copy.deepcopy(case.args))
-            except NotImplementedError:
-                return self.outcome(
-                    Status.NOT_ATTEMPTED,
-                    f"`{self.answer_name}` still raises NotImplementedError: "
-                    "replace that line with your code.",
-                )
             except (Exception, SystemExit) as exc:
-                message = _clean(str(exc))
-                message = message if len(message) <= 300 else message[:297] + "..."
-                return self.outcome(
-                    Status.ERROR,
-                    f"Your function raised {type(exc).__name__}: {message}\n"
-                    f"(on test case '{case.label}')",
-                    inputs,
+                return self.raised(
+                    case, type(exc).__name__, str(exc), not_implemented=isinstance(exc, NotImplementedError)
                 )
-            problem = self.compare(got, expected)
+            problem = self.judge(case, got, expected)
             if problem is not None:
-                specific = self.diagnose(got, expected, case) if self.diagnose else None
-                message = specific or problem
-                return self.outcome(
-                    Status.INCORRECT, f"On test case '{case.label}': {message}", inputs
-                )
-        return self.outcome(Status.CORRECT, f"All {len(cases)} test cases pass.")
+                return problem
+        return self.passed(len(cases))
 
 
 @dataclass(frozen=True)

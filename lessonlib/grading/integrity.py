@@ -1,0 +1,369 @@
+"""Integrity flags: answers that use lessonlib's own implementation, and code that tampers.
+
+Static analysis runs in the grader on the notebook's text (never executing it), so the
+learner's code cannot influence it. Three kinds of flag:
+
+``reference`` (one exercise)
+    The answer is, or calls, code from ``lessonlib``: ``one_hot = rep.one_hot``,
+    ``from lessonlib.representations import one_hot``, a function body that calls
+    ``text.tokenize`` or ``ex.one_hot.exercise.reference``, or a helper function
+    (defined anywhere in the notebook) that does. Names are resolved with Python's own
+    scoping rules (:mod:`symtable`), so a parameter called ``text`` is not the module
+    ``lessonlib.text``. The sandbox adds a dynamic check (see :func:`dynamic_flags`): the
+    answer object comes from a lessonlib module, or lessonlib functions ran while it ran.
+``suspicious`` (one exercise)
+    The answer's code (or a helper it uses) uses a primitive that hides what it calls:
+    ``exec``, ``eval``, ``compile``, ``__import__``, ``importlib``, ``getattr`` with a
+    computed name, ``globals()``, frame or code-object attributes.
+``tampering`` (the whole notebook)
+    Code anywhere in the notebook that can interfere with the grading run itself: it
+    imports ``lessonlib.grading`` or the solutions, patches ``lessonlib``, uses threads,
+    processes, signals, ``ctypes``, ``gc``, raw file descriptors, stdin, ``/proc/self/fd``,
+    ``os._exit``, ``sys.settrace``... None of these has a use in the course's exercises.
+
+What it cannot catch: copying the reference solution's text (``solution()`` is one call
+away in the notebook by design), and obfuscation that avoids every primitive listed here.
+"""
+
+from __future__ import annotations
+
+import ast
+import symtable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lessonlib.exercises.core import Exercise
+
+REFERENCE = "reference"
+SUSPICIOUS = "suspicious"
+TAMPERING = "tampering"
+
+_OBFUSCATING_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars", "setattr",
+                      "delattr", "breakpoint"}
+_FRAME_ATTRIBUTES = {
+    "__globals__", "__code__", "__closure__", "__builtins__", "__subclasses__", "__dict__", "__class__",
+    "__bases__", "__base__", "__mro__", "__getattribute__", "__import__", "__loader__", "__spec__",
+    "__self__", "__func__", "__defaults__", "__kwdefaults__", "f_locals", "f_globals", "f_back",
+    "f_builtins", "gi_frame", "tb_frame", "cr_frame", "co_code", "_getframe",
+}
+_TAMPERING_MODULES = {
+    "ctypes", "threading", "_thread", "multiprocessing", "concurrent", "gc", "signal", "socket",
+    "marshal", "pickle", "dill", "cloudpickle", "inspect", "builtins", "resource", "pty", "fcntl",
+    "mmap", "asyncio", "sched", "atexit", "faulthandler", "tracemalloc", "sys.monitoring",
+}
+_TAMPERING_CALLS = {
+    "os": {"_exit", "fork", "forkpty", "kill", "killpg", "write", "read", "open", "dup", "dup2", "fdopen",
+           "setsid", "setpgrp", "setpgid", "system", "popen", "execv", "execve", "execl", "execlp",
+           "execvp", "execvpe", "spawnv", "spawnl", "spawnve", "posix_spawn", "posix_spawnp", "pipe",
+           "close", "closerange", "sendfile", "register_at_fork", "setuid", "setgid", "chroot",
+           "unshare", "setns", "pidfd_open"},
+    "sys": {"settrace", "setprofile", "_getframe", "modules", "stdin", "__stdin__", "addaudithook",
+            "setswitchinterval", "meta_path", "path_hooks", "_current_frames"},
+    "importlib": {"import_module", "reload", "__import__", "invalidate_caches"},
+    "subprocess": {"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput"},
+}
+_SUSPICIOUS_STRINGS = ("/proc/self", "/proc/thread-self", "/dev/stdin", "/dev/fd", "lessonlib.grading",
+                       "lessonlib.exercises.solutions")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One integrity finding."""
+
+    kind: str  # reference, suspicious, tampering
+    exercise: str | None  # None: the whole notebook
+    evidence: str
+    source: str = "static"  # static (the grader read the code) or dynamic (seen in the sandbox)
+    cell: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "exercise": self.exercise, "evidence": self.evidence,
+                "source": self.source, "cell": self.cell}
+
+
+def python_source(source: str) -> str:
+    """The cell's source with IPython syntax (``%magic``, ``!cmd``) turned into Python."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+    except Exception:
+        return source
+
+
+@dataclass
+class _Binding:
+    cell: int
+    node: ast.stmt
+    module: str | None = None  # set when the binding is an import: the imported object's name
+
+
+class _Notebook:
+    def __init__(self, cells: Iterable[tuple[int, str]]) -> None:
+        self.trees: list[tuple[int, ast.Module]] = []
+        self.unparsed: list[int] = []
+        for index, source in cells:
+            try:
+                self.trees.append((index, ast.parse(python_source(source))))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self.unparsed.append(index)
+        self.bindings: dict[str, list[_Binding]] = {}
+        self.lessonlib: dict[str, str] = {}  # name -> what it refers to in lessonlib
+        self.star_from_lessonlib: list[tuple[int, str]] = []
+        for index, tree in self.trees:
+            for stmt in tree.body:
+                self._collect(index, stmt)
+        self._follow_aliases()
+
+    def _bind(self, name: str, binding: _Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    def _collect(self, index: int, stmt: ast.stmt) -> None:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                if isinstance(stmt, ast.Import):
+                    name = alias.asname or alias.name.split(".")[0]
+                    target = alias.name if alias.asname else alias.name.split(".")[0]
+                else:
+                    module = "." * stmt.level + (stmt.module or "")
+                    if alias.name == "*":
+                        if _is_lessonlib(module):
+                            self.star_from_lessonlib.append((index, module))
+                        continue
+                    name, target = alias.asname or alias.name, f"{module}.{alias.name}"
+                self._bind(name, _Binding(index, stmt, target))
+                if _is_lessonlib(target):
+                    self.lessonlib[name] = target
+            return
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self._bind(stmt.name, _Binding(index, stmt))
+            return
+        for node in _walk_scope(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self._bind(node.id, _Binding(index, stmt))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self._bind(node.name, _Binding(index, stmt))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)) and node is not stmt:
+                self._collect(index, node)
+
+    def _follow_aliases(self) -> None:
+        """``f = rep.one_hot`` or ``ex = start(...)`` make ``f`` and ``ex`` lessonlib names too."""
+        for _ in range(10):
+            changed = False
+            for name, bindings in self.bindings.items():
+                if name in self.lessonlib:
+                    continue
+                for binding in bindings:
+                    node = binding.node
+                    value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+                    root = _root_name(value) if value is not None else None
+                    if root in self.lessonlib:
+                        self.lessonlib[name] = f"{self.lessonlib[root]}{_tail_text(value)}"
+                        changed = True
+                        break
+            if not changed:
+                return
+
+
+def _is_lessonlib(module: str) -> bool:
+    return module == "lessonlib" or module.startswith("lessonlib.")
+
+
+def _walk_scope(node: ast.AST) -> Iterable[ast.AST]:
+    """Nodes of ``node`` in its own scope (not inside nested functions, lambdas, classes)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                yield child
+                continue
+            stack.append(child)
+
+
+def _root_name(node: ast.AST | None) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _tail_text(node: ast.AST) -> str:
+    root = _root_name(node)
+    text = ast.unparse(node)
+    return text[len(root):] if root and text.startswith(root) else ""
+
+
+def _global_reads(stmt: ast.stmt) -> set[str]:
+    """Names a statement reads from the notebook's global namespace (Python's scoping rules)."""
+    try:
+        table = symtable.symtable(ast.unparse(stmt), "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError):
+        return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    names: set[str] = set()
+
+    def visit(t: symtable.SymbolTable, top: bool) -> None:
+        for symbol in t.get_symbols():
+            if symbol.is_referenced() and (top or symbol.is_global()):
+                names.add(symbol.get_name())
+        for child in t.get_children():
+            visit(child, False)
+
+    visit(table, True)
+    return names
+
+
+def _primitives(stmt: ast.stmt) -> list[str]:
+    found = []
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and node.id in _OBFUSCATING_NAMES and isinstance(node.ctx, ast.Load):
+            found.append(f"{node.id}()")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
+            if len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+                found.append("getattr() with a computed name")
+        elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRIBUTES:
+            found.append(f".{node.attr}")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(m.split(".")[0] == "importlib" for m in modules):
+                found.append("importlib")
+        elif isinstance(node, ast.Name) and node.id == "importlib":
+            found.append("importlib")
+    return sorted(set(found))
+
+
+def _references(stmt: ast.stmt, reads: set[str], lessonlib: dict[str, str]) -> list[str]:
+    used = sorted(name for name in reads if name in lessonlib)
+    evidence = []
+    for name in used:
+        chains = sorted({
+            ast.unparse(node) for node in ast.walk(stmt)
+            if isinstance(node, ast.Attribute) and _root_name(node) == name
+            and not isinstance(getattr(node, "value", None), ast.Call)
+        }, key=len)
+        shown = chains[0] if chains else name
+        resolved = lessonlib[name] + (shown[len(name):] if shown.startswith(name) else "")
+        evidence.append(f"`{shown}` ({resolved})")
+    return evidence
+
+
+def _exercise_flags(nb: _Notebook, exercise: Exercise) -> list[Flag]:
+    flags: list[Flag] = []
+    name = exercise.answer_name
+    if name in nb.lessonlib:
+        binding = nb.bindings[name][-1]
+        flags.append(Flag(REFERENCE, exercise.id, f"`{name}` is lessonlib's own {nb.lessonlib[name]}",
+                          cell=binding.cell))
+    todo = [name]
+    seen: set[str] = set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for binding in nb.bindings.get(current, []):
+            if binding.module is not None:  # an import: lessonlib ones are handled above/below
+                continue
+            reads = _global_reads(binding.node)
+            helper = "" if current == name else f" (through `{current}`, used by the answer)"
+            for evidence in _references(binding.node, reads, nb.lessonlib):
+                flags.append(Flag(REFERENCE, exercise.id, f"the answer uses {evidence}{helper}", cell=binding.cell))
+            for primitive in _primitives(binding.node):
+                flags.append(Flag(SUSPICIOUS, exercise.id, f"the answer's code uses {primitive}{helper}",
+                                  cell=binding.cell))
+            todo += [r for r in reads if r not in nb.lessonlib]
+    if nb.star_from_lessonlib:
+        index, module = nb.star_from_lessonlib[0]
+        flags.append(Flag(REFERENCE, exercise.id, f"`from {module} import *` may provide the answer", cell=index))
+    return flags
+
+
+def _in_install_guard(parents: list[ast.AST]) -> bool:
+    """Inside the shipped set-up cell's ``if importlib.util.find_spec("lessonlib") is None:``."""
+    for node in parents:
+        if isinstance(node, ast.If):
+            test = ast.unparse(node.test)
+            if "find_spec" in test and "'lessonlib'" in test and "is None" in test:
+                return True
+    return False
+
+
+def _tampering(nb: _Notebook) -> list[Flag]:
+    flags: list[Flag] = []
+
+    def add(cell: int, evidence: str) -> None:
+        if not any(f.evidence == evidence for f in flags):
+            flags.append(Flag(TAMPERING, None, evidence, cell=cell))
+
+    for index, tree in nb.trees:
+        stack: list[tuple[ast.AST, list[ast.AST]]] = [(tree, [])]
+        while stack:
+            node, parents = stack.pop()
+            stack += [(child, [*parents, node]) for child in ast.iter_child_nodes(node)]
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top in _TAMPERING_MODULES or module in _TAMPERING_MODULES:
+                        add(index, f"imports {module}")
+                    if module.startswith(("lessonlib.grading", "lessonlib.exercises.solutions")):
+                        add(index, f"imports {module}")
+                if isinstance(node, ast.ImportFrom) and node.module in ("lessonlib", "lessonlib.exercises"):
+                    for alias in node.names:
+                        if alias.name in ("grading", "solutions"):
+                            add(index, f"imports {node.module}.{alias.name}")
+            elif isinstance(node, ast.Attribute):
+                root = node.value.id if isinstance(node.value, ast.Name) else None
+                module = nb.bindings.get(root, [_Binding(-1, node)])[0].module if root else None
+                base = (module or root or "").split(".")[0]
+                if base in _TAMPERING_CALLS and node.attr in _TAMPERING_CALLS[base]:
+                    if not (base == "subprocess" and _in_install_guard(parents)):
+                        add(index, f"uses {base}.{node.attr}")
+                if node.attr in _FRAME_ATTRIBUTES:
+                    add(index, f"uses .{node.attr}")
+                if isinstance(node.ctx, ast.Store) and _root_name(node) in nb.lessonlib:
+                    add(index, f"patches lessonlib: assigns `{ast.unparse(node)}`")
+                if node.attr in ("grading", "solutions") and _root_name(node) in nb.lessonlib:
+                    add(index, f"reaches lessonlib's {node.attr}: `{ast.unparse(node)}`")
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in _OBFUSCATING_NAMES:
+                add(index, f"uses {node.id}()")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id == "open" and node.args and isinstance(node.args[0], ast.Constant) \
+                        and isinstance(node.args[0].value, int):
+                    add(index, "opens a raw file descriptor")
+                if node.func.id == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+                    add(index, "uses getattr() with a computed name")
+                if node.func.id in ("setattr", "delattr") and node.args and _root_name(node.args[0]) in nb.lessonlib:
+                    add(index, f"patches lessonlib with {node.func.id}()")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for marker in _SUSPICIOUS_STRINGS:
+                    if marker in node.value:
+                        add(index, f"mentions {marker!r}")
+    return flags
+
+
+def static_flags(cells: Iterable[tuple[int, str]], exercises: Iterable[Exercise]) -> list[Flag]:
+    """Every static integrity flag of a notebook's code cells ``(index, source)``."""
+    nb = _Notebook(cells)
+    flags: list[Flag] = []
+    for exercise in exercises:
+        flags += _exercise_flags(nb, exercise)
+    flags += _tampering(nb)
+    unique: dict[tuple[Any, ...], Flag] = {}
+    for flag in flags:
+        unique.setdefault((flag.kind, flag.exercise, flag.evidence), flag)
+    return list(unique.values())
+
+
+def dynamic_flags(exercise: Exercise, document: dict[str, Any]) -> list[Flag]:
+    """Flags from what the sandbox saw (untrusted, so it can only add flags, never clear one)."""
+    flags = []
+    origin = document.get("origin")
+    if isinstance(origin, str) and origin:
+        flags.append(Flag(REFERENCE, exercise.id, f"the answer object comes from {origin[:200]}", "dynamic"))
+    calls = document.get("calls")
+    if isinstance(calls, list) and calls:
+        names = ", ".join(str(c)[:120] for c in calls[:5])
+        flags.append(Flag(REFERENCE, exercise.id, f"lessonlib code ran inside the answer: {names}", "dynamic"))
+    return flags

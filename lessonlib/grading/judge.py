@@ -1,0 +1,262 @@
+"""Judging, in the grader process: the sandbox's plain data in, one grade per exercise out.
+
+The comparison and diagnosis of every (case, result) pair is the exercise's own
+:meth:`~lessonlib.exercises.core.FunctionExercise.judge` (and ``raised`` /
+``not_callable``), the very methods the notebook's ``check()`` uses, so a learner sees the
+same message in the notebook and in the grade report.
+
+Feedback: the first failing case's diagnosis, visible cases first. When only hidden cases
+fail, the learner is told which hidden case failed and how (incorrect, error), but not the
+diagnosis, which may quote the learner's own output; that goes to ``hidden_diagnosis`` in the
+instructor's report only.
+
+Partial credit: a function exercise worth ``p`` points with ``n`` graded cases (visible
+and hidden together) of which ``k`` pass scores ``round(p * k / n, 2)``
+(:func:`partial_score`). A value or choice exercise scores all or nothing. An exercise
+whose every case still raises ``NotImplementedError``, or whose answer is missing, is
+"not attempted" and scores 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lessonlib.exercises.core import FunctionExercise, case_inputs
+from lessonlib.exercises.outcome import Outcome, Status
+from lessonlib.grading import protocol
+from lessonlib.grading.plaindata import PlainDataError, decode, unpack
+from lessonlib.grading.plan import ExercisePlan
+
+PARTIAL = "partial"
+FLAGGED = "flagged"
+
+
+def partial_score(points: float, passed: int, total: int) -> float:
+    """The partial-credit rule: points in proportion to the cases passed, 2 decimals."""
+    return round(points * passed / total, 2) if total else 0.0
+
+
+@dataclass
+class ExerciseGrade:
+    """The grade of one exercise, as it goes into the reports."""
+
+    exercise_id: str
+    title: str
+    status: str  # correct, partial, incorrect, not attempted, error (or flagged, see grade.py)
+    score: float
+    max_score: float
+    feedback: str
+    details: list[str] = field(default_factory=list)
+    visible: tuple[int, int] = (0, 0)  # (passed, total)
+    hidden: tuple[int, int] = (0, 0)
+    flags: list[dict[str, str]] = field(default_factory=list)
+    judged_status: str = ""
+    judged_score: float = 0.0
+    seconds: float | None = None
+    hidden_diagnosis: str = ""  # for the instructor only (never in Gradescope's results.json)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.exercise_id,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "feedback": self.feedback,
+            "details": list(self.details),
+            "cases": {
+                "visible_passed": self.visible[0], "visible_total": self.visible[1],
+                "hidden_passed": self.hidden[0], "hidden_total": self.hidden[1],
+            },
+            "integrity_flags": list(self.flags),
+            "judged_status": self.judged_status or self.status,
+            "judged_score": self.judged_score if self.judged_status else self.score,
+            "seconds": self.seconds,
+            "hidden_diagnosis": self.hidden_diagnosis,
+        }
+
+
+def _from_outcome(plan: ExercisePlan, outcome: Outcome, **extra: Any) -> ExerciseGrade:
+    e = plan.exercise
+    return ExerciseGrade(e.id, e.title, outcome.status.value, float(outcome.points), float(e.points),
+                         outcome.message, list(outcome.details), **extra)
+
+
+def failed(plan: ExercisePlan, status: Status, message: str) -> ExerciseGrade:
+    """A grade for an exercise the sandbox could not produce a result for."""
+    return _from_outcome(plan, plan.exercise.outcome(status, message))
+
+
+def missing_answer(plan: ExercisePlan) -> ExerciseGrade:
+    e = plan.exercise
+    return failed(plan, Status.NOT_ATTEMPTED,
+                  f"`{e.answer_name}` is not defined when the notebook runs from top to bottom.")
+
+
+def _text(value: Any, limit: int = protocol.MAX_MESSAGE) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def validate(document: Any, plan: ExercisePlan, nonce: str) -> None:
+    """Check a result document's schema; raises :class:`PlainDataError` naming the problem."""
+    if not isinstance(document, dict):
+        raise PlainDataError("the result is not a JSON object")
+    if document.get("nonce") != nonce:
+        raise PlainDataError("the result was not written by the grading run (wrong nonce)")
+    if document.get("exercise") != plan.exercise.id:
+        raise PlainDataError("the result is for another exercise")
+    if document.get("answer") not in ("present", "missing"):
+        raise PlainDataError("the result does not say whether the answer exists")
+    if document["answer"] == "missing":
+        return
+    if not isinstance(document.get("callable"), bool) or not isinstance(document.get("type"), str):
+        raise PlainDataError("the result lacks the answer's type")
+    calls = document.get("calls", [])
+    if not isinstance(calls, list) or len(calls) > 50 or not all(isinstance(c, str) for c in calls):
+        raise PlainDataError("malformed list of calls")
+    origin = document.get("origin")
+    if origin is not None and not isinstance(origin, str):
+        raise PlainDataError("malformed origin")
+    function = isinstance(plan.exercise, FunctionExercise) and document["callable"]
+    if not function:
+        if "value" not in document:
+            raise PlainDataError("the result has no value")
+        return
+    cases = document.get("cases")
+    if not isinstance(cases, list) or len(cases) != len(plan.cases):
+        raise PlainDataError(f"expected results for {len(plan.cases)} test cases")
+    for record in cases:
+        if not isinstance(record, dict) or record.get("kind") not in protocol.CASE_KINDS:
+            raise PlainDataError("malformed test-case result")
+        if record["kind"] == "value" and "value" not in record:
+            raise PlainDataError("a test-case result has no value")
+
+
+def _checked(plan: ExercisePlan, compute: Any) -> Outcome | None:
+    """Run a judging step; a bug in a checker becomes the same error outcome as in check()."""
+    try:
+        return compute()
+    except Exception as exc:
+        return plan.exercise.outcome(
+            Status.ERROR,
+            "The checker itself failed; this is a bug in lessonlib, not in your answer. "
+            "Please report it with the details below.",
+            (f"{type(exc).__name__}: {exc}",),
+        )
+
+
+def _case_outcome(plan: ExercisePlan, index: int, record: dict[str, Any], arrays: dict[str, Any]) -> Outcome | None:
+    exercise = plan.exercise
+    assert isinstance(exercise, FunctionExercise)
+    graded = plan.cases[index]
+    case = graded.case
+    kind = record["kind"]
+    if kind == "raised":
+        return exercise.raised(case, _text(record.get("type"), 200) or "an exception", _text(record.get("message")),
+                               not_implemented=record.get("not_implemented") is True)
+    if kind == "timeout":
+        seconds = record.get("seconds")
+        limit = f" within {seconds:g} s" if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else ""
+        return exercise.outcome(
+            Status.ERROR,
+            f"Your function did not finish{limit} (on test case '{case.label}'): is there an endless loop?",
+            case_inputs(case),
+        )
+    if kind == "skipped":
+        return exercise.outcome(
+            Status.ERROR,
+            f"Test case '{case.label}' was not run: earlier cases used up the exercise's time limit.",
+        )
+    if kind == "unserialisable":
+        return exercise.outcome(
+            Status.INCORRECT,
+            f"On test case '{case.label}': your function returned a value that cannot be graded "
+            f"({_text(record.get('why'), 300)}). Return plain data: numbers, strings, lists, numpy arrays.",
+            case_inputs(case),
+        )
+    try:
+        got = decode(record["value"], arrays)
+    except PlainDataError as exc:
+        return exercise.outcome(Status.ERROR, f"The result of test case '{case.label}' could not be read: {exc}")
+    return _checked(plan, lambda: exercise.judge(case, got, graded.expected))
+
+
+def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[str, Any]) -> ExerciseGrade:
+    exercise = plan.exercise
+    assert isinstance(exercise, FunctionExercise)
+    outcomes = [_case_outcome(plan, i, record, arrays) for i, record in enumerate(document["cases"])]
+    passed = [o is None for o in outcomes]
+    visible = (sum(p for p, c in zip(passed, plan.cases, strict=True) if not c.hidden), plan.n_visible)
+    hidden = (sum(p for p, c in zip(passed, plan.cases, strict=True) if c.hidden), plan.n_hidden)
+    extra = {"visible": visible, "hidden": hidden, "seconds": document.get("seconds")}
+    n_passed, total = sum(passed), len(plan.cases)
+    counts = f"{n_passed} of {total} test cases pass ({visible[0]}/{visible[1]} visible, {hidden[0]}/{hidden[1]} hidden)."
+    failures = [(i, o) for i, o in enumerate(outcomes) if o is not None]
+    if not failures:
+        outcome = exercise.passed(total)
+        grade = _from_outcome(plan, outcome, **extra)
+        grade.feedback = f"{outcome.message[:-1]}: {visible[1]} visible, {hidden[1]} hidden."
+        return grade
+    if all(o.status is Status.NOT_ATTEMPTED for _, o in failures) and n_passed == 0:
+        return _from_outcome(plan, failures[0][1], **extra)
+    index, first = failures[0]
+    status = PARTIAL if n_passed else first.status.value
+    score = partial_score(exercise.points, n_passed, total)
+    if not plan.cases[index].hidden:
+        return ExerciseGrade(exercise.id, exercise.title, status, score, float(exercise.points),
+                             f"{first.message}\n{counts}", list(first.details), **extra)
+    # Only hidden cases fail. Their diagnosis can quote what the function returned or raised,
+    # which the learner controls (a way to smuggle hidden inputs out), so the learner sees
+    # which hidden case failed and how, and the diagnosis goes to the instructor only.
+    hidden_failures = [o for i, o in failures if plan.cases[i].hidden]
+    feedback = (
+        f"All {visible[1]} visible test cases pass, but {len(hidden_failures)} of {hidden[1]} hidden test cases "
+        f"fail; the first is '{plan.cases[index].case.label}' ({first.status.value}). Hidden cases use other "
+        f"inputs than the notebook's check: make sure your function handles any valid input.\n{counts}"
+    )
+    return ExerciseGrade(exercise.id, exercise.title, status, score, float(exercise.points), feedback,
+                         hidden_diagnosis=first.message, **extra)
+
+
+def judge(plan: ExercisePlan, raw: tuple[bytes, bytes], nonce: str) -> ExerciseGrade:
+    """Grade one exercise from the raw result files the sandbox wrote. Never raises."""
+    try:
+        document, arrays = unpack(*raw)
+        validate(document, plan, nonce)
+    except PlainDataError as exc:
+        return failed(plan, Status.ERROR, f"The grader could not read this exercise's result: {exc}")
+    try:
+        grade = _judge_document(plan, document, arrays)
+    except Exception as exc:  # a bug in the grader or a checker: this exercise's error, not a crash
+        return failed(plan, Status.ERROR, f"The grader failed on this exercise (a bug in lessonlib): "
+                      f"{type(exc).__name__}: {exc}")
+    if grade.seconds is None and isinstance(document.get("seconds"), (int, float)):
+        grade.seconds = document["seconds"]
+    return grade
+
+
+def _judge_document(plan: ExercisePlan, document: dict[str, Any], arrays: dict[str, Any]) -> ExerciseGrade:
+    exercise = plan.exercise
+    if document["answer"] == "missing":
+        return missing_answer(plan)
+    if isinstance(exercise, FunctionExercise) and document["callable"]:
+        return judge_function(plan, document, arrays)
+    if document.get("unserialisable"):
+        return failed(plan, Status.INCORRECT,
+                      f"`{exercise.answer_name}` holds a value that cannot be graded ({_text(document['unserialisable'], 300)}).")
+    try:
+        value = decode(document["value"], arrays)
+    except PlainDataError as exc:
+        return failed(plan, Status.ERROR, f"The grader could not read this exercise's answer: {exc}")
+    if isinstance(exercise, FunctionExercise):  # not callable
+        if value is None or value is Ellipsis:
+            return _from_outcome(plan, exercise.check(value))
+        return _from_outcome(plan, exercise.not_callable(_text(document["type"], 200)))
+    return _from_outcome(plan, exercise.check(value))
+
+
+def with_status(grade: ExerciseGrade, status: str, score: float, note: str) -> ExerciseGrade:
+    """A copy of ``grade`` with a new status and score, keeping what was judged."""
+    return replace(grade, status=status, score=score, feedback=f"{note}\n{grade.feedback}",
+                   judged_status=grade.status, judged_score=grade.score)

@@ -1,0 +1,122 @@
+"""Notebooks for the grader tests, all built from the shipped chapter-1 notebook and the
+one source of solutions and mistakes (nothing typed in by hand except the attack cells).
+
+* ``blank``: the shipped notebook as handed out;
+* ``solved``: :func:`lessonlib.exercises.solved.solve` of it;
+* ``mistakes``: each answer cell holds one catalogued :class:`Mistake` of its exercise;
+* ``light_*``: the same without TensorFlow (the ``keras`` lines of the set-up cell and the
+  Keras, GloVe and widget demonstration cells dropped), so the attack suite runs fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from lessonlib.exercises import get_exercise, list_exercises
+from lessonlib.exercises.solved import answer_cells, solve
+from lessonlib.grading import GradeConfig, Limits
+from lessonlib.grading.benchmark import numpy_only as light  # noqa: F401  (one definition, shared)
+
+ROOT = Path(__file__).resolve().parents[2]
+CH01 = ROOT / "notebooks" / "01-sparse-vs-dense.ipynb"
+SECRET = "tests-secret"
+
+# short limits so hostile notebooks cost little time
+FAST_LIMITS = Limits(memory_mb=1024, cell_timeout=6.0, exercise_timeout=3.0, budget=60.0, grace=2.0, processes=64)
+
+
+def fast_config(**changes) -> GradeConfig:
+    return GradeConfig(**{"limits": FAST_LIMITS, "secret": SECRET, "workers": 2, **changes})
+
+
+def shipped() -> nbformat.NotebookNode:
+    return nbformat.read(CH01, as_version=4)
+
+
+def mistake_index(exercise_id: str) -> int:
+    """Which catalogued mistake the mistakes notebook uses for an exercise (varied by the
+    exercise's place in the course, so different exercises use different mistakes)."""
+    ids = [e.id for e in list_exercises()]
+    return ids.index(exercise_id) % len(get_exercise(exercise_id).mistakes)
+
+
+def mistake_source(exercise_id: str, index: int) -> str:
+    """An answer cell whose answer is catalogued mistake ``index``, straight from the catalogue."""
+    exercise = get_exercise(exercise_id)
+    return (
+        "from lessonlib.exercises import get_exercise as _get\n"
+        f"{exercise.answer_name} = _get({exercise_id!r}).mistakes[{index}].answer"
+    )
+
+
+def with_mistakes(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    out = nbformat.from_dict(nb)
+    for i, exercise_id in answer_cells(out):
+        out.cells[i].source = mistake_source(exercise_id, mistake_index(exercise_id))
+    return out
+
+
+def answer_cell(nb: nbformat.NotebookNode, exercise_id: str) -> int:
+    return next(i for i, e in answer_cells(nb) if e == exercise_id)
+
+
+def replace_answer(nb: nbformat.NotebookNode, exercise_id: str, source: str) -> nbformat.NotebookNode:
+    out = nbformat.from_dict(nb)
+    out.cells[answer_cell(out, exercise_id)].source = source
+    return out
+
+
+def add_cell(nb: nbformat.NotebookNode, source: str, after: str | None = None) -> nbformat.NotebookNode:
+    """Insert a code cell after the answer cell of ``after`` (default: after ``start``)."""
+    out = nbformat.from_dict(nb)
+    if after is None:
+        index = next(i for i, c in enumerate(out.cells) if "start(" in c.source) + 1
+    else:
+        index = answer_cell(out, after) + 1
+    out.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return out
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def blank() -> nbformat.NotebookNode:
+    return shipped()
+
+
+def solved() -> nbformat.NotebookNode:
+    return solve(shipped())
+
+
+def _cell(text: str, limit: int = 150) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def attack_table(rows) -> str:
+    """Markdown table of (attack, report) pairs from a real batch."""
+    lines = [
+        "| attack | notebook | outcome | score judged (sandbox only) | score given (of honest max) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for attack, report in rows:
+        judged = sum(e["judged_score"] for e in report["exercises"])
+        if attack.exercise:
+            exercise = next(e for e in report["exercises"] if e["id"] == attack.exercise)
+            outcome = f"`{attack.exercise}` {exercise['status']}: {exercise['feedback'].splitlines()[0]}"
+        else:
+            texts = [*report["notes"], report.get("problem") or "",
+                     *(f"integrity flag: {f['evidence']}" for f in report["integrity_flags"])]
+            found = [t for t in texts if attack.expect and any(p in t for p in attack.expect.split("|"))]
+            outcome = found[0] if found else "no effect on any score"
+            if report["integrity_flags"] and not found[0:1] == [t for t in found if t.startswith("integrity")]:
+                outcome += f" (and {len(report['integrity_flags'])} integrity flag(s))"
+        given = f"{report['score']:g}/{report['max_score']:g} (≤ {attack.honest:g})"
+        lines.append(f"| {_cell(attack.name, 80)} | {attack.notebook} | {_cell(outcome)} | "
+                     f"{judged:g} | {given} |")
+    return "\n".join(lines) + "\n"
