@@ -70,7 +70,8 @@ def _exercise_toggles(page) -> list[dict]:
     """Every collapsible block in the article: state on load, and whether a click opens it.
     sphinx-togglebutton admonitions (solutions, dropdowns) and <details> (hidden cells)."""
     found = []
-    admonitions = page.locator("article .admonition.toggle")
+    # Solutions that are not toggles at all (no `:class: dropdown`) are listed too: open.
+    admonitions = page.locator("article .admonition.toggle, article .solution")
     for i in range(admonitions.count()):
         block = admonitions.nth(i)
         body = block.locator(":scope > :not(.admonition-title)").first
