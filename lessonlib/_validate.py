@@ -77,3 +77,17 @@ def check_ids_in_range(name: str, ids: np.ndarray, size: int, what: str) -> None
             f"{name} contains id {bad} at position {position}, but {what} has only "
             f"{size} rows, so valid ids are 0 to {size - 1}."
         )
+
+
+def check_shape(name: str, arr: np.ndarray, expected: tuple[int | None, ...], meaning: str) -> None:
+    """Raise unless ``arr.shape`` matches ``expected`` (``None`` matches any length).
+
+    ``meaning`` names the axes, e.g. ``"(batch, time, features)"``, so the message says
+    what each number should have been.
+    """
+    ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape, strict=False))
+    if not ok:
+        want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        raise LessonlibInputError(
+            f"{name} must have shape {meaning} = {want}, got {describe(arr)}."
+        )
