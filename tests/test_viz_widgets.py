@@ -34,8 +34,23 @@ def test_memory_explorer_reacts_to_the_vocabulary_size():
     box = memory_explorer(dim=256, n_tokens=3200)
     vocab, _ = box.controls
     assert "V = 20,000: one-hot 244.1 MiB" in box.readout.value
+    before_image = box.image.value
     vocab.value = 50_000
     assert "V = 50,000: one-hot 610.4 MiB" in box.readout.value
+    assert box.image.value != before_image, "the figure marks the chosen V"
+
+
+def test_widgets_carry_a_static_snapshot_for_the_book():
+    """Where no kernel runs (the static book), a widget shows its text/html snapshot: the
+    controls' values, the readout and the figure as it is now."""
+    box = lookup_explorer(VOCAB, W)
+    box.controls[0].value = "dog"
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget, for Jupyter
+    snapshot = bundle["text/html"]
+    assert snapshot == box.snapshot_html()
+    assert "word = <code>dog</code>" in snapshot and "<code>dog</code> has id" in snapshot
+    assert snapshot.count('<img src="data:image/png;base64,') == 1
 
 
 @pytest.mark.parametrize(
@@ -46,6 +61,7 @@ def test_memory_explorer_reacts_to_the_vocabulary_size():
         (lambda: lookup_explorer(VOCAB, W[0]), "must have 2 dimension"),
         (lambda: plot_similarity(["a"], np.eye(2), "x"), "one row per word"),
         (lambda: memory_explorer(dim=0), "dim must be a positive integer"),
+        (lambda: plot_memory(vocab_size=0), "vocab_size must be a positive integer"),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, message):

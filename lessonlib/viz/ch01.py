@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from lessonlib._validate import LessonlibInputError, as_float_array, describe
+from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, describe
 from lessonlib.representations import (
     cosine_matrix,
     format_bytes,
@@ -71,10 +71,12 @@ def plot_lookup(vocabulary: Sequence[str], W: np.ndarray, word: str) -> Figure:
 
 
 def plot_memory(
-    vocab_sizes: Sequence[int] | None = None, dim: int = 256, n_tokens: int = 3200
+    vocab_sizes: Sequence[int] | None = None, dim: int = 256, n_tokens: int = 3200, vocab_size: int = 20_000
 ) -> Figure:
     """Memory of ``n_tokens`` tokens as float32 one-hot vectors vs ``dim``-d dense vectors
-    (plus the dense table), against vocabulary size, on log-log axes."""
+    (plus the dense table), against vocabulary size, on log-log axes; the sizes at
+    ``vocab_size`` are marked (the widget moves the mark with its slider)."""
+    vocab_size = check_positive_int("vocab_size", vocab_size)
     sizes = np.array(vocab_sizes if vocab_sizes is not None else np.geomspace(1_000, 100_000, 21), dtype=int)
     sparse = [representation_bytes(n_tokens, v, dim)["one_hot"] for v in sizes]
     dense = [representation_bytes(n_tokens, v, dim)["dense"] for v in sizes]
@@ -83,11 +85,12 @@ def plot_memory(
     ax.loglog(sizes, sparse, label="one-hot vectors (n_tokens x V)", color=HIGHLIGHT, lw=2)
     ax.loglog(sizes, dense, label=f"dense vectors (n_tokens x {dim})", color="#1f77b4", lw=2)
     ax.loglog(sizes, table, label=f"embedding table (V x {dim}), stored once", color="#1f77b4", ls="--")
-    v = 20_000
+    v = vocab_size
     b = representation_bytes(n_tokens, v, dim)
+    ax.plot([v, v], [b["dense"], b["one_hot"]], "o", color="black", ms=4)
     ax.annotate(
-        f"V = 20,000: {format_bytes(b['one_hot'])} vs {format_bytes(b['dense'])}",
-        xy=(v, b["one_hot"]), xytext=(1_200, b["one_hot"] * 3), arrowprops={"arrowstyle": "->"},
+        f"V = {v:,}: {format_bytes(b['one_hot'])} vs {format_bytes(b['dense'])}",
+        xy=(v, b["one_hot"]), xytext=(1_200, max(sparse) / 2), arrowprops={"arrowstyle": "->"},
     )
     ax.set_xlabel("vocabulary size V")
     ax.set_ylabel("bytes (float32)")

@@ -1,7 +1,9 @@
 """Chapter 1 widgets: the lookup explorer and the vocabulary-size slider.
 
-Both return an ``ipywidgets.VBox`` whose controls are reachable as attributes
-(``.controls``, ``.image``, ``.readout``), so tests can move them and see the output change.
+Both return an :class:`~lessonlib.widgets._figure.Explorer` (an ``ipywidgets.VBox``) whose
+controls are reachable as attributes (``.controls``, ``.image``, ``.readout``), so tests can
+move them and see the output change. Each redraws a figure of :mod:`lessonlib.viz.ch01`
+that chapter 1 also shows statically.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import numpy as np
 from lessonlib._validate import check_positive_int
 from lessonlib.representations import format_bytes, representation_bytes
 from lessonlib.viz.ch01 import check_table, plot_lookup, plot_memory
-from lessonlib.widgets._figure import png_bytes
+from lessonlib.widgets._figure import Explorer, explorer, png_bytes
 
 
-def lookup_explorer(vocabulary: Sequence[str], W: np.ndarray) -> widgets.VBox:
+def lookup_explorer(vocabulary: Sequence[str], W: np.ndarray) -> Explorer:
     """Pick a word and watch ``one_hot(word) @ W`` select its row of ``W`` ``(V, k)``."""
     W, index = check_table(vocabulary, W)
     words = [w for w in vocabulary if w]
@@ -34,12 +36,10 @@ def lookup_explorer(vocabulary: Sequence[str], W: np.ndarray) -> widgets.VBox:
 
     choose.observe(update, names="value")
     update()
-    box = widgets.VBox([choose, readout, image])
-    box.controls, box.image, box.readout = (choose,), image, readout
-    return box
+    return explorer([choose, readout, image], controls=(choose,), readout=readout, image=image)
 
 
-def memory_explorer(dim: int = 256, n_tokens: int = 3200) -> widgets.VBox:
+def memory_explorer(dim: int = 256, n_tokens: int = 3200) -> Explorer:
     """Slide the vocabulary size and compare one-hot and dense memory for ``n_tokens``."""
     dim = check_positive_int("dim", dim)
     n_tokens = check_positive_int("n_tokens", n_tokens)
@@ -58,11 +58,9 @@ def memory_explorer(dim: int = 256, n_tokens: int = 3200) -> widgets.VBox:
             f"dense (k = {size.value}) {format_bytes(b['dense'])} + table {format_bytes(b['table'])}; "
             f"one-hot is {ratio:,.0f}x the dense vectors."
         )
-        image.value = png_bytes(plot_memory(dim=size.value, n_tokens=n_tokens))
+        image.value = png_bytes(plot_memory(dim=size.value, n_tokens=n_tokens, vocab_size=vocab.value))
 
     vocab.observe(update, names="value")
     size.observe(update, names="value")
     update()
-    box = widgets.VBox([vocab, size, readout, image])
-    box.controls, box.image, box.readout = (vocab, size), image, readout
-    return box
+    return explorer([vocab, size, readout, image], controls=(vocab, size), readout=readout, image=image)
