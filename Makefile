@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed-stamp
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test lint install clean
+# Test workers (pytest-xdist): the book build runs on one while the other tests share the rest.
+TEST_WORKERS ?= 2
+
+.PHONY: book test bench lint install clean
 
 install: $(STAMP)
 
@@ -23,12 +26,17 @@ book: $(STAMP)
 	@echo "Book written to book/_build/html/index.html"
 
 ## Run every test: unit tests, checker proofs, notebooks under nbval, and a book build
-## with warnings as errors.
+## with warnings as errors; every executed page is checked against benchmarks/budgets.toml.
 test: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## Run every benchmark (numpy vs the libraries, page and book-build times): writes
+## benchmarks/results/latest.json and latest.md, the table on the book's performance page.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check lessonlib tests
+	$(BIN)/ruff check lessonlib tests benchmarks
 
 clean:
-	rm -rf $(VENV) book/_build
+	rm -rf $(VENV) book/_build .timings

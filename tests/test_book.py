@@ -3,12 +3,11 @@ cross-reference, citation or failing cell fails the tests."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 import yaml
-from conftest import ROOT, venv_tool
+from conftest import ROOT
+
+from benchmarks import budgets, pages
 
 pytestmark = pytest.mark.slow
 BOOK = ROOT / "book"
@@ -38,14 +37,21 @@ def test_every_toc_entry_exists_and_is_not_a_placeholder():
             assert marker not in body, f"{name} contains {marker!r}: only written pages go in the toc"
 
 
-def test_book_builds_with_warnings_as_errors():
-    jupyter_book = venv_tool("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(BOOK), "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, timeout=1200,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+def test_book_builds_with_warnings_as_errors(book_build):
+    assert book_build.returncode == 0, book_build.stdout[-6000:] + book_build.stderr[-3000:]
     html = BOOK / "_build" / "html"
     for name in _toc_files():
         assert (html / f"{name}.html").is_file(), f"{name}.html was not written"
+
+
+def test_every_executed_page_is_within_its_budget(book_build):
+    """The build's execution time of every chapter page and notebook, against benchmarks/budgets.toml."""
+    assert book_build.returncode == 0, "the book did not build: see test_book_builds_with_warnings_as_errors"
+    runs = book_build.page_runs()
+    for run in runs:
+        pages.record(run)
+    timed = {run.page for run in runs}
+    untimed = [page for page in pages.executed_pages() if page not in timed]
+    assert not untimed, f"the book build recorded no execution time for {untimed}"
+    over = budgets.over_budget(runs)
+    assert not over, "\n".join(over)

@@ -1,0 +1,223 @@
+"""What a benchmark run produces: comparisons, page execution times, the book build; and
+how it is written (``results/latest.json`` for machines, ``results/latest.md`` for the book).
+
+Every comparison is stated as one ratio, **numpy time / library time** for the same work
+(1.0 = as fast as the library, 2.0 = twice as long), next to the goal the course set and
+the absolute medians (which drift on a shared machine; the ratio drifts much less).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks.timing import Timing
+
+SCHEMA = 1
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Comparison:
+    """numpy (``subject``) against the library (``baseline``) on the same work."""
+
+    id: str
+    title: str
+    size: str
+    subject: str  # label of the numpy contender the ratio is about
+    baseline: str  # label of the library contender it is compared with
+    timings: dict[str, Timing]
+    goal: float  # the course's goal: subject / baseline time at most this
+    metrics: dict[str, Any] = field(default_factory=dict)  # e.g. max |numpy - Keras|, Spearman
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.timings[self.subject].median / self.timings[self.baseline].median
+
+    @property
+    def meets_goal(self) -> bool:
+        return self.ratio <= self.goal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "size": self.size,
+            "subject": self.subject,
+            "baseline": self.baseline,
+            "ratio": self.ratio,
+            "goal": self.goal,
+            "meets_goal": self.meets_goal,
+            "timings": [t.to_dict() for t in self.timings.values()],
+            "metrics": self.metrics,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class PageTime:
+    """How long one page of the book took to execute, against its budget."""
+
+    page: str  # docname, e.g. "notebooks/01-sparse-vs-dense"
+    kind: str  # "chapter" or "notebook"
+    seconds: float
+    budget: float
+    how: str  # what was timed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "within_budget": self.seconds <= self.budget}
+
+
+@dataclass
+class Missing:
+    """A comparison the issue asks for that could not be measured in this run, and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass
+class Report:
+    comparisons: list[Comparison] = field(default_factory=list)
+    pages: list[PageTime] = field(default_factory=list)
+    book: dict[str, float] = field(default_factory=dict)  # "cold_s", "cached_s"
+    missing: list[Missing] = field(default_factory=list)
+    other: list[dict[str, Any]] = field(default_factory=list)  # e.g. grading throughput
+    machine: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "command": self.command,
+            "machine": self.machine,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "other": self.other,
+            "pages": [p.to_dict() for p in self.pages],
+            "book": self.book,
+            "missing": [m.__dict__ for m in self.missing],
+        }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """Where and when the numbers were taken: CPUs, load, versions, BLAS threads."""
+    info: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "versions": {p: _version(p) for p in ("numpy", "tensorflow", "keras", "gensim", "jupyter-book")},
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [
+            {k: lib.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
+            for lib in threadpool_info()
+            if lib.get("user_api") == "blas"
+        ]
+    except ImportError:  # pragma: no cover - threadpoolctl is a dev dependency
+        info["blas"] = None
+    return info
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.1f} s"
+
+
+def to_markdown(report: Report) -> str:
+    """The tables the book's performance page includes."""
+    m = report.machine
+    lines = [
+        f"Measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs "
+        f"(1-minute load average at the start: {m.get('load_average_1m') or 0:.1f}; "
+        "other work was running, so absolute times are inflated; the ratios are what to read). "
+        f"numpy {m.get('versions', {}).get('numpy')}, TensorFlow {m.get('versions', {}).get('tensorflow')}, "
+        f"Keras {m.get('versions', {}).get('keras')}, gensim {m.get('versions', {}).get('gensim')}. "
+        f"Command: `{report.command}`.",
+        "",
+    ]
+    if report.comparisons:
+        lines += [
+            "| comparison | size | numpy | library | numpy / library | goal | |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for c in report.comparisons:
+            s, b = c.timings[c.subject], c.timings[c.baseline]
+            lines.append(
+                f"| {c.title} | {c.size} | {c.subject}: {_fmt_s(s.median)} | {c.baseline}: {_fmt_s(b.median)} "
+                f"| **{c.ratio:.2f}** | ≤ {c.goal:g} | {'meets' if c.meets_goal else 'misses'} |"
+            )
+        lines.append("")
+        others = [
+            (c, t) for c in report.comparisons for label, t in c.timings.items() if label not in (c.subject, c.baseline)
+        ]
+        if others:
+            lines += ["Other contenders measured in the same runs (median):", ""]
+            lines += ["| comparison | size | contender | median | / library |", "| --- | --- | --- | --- | --- |"]
+            for c, t in others:
+                lines.append(
+                    f"| {c.title} | {c.size} | {t.label} | {_fmt_s(t.median)} "
+                    f"| {t.median / c.timings[c.baseline].median:.2f} |"
+                )
+            lines.append("")
+        checks = [(c, k, v) for c in report.comparisons for k, v in c.metrics.items()]
+        if checks:
+            lines += ["| comparison | size | check | value |", "| --- | --- | --- | --- |"]
+            lines += [f"| {c.title} | {c.size} | {k} | {v:.3g} |" for c, k, v in checks if isinstance(v, float)]
+            lines.append("")
+    for row in report.other:
+        lines += [f"**{row['title']}**: {row['text']}", ""]
+    if report.pages:
+        lines += [
+            "| page | kind | execution time (quiet-machine estimate) | budget | | measured |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for p in report.pages:
+            ok = "within" if p.seconds <= p.budget else "**over**"
+            lines.append(f"| `{p.page}` | {p.kind} | {p.seconds:.1f} s | {p.budget:g} s | {ok} | {p.how} |")
+        lines.append("")
+    if report.book:
+        b = report.book
+        lines += [
+            f"Full book build (`jupyter-book build`, every page): cold (empty `_build`, every page executed) "
+            f"{b['cold_s']:.0f} s wall, {b['cold_cpu_s']:.0f} s CPU; cached (every page re-read, outputs from "
+            f"jupyter-cache) {b['cached_s']:.0f} s wall, {b['cached_cpu_s']:.0f} s CPU.",
+            "",
+        ]
+    if report.missing:
+        lines += ["Not measured in this run:", ""]
+        lines += [f"- {m.id}: {m.reason}" for m in report.missing]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(report: Report, out_dir: Path = RESULTS_DIR, stem: str = "latest") -> tuple[Path, Path]:
+    """Write ``<stem>.json`` and ``<stem>.md`` into ``out_dir``; return both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    md_path.write_text(to_markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    return " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
