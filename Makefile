@@ -27,8 +27,9 @@ book: $(STAMP)
 
 ## Run every test: unit tests, checker proofs, notebooks under nbval, and a book build
 ## with warnings as errors; every executed page is checked against benchmarks/budgets.toml.
+## One BLAS thread per process: two workers on two cores leave no core for more (book: Performance).
 test: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## Run every benchmark (numpy vs the libraries, page and book-build times): writes
 ## benchmarks/results/latest.json and latest.md, the table on the book's performance page.

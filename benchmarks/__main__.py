@@ -10,6 +10,7 @@ Comparisons whose code has not landed yet are listed as not measured, with the r
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 2 repetitions: checks the code runs")
     parser.add_argument("--out", type=Path, default=None, help="directory for the results (default benchmarks/results)")
     parser.add_argument("--stem", default="latest", help="file name stem of the results (default latest)")
+    parser.add_argument("--render", action="store_true", help="measure nothing: re-write <stem>.md from <stem>.json")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in sections if s not in SECTIONS]
@@ -36,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks import results
 
+    out = {"out_dir": args.out} if args.out else {}
+    if args.render:
+        stored = (args.out or results.RESULTS_DIR) / f"{args.stem}.json"
+        report = results.report_from_dict(json.loads(stored.read_text(encoding="utf-8")))
+        print(f"written: {results.write(report, stem=args.stem, **out)[1]}")
+        return 0
     report = results.Report(machine=results.machine_info(), command=results.command_line(argv))
     repeats = 2 if args.quick else args.repeats
     if "recurrent" in sections:
@@ -55,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
 
         print("building the book, cold then cached ...", flush=True)
         report.book = book.time_book_build()
-    out = {"out_dir": args.out} if args.out else {}
     json_path, md_path = results.write(report, stem=args.stem, **out)
     print(results.to_markdown(report))
     print(f"written: {json_path} and {md_path}")

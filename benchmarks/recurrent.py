@@ -13,13 +13,18 @@ The benchmark also checks that both sides computed the same gradients.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks import results
 from benchmarks.results import Comparison, Missing
 from benchmarks.timing import interleaved
 
@@ -82,8 +87,17 @@ def _keras_step(layer: Any, weights: list, R: Any, compiled: bool) -> Callable[[
     return tf.function(step) if compiled else step
 
 
-def compare(name: str, size: str = "standard", *, repeats: int = 7, seed: int = 0) -> Comparison:
-    """Time numpy and Keras forward+backward for layer ``name`` at ``size`` (see ``SIZES``)."""
+def compare(
+    name: str, size: str = "standard", *, repeats: int = 7, seed: int = 0, one_thread_each: bool = False
+) -> Comparison:
+    """Time numpy and Keras forward+backward for layer ``name`` at ``size`` (see ``SIZES``).
+
+    ``one_thread_each`` runs the comparison in a fresh process whose TensorFlow thread
+    pools have one thread (numpy's BLAS is limited to one anyway): the two implementations
+    compared on equal hardware, rather than as a learner runs them.
+    """
+    if one_thread_each:
+        return _in_single_threaded_process(name, size, repeats, seed)
     import keras
     import tensorflow as tf
     from threadpoolctl import ThreadpoolController
@@ -123,40 +137,60 @@ def compare(name: str, size: str = "standard", *, repeats: int = 7, seed: int = 
     )
 
     threads = max((lib["num_threads"] for lib in blas.info() if lib["user_api"] == "blas"), default=None)
+    tf_threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+    single = tf_threads == 1
     labels = {
         "numpy_1": "numpy, 1 BLAS thread",
         "numpy_default": f"numpy, default BLAS threads ({threads})",
-        "keras": "Keras tf.function",
+        "keras": f"Keras tf.function ({tf_threads} thread{'s' if tf_threads > 1 else ''})",
         "keras_eager": "Keras eager",
     }
-    timings = interleaved(
-        {
-            labels["numpy_1"]: numpy_one_thread,
-            labels["numpy_default"]: lambda: spec.forward_backward(x, params, R),
-            labels["keras"]: lambda: compiled(x_tf),
-            labels["keras_eager"]: lambda: eager(x_tf),
-        },
-        repeats=repeats,
-        warmup=1,
-    )
+    contenders = {
+        labels["numpy_1"]: numpy_one_thread,
+        labels["numpy_default"]: lambda: spec.forward_backward(x, params, R),
+        labels["keras"]: lambda: compiled(x_tf)[0].numpy(),  # .numpy(): wait for the values
+        labels["keras_eager"]: lambda: eager(x_tf)[0].numpy(),
+    }
+    if single:  # the one-thread-each run measures only the two implementations
+        contenders = {k: contenders[k] for k in (labels["numpy_1"], labels["keras"])}
+    timings = interleaved(contenders, repeats=repeats, warmup=1)
     return Comparison(
-        id=f"{spec.name}.{size}",
-        title=f"{spec.name} forward+backward",
+        id=f"{spec.name}.{size}" + (".one-thread-each" if single else ""),
+        title=f"{spec.name} forward+backward" + (", one thread each" if single else ""),
         size=f"batch {batch}, length {time}, {features} inputs, {units} units",
         subject=labels["numpy_1"],
         baseline=labels["keras"],
         timings=timings,
         goal=GOAL,
         metrics={"largest difference numpy vs Keras (dx and weight gradients)": diff},
-        notes=[
-            f"TensorFlow intra-op threads: {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}; "
-            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-            f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}",
-        ],
+        notes=[f"TensorFlow intra-op threads: {tf_threads}; numpy BLAS threads by default: {threads}"],
     )
 
 
+def _in_single_threaded_process(name: str, size: str, repeats: int, seed: int) -> Comparison:
+    code = (
+        "import json, sys, tensorflow as tf\n"
+        "tf.config.threading.set_intra_op_parallelism_threads(1)\n"
+        "tf.config.threading.set_inter_op_parallelism_threads(1)\n"
+        "from benchmarks import recurrent\n"
+        "c = recurrent.compare(sys.argv[1], sys.argv[2], repeats=int(sys.argv[3]), seed=int(sys.argv[4]))\n"
+        "print(json.dumps(c.to_dict()))\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, name, size, str(repeats), str(seed)],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the one-thread-each comparison of {name} failed:\n{out.stderr[-3000:]}")
+    return results.comparison_from_dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def run(sizes: list[str], *, repeats: int) -> tuple[list[Comparison], list[Missing]]:
-    """Every layer at every size."""
-    results = [compare(name, size, repeats=repeats) for name in LAYERS for size in sizes]
+    """Every layer at every size: as learners run them, and with one thread each."""
+    results = []
+    for name in LAYERS:
+        for size in sizes:
+            results.append(compare(name, size, repeats=repeats))
+            results.append(compare(name, size, repeats=repeats, one_thread_each=True))
     return results, missing()

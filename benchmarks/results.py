@@ -107,6 +107,30 @@ class Report:
         }
 
 
+def comparison_from_dict(d: dict[str, Any]) -> Comparison:
+    """Inverse of :meth:`Comparison.to_dict`."""
+    timings = {t["label"]: Timing(t["label"], list(t["times_s"])) for t in d["timings"]}
+    return Comparison(
+        d["id"], d["title"], d["size"], d["subject"], d["baseline"], timings, d["goal"], d["metrics"], d["notes"]
+    )
+
+
+def report_from_dict(d: dict[str, Any]) -> Report:
+    """Inverse of :meth:`Report.to_dict` (to re-render a stored result)."""
+    if d.get("schema") != SCHEMA:
+        raise ValueError(f"result file has schema {d.get('schema')!r}; this code reads schema {SCHEMA}.")
+    pages = [PageTime(**{k: v for k, v in p.items() if k != "within_budget"}) for p in d["pages"]]
+    return Report(
+        comparisons=[comparison_from_dict(c) for c in d["comparisons"]],
+        pages=pages,
+        book=d["book"],
+        missing=[Missing(**m) for m in d["missing"]],
+        other=d["other"],
+        machine=d["machine"],
+        command=d["command"],
+    )
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -157,16 +181,18 @@ def to_markdown(report: Report) -> str:
     ]
     if report.comparisons:
         lines += [
-            "| comparison | size | numpy | library | numpy / library | goal | |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| comparison | size | numpy | library | numpy / library | goal | | max difference |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for c in report.comparisons:
             s, b = c.timings[c.subject], c.timings[c.baseline]
+            diff = next((v for k, v in c.metrics.items() if k.startswith("largest difference")), None)
             lines.append(
                 f"| {c.title} | {c.size} | {c.subject}: {_fmt_s(s.median)} | {c.baseline}: {_fmt_s(b.median)} "
-                f"| **{c.ratio:.2f}** | ≤ {c.goal:g} | {'meets' if c.meets_goal else 'misses'} |"
+                f"| **{c.ratio:.2f}** | ≤ {c.goal:g} | {'meets' if c.meets_goal else 'misses'} "
+                f"| {'' if diff is None else f'{diff:.1e}'} |"
             )
-        lines.append("")
+        lines += ["", "*max difference*: the largest difference between the two sides' results (same work).", ""]
         others = [
             (c, t) for c in report.comparisons for label, t in c.timings.items() if label not in (c.subject, c.baseline)
         ]
@@ -179,10 +205,10 @@ def to_markdown(report: Report) -> str:
                     f"| {t.median / c.timings[c.baseline].median:.2f} |"
                 )
             lines.append("")
-        checks = [(c, k, v) for c in report.comparisons for k, v in c.metrics.items()]
-        if checks:
-            lines += ["| comparison | size | check | value |", "| --- | --- | --- | --- |"]
-            lines += [f"| {c.title} | {c.size} | {k} | {v:.3g} |" for c, k, v in checks if isinstance(v, float)]
+        extra = [(c, k, v) for c in report.comparisons for k, v in c.metrics.items() if not k.startswith("largest")]
+        if extra:
+            lines += ["| comparison | size | measure | value |", "| --- | --- | --- | --- |"]
+            lines += [f"| {c.title} | {c.size} | {k} | {v:.3g} |" for c, k, v in extra]
             lines.append("")
     for row in report.other:
         lines += [f"**{row['title']}**: {row['text']}", ""]

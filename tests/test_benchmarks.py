@@ -41,6 +41,9 @@ def test_command_writes_json_and_markdown(tmp_path, capsys):
     table = (tmp_path / "latest.md").read_text()
     assert "| SimpleRNN forward+backward |" in table and f"**{row['ratio']:.2f}**" in table
     assert "written:" in capsys.readouterr().out
+    (tmp_path / "latest.md").unlink()
+    assert main(["--render", "--out", str(tmp_path)]) == 0  # re-render from the stored JSON
+    assert (tmp_path / "latest.md").read_text() == table
 
 
 def test_command_rejects_unknown_sections(capsys):
