@@ -3,7 +3,8 @@
 page shows).
 
 Sections (``--only`` picks some): ``recurrent`` (numpy vs Keras forward+backward),
-``pages`` (every executed page of the book, once), ``book`` (full build, cold and cached).
+``word2vec`` (numpy vs gensim), ``grading`` (submissions per minute), ``pages`` (every
+executed page of the book, once), ``book`` (full build, cold and cached).
 Comparisons whose code has not landed yet are listed as not measured, with the reason.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-SECTIONS = ("recurrent", "pages", "book")
+SECTIONS = ("recurrent", "word2vec", "grading", "pages", "book")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +53,20 @@ def main(argv: list[str] | None = None) -> int:
         print("recurrent layers: numpy vs Keras forward+backward ...", flush=True)
         comparisons, missing = recurrent.run(["tiny"] if args.quick else ["standard", "large"], repeats=repeats)
         report.comparisons += comparisons
+        report.missing += missing
+    if "word2vec" in sections:
+        from benchmarks import word2vec
+
+        print("word2vec: numpy vs gensim ...", flush=True)
+        comparisons, missing = word2vec.run(repeats=repeats, quick=args.quick)
+        report.comparisons += comparisons
+        report.missing += missing
+    if "grading" in sections:
+        from benchmarks import grading
+
+        print("grading throughput ...", flush=True)
+        rows, missing = grading.run(repeats=repeats, quick=args.quick)
+        report.other += rows
         report.missing += missing
     if "pages" in sections:
         from benchmarks import book

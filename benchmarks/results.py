@@ -131,6 +131,19 @@ def report_from_dict(d: dict[str, Any]) -> Report:
     )
 
 
+def has_module(name: str) -> bool:
+    """Whether ``name`` (e.g. another chapter's measuring module) is in this checkout.
+
+    A module that is present but fails to import raises, rather than being reported as
+    not landed."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -211,7 +224,7 @@ def to_markdown(report: Report) -> str:
             lines += [f"| {c.title} | {c.size} | {k} | {v:.3g} |" for c, k, v in extra]
             lines.append("")
     for row in report.other:
-        lines += [f"**{row['title']}**: {row['text']}", ""]
+        lines += [f"**{row['title']}.** {row['text']}", ""]
     if report.pages:
         lines += [
             "| page | kind | execution time (quiet-machine estimate) | budget | | measured |",
