@@ -1,14 +1,19 @@
-"""numpy vs Keras, forward + backward, for the recurrent layers.
+"""numpy vs Keras, forward + backward, for the recurrent layers and attention.
 
-The work timed on both sides is the same: run the layer over ``x`` ``(batch, time,
-features)`` with ``return_sequences=True`` and get the gradient of ``sum(h_seq * R)``
-with respect to ``x`` and every weight. numpy calls the lessonlib forward and backward
-functions; Keras records the layer call on a ``tf.GradientTape``, once compiled with
-``tf.function`` (what ``model.fit`` does: the fair comparison) and once eagerly.
+The chapters own their measurements (one function each, which their pages and tests call
+too); this module calls them and turns their results into rows of the table:
 
-numpy is timed twice: with OpenBLAS' default thread count, and limited to one thread
-with ``threadpoolctl`` (the page explains why that matters for matrices this small).
-The benchmark also checks that both sides computed the same gradients.
+* LSTM (and SimpleRNN): chapter 4's :func:`lessonlib.experiments.timing.time_forward_backward`;
+* GRU: chapter 5's :func:`lessonlib.experiments.speed.gru_speed`;
+* SimpleRNN, until chapter 4's function is on this branch: chapter 3's
+  :func:`lessonlib.benchmarks.rnn.forward_backward_times` if present, else the built-in
+  measurement below (:func:`builtin_simple_rnn`), which came first.
+
+A layer whose measuring code is not here is listed as not measured, with the reason.
+Every comparison is run twice: as a learner runs it (TensorFlow on every core, numpy's
+BLAS on one thread, see ``lessonlib/_blas.py``), and in a fresh process with TensorFlow
+limited to one thread too ("one thread each"), which compares the implementations on
+equal hardware.
 """
 
 from __future__ import annotations
@@ -18,179 +23,248 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks import results
-from benchmarks.results import Comparison, Missing
-from benchmarks.timing import interleaved
+from benchmarks.results import Comparison, Missing, has_module
+from benchmarks.timing import Timing, interleaved
 
 GOAL = 1.5  # numpy forward+backward at most 1.5x the compiled Keras layer's time
+DIFF = "largest difference numpy vs Keras (dx and weight gradients)"
 
 SIZES = {
     "standard": {"batch": 32, "time": 50, "features": 64, "units": 128},
     "large": {"batch": 128, "time": 100, "features": 128, "units": 256},
     "tiny": {"batch": 4, "time": 5, "features": 3, "units": 8},  # for the tests of this module
 }
+LAYERS = ("SimpleRNN", "LSTM", "GRU", "attention")
 
 
-@dataclass(frozen=True)
-class Layer:
-    """How to run one recurrent layer in numpy and in Keras."""
-
-    name: str  # Keras class name, e.g. "SimpleRNN"
-    module: str  # the lessonlib module with the numpy version
-    forward_backward: Callable[[np.ndarray, dict[str, np.ndarray], np.ndarray], tuple[np.ndarray, dict]]
-    init_params: Callable[[int, int, np.random.Generator], dict[str, np.ndarray]]
-    keras_kwargs: dict[str, Any]
-
-
-def _simple_rnn() -> Layer:
-    from lessonlib import rnn
-
-    def forward_backward(x, params, R):
-        _, cache = rnn.rnn_forward(x, params)
-        dx, grads, _ = rnn.rnn_backward(R, cache)
-        return dx, grads
-
-    return Layer("SimpleRNN", "lessonlib.rnn", forward_backward, rnn.init_params, {})
-
-
-LAYERS: dict[str, Callable[[], Layer]] = {"SimpleRNN": _simple_rnn}
-"""Layers whose numpy code is on this branch. LSTM, GRU and attention join when their
-modules land (see :func:`missing`)."""
-
-EXPECTED = {"LSTM": "lessonlib.lstm", "GRU": "lessonlib.gru", "attention": "lessonlib.attention"}
-
-
-def missing() -> list[Missing]:
-    """The comparisons the issue asks for whose numpy module is not here yet."""
-    out = []
-    for name, module in EXPECTED.items():
-        if name not in LAYERS:
-            out.append(Missing(f"{name} numpy vs Keras", f"{module} has not landed on main yet"))
-    return out
-
-
-def _keras_step(layer: Any, weights: list, R: Any, compiled: bool) -> Callable[[Any], Any]:
+def _tf_threads() -> int:
     import tensorflow as tf
 
-    def step(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(layer(x) * R)
-        return tape.gradient(loss, [x, *weights])
-
-    return tf.function(step) if compiled else step
+    return tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
 
 
-def compare(
-    name: str, size: str = "standard", *, repeats: int = 7, seed: int = 0, one_thread_each: bool = False
+def _labels(blas_default: int | str) -> dict[str, str]:
+    tf_threads = _tf_threads()
+    return {
+        "numpy": "numpy, 1 BLAS thread",
+        "numpy_default": f"numpy, default BLAS threads ({blas_default})",
+        "keras": f"Keras tf.function ({tf_threads} thread{'s' if tf_threads > 1 else ''})",
+        "keras_eager": "Keras eager",
+    }
+
+
+def _comparison(
+    layer: str, size: str, dims: dict[str, int], timings: dict[str, Timing], labels: dict[str, str], diff: float, source: str
 ) -> Comparison:
-    """Time numpy and Keras forward+backward for layer ``name`` at ``size`` (see ``SIZES``).
+    single = _tf_threads() == 1
+    if single:  # the one-thread-each run is about the two implementations only
+        timings = {k: v for k, v in timings.items() if k in (labels["numpy"], labels["keras"])}
+    return Comparison(
+        id=f"{layer}.{size}" + (".one-thread-each" if single else ""),
+        title=f"{layer} forward+backward" + (", one thread each" if single else ""),
+        size=f"batch {dims['batch']}, length {dims['time']}, {dims['features']} inputs, {dims['units']} units",
+        subject=labels["numpy"],
+        baseline=labels["keras"],
+        timings=timings,
+        goal=GOAL,
+        metrics={DIFF: float(diff)},
+        notes=[f"measured by {source}"],
+    )
 
-    ``one_thread_each`` runs the comparison in a fresh process whose TensorFlow thread
-    pools have one thread (numpy's BLAS is limited to one anyway): the two implementations
-    compared on equal hardware, rather than as a learner runs them.
-    """
-    if one_thread_each:
-        return _in_single_threaded_process(name, size, repeats, seed)
+
+# --- the chapters' measurements ------------------------------------------------------
+
+
+def _chapter4(layer: str, size: str, repeats: int) -> Comparison:
+    from lessonlib.experiments.timing import time_forward_backward
+
+    dims = SIZES[size]
+    single = _tf_threads() == 1
+    t = time_forward_backward(
+        layer, dims["batch"], dims["time"], dims["features"], dims["units"],
+        repeats=repeats, eager=not single, default_threads=not single,
+    )
+    labels = _labels(t.blas_default_threads)
+    timings = {
+        labels["numpy"]: Timing.of_median(labels["numpy"], t.numpy_ms / 1000, t.repeats),
+        labels["keras"]: Timing.of_median(labels["keras"], t.keras_compiled_ms / 1000, t.repeats),
+    }
+    if t.numpy_default_threads_ms is not None:
+        timings[labels["numpy_default"]] = Timing.of_median(labels["numpy_default"], t.numpy_default_threads_ms / 1000, t.repeats)
+    if t.keras_eager_ms is not None:
+        timings[labels["keras_eager"]] = Timing.of_median(labels["keras_eager"], t.keras_eager_ms / 1000, t.repeats)
+    return _comparison(layer, size, dims, timings, labels, t.max_abs_diff, "lessonlib.experiments.timing (chapter 4)")
+
+
+def _chapter5_gru(size: str, repeats: int) -> Comparison:
+    from lessonlib.experiments.speed import gru_speed
+
+    dims = SIZES[size]
+    r = gru_speed(dims["batch"], dims["time"], dims["features"], dims["units"], repeats=repeats)
+    labels = _labels("?")
+    timings = {
+        labels["numpy"]: Timing(labels["numpy"], list(r["numpy_rounds_s"])),
+        labels["keras"]: Timing(labels["keras"], list(r["keras_rounds_s"])),
+    }
+    diff = r.get("max_abs_diff", float("nan"))
+    return _comparison("GRU", size, dims, timings, labels, diff, "lessonlib.experiments.speed.gru_speed (chapter 5)")
+
+
+def _chapter3_simple_rnn(size: str, repeats: int) -> Comparison:
+    from lessonlib.benchmarks.rnn import forward_backward_times
+
+    dims = SIZES[size]
+    single = _tf_threads() == 1
+    r = forward_backward_times(
+        dims["batch"], dims["time"], dims["features"], dims["units"], repeats=repeats, include_eager=not single
+    )
+    labels = _labels(r["blas"].get("default_threads", "?"))
+    timings = {
+        labels["numpy"]: Timing.of_median(labels["numpy"], r["numpy_ms"] / 1000, r["repeats"]),
+        labels["keras"]: Timing.of_median(labels["keras"], r["keras_ms"] / 1000, r["repeats"]),
+    }
+    if "keras_eager_ms" in r:
+        timings[labels["keras_eager"]] = Timing.of_median(labels["keras_eager"], r["keras_eager_ms"] / 1000, r["repeats"])
+    return _comparison("SimpleRNN", size, dims, timings, labels, r["max_gradient_diff"], "lessonlib.benchmarks.rnn (chapter 3)")
+
+
+def builtin_simple_rnn(size: str, repeats: int, seed: int = 0) -> Comparison:
+    """numpy :mod:`lessonlib.rnn` against ``keras.layers.SimpleRNN(return_sequences=True)``:
+    the gradient of ``sum(h_seq * R)`` with respect to ``x`` and every weight, four
+    contenders interleaved (numpy on one and on the default BLAS threads, Keras compiled
+    and eager), after checking that both sides compute the same gradients."""
     import keras
     import tensorflow as tf
     from threadpoolctl import ThreadpoolController
 
+    from lessonlib import rnn
     from lessonlib.keras_weights import params_from_keras, params_to_keras
 
-    spec = LAYERS[name]()
     dims = SIZES[size]
     batch, time, features, units = dims["batch"], dims["time"], dims["features"], dims["units"]
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, time, features)).astype(np.float32)
     R = rng.normal(size=(batch, time, units)).astype(np.float32)
-    params = spec.init_params(features, units, rng)
-
-    layer = getattr(keras.layers, spec.name)(units, return_sequences=True, **spec.keras_kwargs)
+    params = rnn.init_params(features, units, rng)
+    layer = keras.layers.SimpleRNN(units, return_sequences=True)
     layer(x[:1])
     params_to_keras(layer, params)
     weights = [w.value for w in layer.trainable_weights]
     x_tf, R_tf = tf.constant(x), tf.constant(R)
-    compiled = _keras_step(layer, weights, R_tf, compiled=True)
-    eager = _keras_step(layer, weights, R_tf, compiled=False)
 
+    def keras_step(x_in):
+        with tf.GradientTape() as tape:
+            tape.watch(x_in)
+            loss = tf.reduce_sum(layer(x_in) * R_tf)
+        return tape.gradient(loss, [x_in, *weights])
+
+    compiled = tf.function(keras_step)
     blas = ThreadpoolController()
+
+    def numpy_step():
+        _, cache = rnn.rnn_forward(x, params)
+        return rnn.rnn_backward(R, cache)
 
     def numpy_one_thread():
         with blas.limit(limits=1, user_api="blas"):
-            return spec.forward_backward(x, params, R)
+            return numpy_step()
 
-    # Same numbers on both sides before anything is timed.
-    dx, grads = numpy_one_thread()
+    def numpy_default_threads():
+        os.environ["LESSONLIB_BLAS_THREADS"] = "default"  # lessonlib would otherwise limit itself
+        try:
+            return numpy_step()
+        finally:
+            os.environ.pop("LESSONLIB_BLAS_THREADS")
+
+    dx, grads, _ = numpy_one_thread()
     dx_k, *grads_k = compiled(x_tf)
-    stand_in = type(spec.name, (), {"get_weights": lambda self: [g.numpy() for g in grads_k]})()
+    stand_in = type("SimpleRNN", (), {"get_weights": lambda self: [g.numpy() for g in grads_k]})()
     grads_k = params_from_keras(stand_in)
-    diff = max(
-        float(np.max(np.abs(dx - dx_k.numpy()))),
-        *(float(np.max(np.abs(grads[k] - grads_k[k]))) for k in grads),
-    )
+    diff = max(float(np.max(np.abs(dx - dx_k.numpy()))), *(float(np.max(np.abs(grads[k] - grads_k[k]))) for k in grads))
 
-    threads = max((lib["num_threads"] for lib in blas.info() if lib["user_api"] == "blas"), default=None)
-    tf_threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
-    single = tf_threads == 1
-    labels = {
-        "numpy_1": "numpy, 1 BLAS thread",
-        "numpy_default": f"numpy, default BLAS threads ({threads})",
-        "keras": f"Keras tf.function ({tf_threads} thread{'s' if tf_threads > 1 else ''})",
-        "keras_eager": "Keras eager",
-    }
-    contenders = {
-        labels["numpy_1"]: numpy_one_thread,
-        labels["numpy_default"]: lambda: spec.forward_backward(x, params, R),
+    threads = max((lib["num_threads"] for lib in blas.info() if lib["user_api"] == "blas"), default="?")
+    labels = _labels(threads)
+    contenders: dict[str, Callable[[], Any]] = {
+        labels["numpy"]: numpy_one_thread,
         labels["keras"]: lambda: compiled(x_tf)[0].numpy(),  # .numpy(): wait for the values
-        labels["keras_eager"]: lambda: eager(x_tf)[0].numpy(),
     }
-    if single:  # the one-thread-each run measures only the two implementations
-        contenders = {k: contenders[k] for k in (labels["numpy_1"], labels["keras"])}
+    if _tf_threads() > 1:
+        contenders[labels["numpy_default"]] = numpy_default_threads
+        contenders[labels["keras_eager"]] = lambda: keras_step(x_tf)[0].numpy()
     timings = interleaved(contenders, repeats=repeats, warmup=1)
-    return Comparison(
-        id=f"{spec.name}.{size}" + (".one-thread-each" if single else ""),
-        title=f"{spec.name} forward+backward" + (", one thread each" if single else ""),
-        size=f"batch {batch}, length {time}, {features} inputs, {units} units",
-        subject=labels["numpy_1"],
-        baseline=labels["keras"],
-        timings=timings,
-        goal=GOAL,
-        metrics={"largest difference numpy vs Keras (dx and weight gradients)": diff},
-        notes=[f"TensorFlow intra-op threads: {tf_threads}; numpy BLAS threads by default: {threads}"],
-    )
+    return _comparison("SimpleRNN", size, dims, timings, labels, diff, "benchmarks.recurrent.builtin_simple_rnn")
 
 
-def _in_single_threaded_process(name: str, size: str, repeats: int, seed: int) -> Comparison:
+# --- which measurement each layer uses -------------------------------------------------
+
+
+def source(layer: str) -> tuple[Callable[[str, int], Comparison] | None, str]:
+    """The measuring function for ``layer`` on this branch, or ``None`` and the reason."""
+    if layer in ("SimpleRNN", "LSTM") and has_module("lessonlib.experiments.timing"):
+        return (lambda size, repeats: _chapter4(layer, size, repeats)), "chapter 4"
+    if layer == "SimpleRNN":
+        if has_module("lessonlib.benchmarks.rnn"):
+            return _chapter3_simple_rnn, "chapter 3"
+        return builtin_simple_rnn, "built-in"
+    if layer == "LSTM":
+        return None, "chapter 4's timing (lessonlib.experiments.timing) has not landed on main yet"
+    if layer == "GRU":
+        if has_module("lessonlib.experiments.speed"):
+            return _chapter5_gru, "chapter 5"
+        return None, "chapter 5's timing (lessonlib.experiments.speed) has not landed on main yet"
+    return None, "lessonlib has no numpy-vs-Keras forward+backward timing for attention yet"
+
+
+def compare(layer: str, size: str = "standard", *, repeats: int = 7, one_thread_each: bool = False) -> Comparison:
+    """Time ``layer`` at ``size`` with the measurement :func:`source` picks.
+
+    ``one_thread_each`` runs it in a fresh process whose TensorFlow thread pools have one
+    thread (numpy's BLAS is limited to one anyway).
+    """
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {sorted(SIZES)}, got {size!r}")
+    if one_thread_each:
+        return _in_single_threaded_process(layer, size, repeats)
+    measure, why = source(layer)
+    if measure is None:
+        raise LookupError(f"{layer}: {why}")
+    return measure(size, repeats)
+
+
+def _in_single_threaded_process(layer: str, size: str, repeats: int) -> Comparison:
     code = (
         "import json, sys, tensorflow as tf\n"
         "tf.config.threading.set_intra_op_parallelism_threads(1)\n"
         "tf.config.threading.set_inter_op_parallelism_threads(1)\n"
         "from benchmarks import recurrent\n"
-        "c = recurrent.compare(sys.argv[1], sys.argv[2], repeats=int(sys.argv[3]), seed=int(sys.argv[4]))\n"
+        "c = recurrent.compare(sys.argv[1], sys.argv[2], repeats=int(sys.argv[3]))\n"
         "print(json.dumps(c.to_dict()))\n"
     )
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run(
-        [sys.executable, "-c", code, name, size, str(repeats), str(seed)],
+        [sys.executable, "-c", code, layer, size, str(repeats)],
         capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], check=False,
     )
     if out.returncode != 0:
-        raise RuntimeError(f"the one-thread-each comparison of {name} failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"the one-thread-each comparison of {layer} failed:\n{out.stderr[-3000:]}")
     return results.comparison_from_dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def run(sizes: list[str], *, repeats: int) -> tuple[list[Comparison], list[Missing]]:
-    """Every layer at every size: as learners run them, and with one thread each."""
-    results = []
-    for name in LAYERS:
+    """Every layer whose measurement is here, at every size, both ways; the rest as missing."""
+    found, missing = [], []
+    for layer in LAYERS:
+        measure, why = source(layer)
+        if measure is None:
+            missing.append(Missing(f"{layer} numpy vs Keras", why))
+            continue
         for size in sizes:
-            results.append(compare(name, size, repeats=repeats))
-            results.append(compare(name, size, repeats=repeats, one_thread_each=True))
-    return results, missing()
+            found.append(compare(layer, size, repeats=repeats))
+            found.append(compare(layer, size, repeats=repeats, one_thread_each=True))
+    return found, missing

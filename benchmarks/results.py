@@ -109,7 +109,10 @@ class Report:
 
 def comparison_from_dict(d: dict[str, Any]) -> Comparison:
     """Inverse of :meth:`Comparison.to_dict`."""
-    timings = {t["label"]: Timing(t["label"], list(t["times_s"])) for t in d["timings"]}
+    timings = {
+        t["label"]: Timing(t["label"], list(t["times_s"]), t["repeats"] if t["repeats"] != len(t["times_s"]) else None)
+        for t in d["timings"]
+    }
     return Comparison(
         d["id"], d["title"], d["size"], d["subject"], d["baseline"], timings, d["goal"], d["metrics"], d["notes"]
     )
@@ -180,6 +183,14 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
+def _fmt_metric(value: Any) -> str:
+    if isinstance(value, float) and abs(value) >= 100:
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
 def to_markdown(report: Report) -> str:
     """The tables the book's performance page includes."""
     m = report.machine
@@ -218,10 +229,12 @@ def to_markdown(report: Report) -> str:
                     f"| {t.median / c.timings[c.baseline].median:.2f} |"
                 )
             lines.append("")
-        extra = [(c, k, v) for c in report.comparisons for k, v in c.metrics.items() if not k.startswith("largest")]
+        extra = [c for c in report.comparisons if any(not k.startswith("largest") for k in c.metrics)]
         if extra:
-            lines += ["| comparison | size | measure | value |", "| --- | --- | --- | --- |"]
-            lines += [f"| {c.title} | {c.size} | {k} | {v:.3g} |" for c, k, v in extra]
+            lines += ["| comparison | measures |", "| --- | --- |"]
+            for c in extra:
+                shown = "; ".join(f"{k} {_fmt_metric(v)}" for k, v in c.metrics.items() if not k.startswith("largest"))
+                lines.append(f"| {c.title} | {shown} |")
             lines.append("")
     for row in report.other:
         lines += [f"**{row['title']}.** {row['text']}", ""]

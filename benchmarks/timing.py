@@ -21,6 +21,12 @@ class Timing:
 
     label: str
     seconds: list[float] = field(default_factory=list)
+    repeats_measured: int | None = None  # set when the measuring code kept only the median
+
+    @classmethod
+    def of_median(cls, label: str, median_s: float, repeats: int) -> Timing:
+        """A contender whose measuring code reported only its median of ``repeats`` runs."""
+        return cls(label, [median_s], repeats)
 
     @property
     def median(self) -> float:
@@ -37,7 +43,7 @@ class Timing:
             "median_s": self.median,
             "min_s": self.spread[0],
             "max_s": self.spread[1],
-            "repeats": len(self.seconds),
+            "repeats": self.repeats_measured or len(self.seconds),
             "times_s": self.seconds,
         }
 
