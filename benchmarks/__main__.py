@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
     parser.add_argument("--repeats", type=int, default=7, help="timed repetitions per contender (median kept)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, 2 repetitions: checks the code runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, 2 repetitions, no one-thread-each runs: checks the code runs"
+    )
     parser.add_argument("--out", type=Path, default=None, help="directory for the results (default benchmarks/results)")
     parser.add_argument("--stem", default="latest", help="file name stem of the results (default latest)")
     parser.add_argument("--render", action="store_true", help="measure nothing: re-write <stem>.md from <stem>.json")
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import recurrent
 
         print("recurrent layers: numpy vs Keras forward+backward ...", flush=True)
-        comparisons, missing = recurrent.run(["tiny"] if args.quick else ["standard", "large"], repeats=repeats)
+        sizes = ["tiny"] if args.quick else ["standard", "large"]
+        comparisons, missing = recurrent.run(sizes, repeats=repeats, one_thread_each=not args.quick)
         report.comparisons += comparisons
         report.missing += missing
     if "word2vec" in sections:

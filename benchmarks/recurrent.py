@@ -256,8 +256,9 @@ def _in_single_threaded_process(layer: str, size: str, repeats: int) -> Comparis
     return results.comparison_from_dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run(sizes: list[str], *, repeats: int) -> tuple[list[Comparison], list[Missing]]:
-    """Every layer whose measurement is here, at every size, both ways; the rest as missing."""
+def run(sizes: list[str], *, repeats: int, one_thread_each: bool = True) -> tuple[list[Comparison], list[Missing]]:
+    """Every layer whose measurement is here, at every size, both ways (only as learners
+    run it without ``one_thread_each``); the rest as missing."""
     found, missing = [], []
     for layer in LAYERS:
         measure, why = source(layer)
@@ -266,5 +267,6 @@ def run(sizes: list[str], *, repeats: int) -> tuple[list[Comparison], list[Missi
             continue
         for size in sizes:
             found.append(compare(layer, size, repeats=repeats))
-            found.append(compare(layer, size, repeats=repeats, one_thread_each=True))
+            if one_thread_each:
+                found.append(compare(layer, size, repeats=repeats, one_thread_each=True))
     return found, missing

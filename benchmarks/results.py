@@ -214,7 +214,7 @@ def to_markdown(report: Report) -> str:
             lines.append(
                 f"| {c.title} | {c.size} | {c.subject}: {_fmt_s(s.median)} | {c.baseline}: {_fmt_s(b.median)} "
                 f"| **{c.ratio:.2f}** | ≤ {c.goal:g} | {'meets' if c.meets_goal else 'misses'} "
-                f"| {'' if diff is None else f'{diff:.1e}'} |"
+                f"| {'not checked' if diff is None or diff != diff else f'{diff:.1e}'} |"
             )
         lines += ["", "*max difference*: the largest difference between the two sides' results (same work).", ""]
         others = [
