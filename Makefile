@@ -8,7 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test lint install clean browser-deps
+# Test workers (pytest-xdist): the book build (and the browser tests that read it) runs on
+# one while the other tests share the rest.
+TEST_WORKERS ?= 2
+
+.PHONY: book test bench lint install clean browser-deps
 
 install: $(STAMP)
 
@@ -23,9 +27,16 @@ book: $(STAMP)
 	@echo "Book written to book/_build/html/index.html"
 
 ## Run every test: unit tests, checker proofs, notebooks under nbval, a book build with
-## warnings as errors, and the book and notebooks in a real browser (tests/browser).
+## warnings as errors (every executed page checked against benchmarks/budgets.toml), and
+## the book and notebooks in a real browser (tests/browser).
+## One BLAS thread per process: two workers on two cores leave no core for more (book: Performance).
 test: $(STAMP) browser-deps
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## Run every benchmark (numpy vs the libraries, page and book-build times): writes
+## benchmarks/results/latest.json and latest.md, the table on the book's performance page.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
 
 ## Debian packages the browser tests need: Chromium (Playwright in .venv drives it) and a
 ## CJK font, so the Korean terms of the glossary render as text, not boxes. Installed only
@@ -53,7 +64,7 @@ browser-deps:
 	$(APT_INSTALL)$$missing >/dev/null || { apt-get update -q >/dev/null && $(APT_INSTALL)$$missing >/dev/null; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check lessonlib tests
+	$(BIN)/ruff check lessonlib tests benchmarks
 
 clean:
-	rm -rf $(VENV) book/_build
+	rm -rf $(VENV) book/_build .timings

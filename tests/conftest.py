@@ -40,13 +40,28 @@ def toc_files() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def built_book() -> subprocess.CompletedProcess:
-    """The book built once per test session, every page executed, warnings as errors
-    (``--keep-going`` so one warning still leaves pages for the browser tests to visit).
-    Used by ``test_book.py`` (which asserts the build passed) and ``tests/browser/``."""
-    result = subprocess.run(
-        [str(venv_tool("jupyter-book")), "build", str(BOOK), "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, timeout=1200,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    return result
+def book_build(request):
+    """The book, built once per test session with every page executed and warnings as
+    errors (:func:`benchmarks.pages.build_book`); tests read its outcome and its pages' times."""
+    from benchmarks.pages import build_book
+
+    users = [item.nodeid for item in request.session.items if "book_build" in getattr(item, "fixturenames", ())]
+    if os.environ.get("PYTEST_XDIST_WORKER") and not all(nodeid.endswith("@book") for nodeid in users):
+        # Two workers would build into the same book/_build at once.
+        pytest.fail(
+            "the tests that use the book build are not grouped on one pytest-xdist worker: run with "
+            "--dist loadgroup (make test does), and a pytest whose node ids xdist can suffix "
+            "(pytest < 9.2, see pytest-xdist#1386)."
+        )
+    return build_book()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items):
+    """Tests that use the book build share one pytest-xdist worker (``--dist loadgroup``),
+    so the book is built once, not once per worker, and first: it is the longest test."""
+    book = [item for item in items if "book_build" in getattr(item, "fixturenames", ())]
+    for item in book:
+        item.add_marker(pytest.mark.xdist_group("book"))
+    in_book = {id(item) for item in book}
+    items[:] = book + [item for item in items if id(item) not in in_book]

@@ -90,10 +90,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def book_site(built_book) -> Iterator[str]:
+def book_site(book_build) -> Iterator[str]:
     """The built book (``book/_build/html``) served on a free localhost port; its base URL."""
     if not (BOOK_HTML / "index.html").is_file():
-        pytest.fail("the book was not built (see test_book.py):\n" + built_book.stdout[-3000:] + built_book.stderr[-2000:])
+        pytest.fail("the book was not built (see test_book.py):\n" + book_build.stdout[-3000:] + book_build.stderr[-2000:])
     handler = functools.partial(_QuietHandler, directory=str(BOOK_HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

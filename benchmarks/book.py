@@ -1,0 +1,68 @@
+"""Benchmarks of the book itself: every executed page once, and the whole build cold and cached."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from benchmarks import budgets
+from benchmarks.pages import BOOK, PageRun, build_book, execute_notebook, executed_pages, page_kind
+from benchmarks.results import PageTime
+
+
+def _source(page: str) -> Path:
+    for suffix in (".md", ".ipynb"):
+        path = BOOK / f"{page}{suffix}"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{page} is in book/_toc.yml but has no .md or .ipynb file")
+
+
+def read_page(page: str) -> nbformat.NotebookNode:
+    """A page as a notebook: ``.ipynb`` as it is, a MyST markdown page through myst-nb's reader."""
+    path = _source(page)
+    if path.suffix == ".md":
+        from myst_nb.core.read import myst_nb_reader_plugin
+
+        return myst_nb_reader_plugin(str(path))
+    return nbformat.read(path, as_version=4)
+
+
+def time_pages(pages: list[str] | None = None) -> list[PageTime]:
+    """Execute every executed page of the book once, as shipped, in a fresh kernel."""
+    limits = budgets.load()
+    out = []
+    for page in pages or executed_pages():
+        path = _source(page)
+        _, run = execute_notebook(read_page(page), path.resolve().parent, page=page, how="make bench")
+        out.append(_page_time(run, limits))
+    return out
+
+
+def _page_time(run: PageRun, limits: budgets.Budgets) -> PageTime:
+    return PageTime(
+        page=run.page,
+        kind=page_kind(run.page),
+        seconds=budgets.quiet_estimate(run),
+        budget=limits.budget_for(run.page),
+        how=f"{budgets.explain(run)}; {run.how}",
+    )
+
+
+def time_book_build() -> dict[str, float]:
+    """The full build into an empty directory (cold: every page executed), then again
+    (cached: every page re-read, outputs from jupyter-cache). Not strict: a warning
+    must not stop the measurement (the tests build with warnings as errors)."""
+    with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
+        cold = build_book(path_output=Path(tmp), strict=False)
+        if cold.returncode != 0:
+            raise RuntimeError(f"the book did not build:\n{cold.stdout[-3000:]}\n{cold.stderr[-2000:]}")
+        cached = build_book(path_output=Path(tmp), all_pages=True, strict=False)
+    return {
+        "cold_s": cold.wall_s,
+        "cold_cpu_s": cold.cpu_s,
+        "cached_s": cached.wall_s,
+        "cached_cpu_s": cached.cpu_s,
+    }

@@ -1,0 +1,275 @@
+"""What a benchmark run produces: comparisons, page execution times, the book build; and
+how it is written (``results/latest.json`` for machines, ``results/latest.md`` for the book).
+
+Every comparison is stated as one ratio, **numpy time / library time** for the same work
+(1.0 = as fast as the library, 2.0 = twice as long), next to the goal the course set and
+the absolute medians (which drift on a shared machine; the ratio drifts much less).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks.timing import Timing
+
+SCHEMA = 1
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Comparison:
+    """numpy (``subject``) against the library (``baseline``) on the same work."""
+
+    id: str
+    title: str
+    size: str
+    subject: str  # label of the numpy contender the ratio is about
+    baseline: str  # label of the library contender it is compared with
+    timings: dict[str, Timing]
+    goal: float  # the course's goal: subject / baseline time at most this
+    metrics: dict[str, Any] = field(default_factory=dict)  # e.g. max |numpy - Keras|, Spearman
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.timings[self.subject].median / self.timings[self.baseline].median
+
+    @property
+    def meets_goal(self) -> bool:
+        return self.ratio <= self.goal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "size": self.size,
+            "subject": self.subject,
+            "baseline": self.baseline,
+            "ratio": self.ratio,
+            "goal": self.goal,
+            "meets_goal": self.meets_goal,
+            "timings": [t.to_dict() for t in self.timings.values()],
+            "metrics": self.metrics,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class PageTime:
+    """How long one page of the book took to execute, against its budget."""
+
+    page: str  # docname, e.g. "notebooks/01-sparse-vs-dense"
+    kind: str  # "chapter" or "notebook"
+    seconds: float
+    budget: float
+    how: str  # what was timed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "within_budget": self.seconds <= self.budget}
+
+
+@dataclass
+class Missing:
+    """A comparison the issue asks for that could not be measured in this run, and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass
+class Report:
+    comparisons: list[Comparison] = field(default_factory=list)
+    pages: list[PageTime] = field(default_factory=list)
+    book: dict[str, float] = field(default_factory=dict)  # "cold_s", "cached_s"
+    missing: list[Missing] = field(default_factory=list)
+    other: list[dict[str, Any]] = field(default_factory=list)  # e.g. grading throughput
+    machine: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "command": self.command,
+            "machine": self.machine,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "other": self.other,
+            "pages": [p.to_dict() for p in self.pages],
+            "book": self.book,
+            "missing": [m.__dict__ for m in self.missing],
+        }
+
+
+def comparison_from_dict(d: dict[str, Any]) -> Comparison:
+    """Inverse of :meth:`Comparison.to_dict`."""
+    timings = {
+        t["label"]: Timing(t["label"], list(t["times_s"]), t["repeats"] if t["repeats"] != len(t["times_s"]) else None)
+        for t in d["timings"]
+    }
+    return Comparison(
+        d["id"], d["title"], d["size"], d["subject"], d["baseline"], timings, d["goal"], d["metrics"], d["notes"]
+    )
+
+
+def report_from_dict(d: dict[str, Any]) -> Report:
+    """Inverse of :meth:`Report.to_dict` (to re-render a stored result)."""
+    if d.get("schema") != SCHEMA:
+        raise ValueError(f"result file has schema {d.get('schema')!r}; this code reads schema {SCHEMA}.")
+    pages = [PageTime(**{k: v for k, v in p.items() if k != "within_budget"}) for p in d["pages"]]
+    return Report(
+        comparisons=[comparison_from_dict(c) for c in d["comparisons"]],
+        pages=pages,
+        book=d["book"],
+        missing=[Missing(**m) for m in d["missing"]],
+        other=d["other"],
+        machine=d["machine"],
+        command=d["command"],
+    )
+
+
+def has_module(name: str) -> bool:
+    """Whether ``name`` (e.g. another chapter's measuring module) is in this checkout.
+
+    A module that is present but fails to import raises, rather than being reported as
+    not landed."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """Where and when the numbers were taken: CPUs, load, versions, BLAS threads."""
+    info: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "versions": {p: _version(p) for p in ("numpy", "tensorflow", "keras", "gensim", "jupyter-book")},
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [
+            {k: lib.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
+            for lib in threadpool_info()
+            if lib.get("user_api") == "blas"
+        ]
+    except ImportError:  # pragma: no cover - threadpoolctl is a dev dependency
+        info["blas"] = None
+    return info
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.1f} s"
+
+
+def _fmt_metric(value: Any) -> str:
+    if isinstance(value, float) and abs(value) >= 100:
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def to_markdown(report: Report) -> str:
+    """The tables the book's performance page includes."""
+    m = report.machine
+    lines = [
+        f"Measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs "
+        f"(1-minute load average at the start: {m.get('load_average_1m') or 0:.1f}; "
+        "other work was running, so absolute times are inflated; the ratios are what to read). "
+        f"numpy {m.get('versions', {}).get('numpy')}, TensorFlow {m.get('versions', {}).get('tensorflow')}, "
+        f"Keras {m.get('versions', {}).get('keras')}, gensim {m.get('versions', {}).get('gensim')}. "
+        f"Command: `{report.command}`.",
+        "",
+    ]
+    if report.comparisons:
+        lines += [
+            "| comparison | size | numpy | library | numpy / library | goal | | max difference |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for c in report.comparisons:
+            s, b = c.timings[c.subject], c.timings[c.baseline]
+            diff = next((v for k, v in c.metrics.items() if k.startswith("largest difference")), None)
+            lines.append(
+                f"| {c.title} | {c.size} | {c.subject}: {_fmt_s(s.median)} | {c.baseline}: {_fmt_s(b.median)} "
+                f"| **{c.ratio:.2f}** | ≤ {c.goal:g} | {'meets' if c.meets_goal else 'misses'} "
+                f"| {'not checked' if diff is None or diff != diff else f'{diff:.1e}'} |"
+            )
+        lines += ["", "*max difference*: the largest difference between the two sides' results (same work).", ""]
+        others = [
+            (c, t) for c in report.comparisons for label, t in c.timings.items() if label not in (c.subject, c.baseline)
+        ]
+        if others:
+            lines += ["Other contenders measured in the same runs (median):", ""]
+            lines += ["| comparison | size | contender | median | / library |", "| --- | --- | --- | --- | --- |"]
+            for c, t in others:
+                lines.append(
+                    f"| {c.title} | {c.size} | {t.label} | {_fmt_s(t.median)} "
+                    f"| {t.median / c.timings[c.baseline].median:.2f} |"
+                )
+            lines.append("")
+        extra = [c for c in report.comparisons if any(not k.startswith("largest") for k in c.metrics)]
+        if extra:
+            lines += ["| comparison | measures |", "| --- | --- |"]
+            for c in extra:
+                shown = "; ".join(f"{k} {_fmt_metric(v)}" for k, v in c.metrics.items() if not k.startswith("largest"))
+                lines.append(f"| {c.title} | {shown} |")
+            lines.append("")
+    for row in report.other:
+        lines += [f"**{row['title']}.** {row['text']}", ""]
+    if report.pages:
+        lines += [
+            "| page | kind | execution time (quiet-machine estimate) | budget | | measured |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for p in report.pages:
+            ok = "within" if p.seconds <= p.budget else "**over**"
+            lines.append(f"| `{p.page}` | {p.kind} | {p.seconds:.1f} s | {p.budget:g} s | {ok} | {p.how} |")
+        lines.append("")
+    if report.book:
+        b = report.book
+        lines += [
+            f"Full book build (`jupyter-book build`, every page): cold (empty `_build`, every page executed) "
+            f"{b['cold_s']:.0f} s wall, {b['cold_cpu_s']:.0f} s CPU; cached (every page re-read, outputs from "
+            f"jupyter-cache) {b['cached_s']:.0f} s wall, {b['cached_cpu_s']:.0f} s CPU.",
+            "",
+        ]
+    if report.missing:
+        lines += ["Not measured in this run:", ""]
+        lines += [f"- {m.id}: {m.reason}" for m in report.missing]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(report: Report, out_dir: Path = RESULTS_DIR, stem: str = "latest") -> tuple[Path, Path]:
+    """Write ``<stem>.json`` and ``<stem>.md`` into ``out_dir``; return both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    md_path.write_text(to_markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    return " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
