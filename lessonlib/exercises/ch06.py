@@ -16,10 +16,10 @@ import numpy as np
 
 from lessonlib.exercises.compare import (
     compare_array,
+    compare_array_tuple,
     compare_int,
     compare_scalar,
     compare_shape,
-    compare_array_tuple,
 )
 from lessonlib.exercises.core import (
     Case,

@@ -52,6 +52,13 @@ def plot_running_average(x: np.ndarray, betas: Sequence[float] = (0.5, 0.9)) -> 
     return fig
 
 
+def default_candidates(time: int = 30) -> np.ndarray:
+    """A candidate sequence ``g_t`` with two writes: +0.9 at step 3 and -0.6 at step 15, else 0."""
+    g = np.zeros(time)
+    g[2], g[14] = 0.9, -0.6
+    return g
+
+
 def gate_run(f: float, i: float, o: float, g: np.ndarray, c0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``c_t = f c_{t-1} + i g_t`` and ``h_t = o tanh(c_t)`` for constant gates; ``g`` ``(time,)``."""
     for name, value in (("f", f), ("i", i), ("o", o)):

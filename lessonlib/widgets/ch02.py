@@ -14,11 +14,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from lessonlib.viz.ch02 import plot_analogy, plot_neighbours
-from lessonlib.widgets._figure import png_bytes
+from lessonlib.widgets._figure import Explorer, explorer, png_bytes
 from lessonlib.word_vectors import analogy, check_words_and_vectors, nearest_neighbours
 
 
-def neighbour_explorer(words: Sequence[str], vectors: np.ndarray, query: str = "king", topn: int = 8) -> widgets.VBox:
+def neighbour_explorer(words: Sequence[str], vectors: np.ndarray, query: str = "king", topn: int = 8) -> Explorer:
     """Type a word and see its nearest neighbours by cosine similarity, listed and projected."""
     words, vectors = check_words_and_vectors(words, vectors)
     known = set(words)
@@ -40,14 +40,12 @@ def neighbour_explorer(words: Sequence[str], vectors: np.ndarray, query: str = "
     text.observe(update, names="value")
     count.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox([text, count]), readout, image])
-    box.controls, box.readout, box.image = (text, count), readout, image
-    return box
+    return explorer([widgets.HBox([text, count]), readout, image], controls=(text, count), readout=readout, image=image)
 
 
 def analogy_explorer(
     words: Sequence[str], vectors: np.ndarray, a: str = "man", b: str = "king", c: str = "woman"
-) -> widgets.VBox:
+) -> Explorer:
     """"a is to b as c is to ?": type three words and see the 3CosAdd answer and the parallelogram."""
     words, vectors = check_words_and_vectors(words, vectors)
     known = set(words)
@@ -74,6 +72,4 @@ def analogy_explorer(
     for t in boxes:
         t.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox(boxes), readout, image])
-    box.controls, box.readout, box.image = tuple(boxes), readout, image
-    return box
+    return explorer([widgets.HBox(boxes), readout, image], controls=tuple(boxes), readout=readout, image=image)

@@ -16,14 +16,14 @@ from lessonlib._validate import LessonlibInputError, as_float_array, describe
 from lessonlib.gradient_flow import jacobian_norms, spectral_radius, with_spectral_radius
 from lessonlib.rnn import check_params, rnn_forward
 from lessonlib.viz.ch03 import plot_gradient_decay, plot_unrolled
-from lessonlib.widgets._figure import png_bytes
+from lessonlib.widgets._figure import Explorer, explorer, png_bytes
 
 
 def _row(v: np.ndarray) -> str:
     return "[" + ", ".join(f"{value:+.3f}" for value in v) + "]"
 
 
-def unrolled_explorer(x: np.ndarray, params: Mapping[str, np.ndarray], tokens: Sequence[str] | None = None) -> widgets.VBox:
+def unrolled_explorer(x: np.ndarray, params: Mapping[str, np.ndarray], tokens: Sequence[str] | None = None) -> Explorer:
     """Slide over the steps of one sequence ``x`` ``(1, time, features)`` and see
     ``x_t``, ``h_{t-1}`` and the new ``h_t`` with the two terms that make it."""
     x = as_float_array("x", x, ndim=3)
@@ -51,12 +51,10 @@ def unrolled_explorer(x: np.ndarray, params: Mapping[str, np.ndarray], tokens: S
 
     step.observe(update, names="value")
     update()
-    box = widgets.VBox([step, readout, image])
-    box.controls, box.image, box.readout = (step,), image, readout
-    return box
+    return explorer([step, readout, image], controls=(step,), readout=readout, image=image)
 
 
-def gradient_decay_explorer(x: np.ndarray, params: Mapping[str, np.ndarray]) -> widgets.VBox:
+def gradient_decay_explorer(x: np.ndarray, params: Mapping[str, np.ndarray]) -> Explorer:
     """Rescale ``W_h`` to a chosen spectral radius, pick the activation, and see how
     ``||dh_T / dh_{T-k}||`` shrinks (or grows) with the distance ``k``."""
     x = as_float_array("x", x, ndim=3)
@@ -79,6 +77,4 @@ def gradient_decay_explorer(x: np.ndarray, params: Mapping[str, np.ndarray]) -> 
     radius.observe(update, names="value")
     activation.observe(update, names="value")
     update()
-    box = widgets.VBox([radius, activation, readout, image])
-    box.controls, box.image, box.readout = (radius, activation), image, readout
-    return box
+    return explorer([radius, activation, readout, image], controls=(radius, activation), readout=readout, image=image)

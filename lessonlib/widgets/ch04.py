@@ -10,18 +10,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from lessonlib._validate import as_float_array
-from lessonlib.viz.ch04 import gate_run, plot_gate_effect
-from lessonlib.widgets._figure import png_bytes
+from lessonlib.viz.ch04 import default_candidates, gate_run, plot_gate_effect
+from lessonlib.widgets._figure import Explorer, explorer, png_bytes
 
 
-def default_candidates(time: int = 30) -> np.ndarray:
-    """A candidate sequence ``g_t`` with two writes: +0.9 at step 3 and -0.6 at step 15, else 0."""
-    g = np.zeros(time)
-    g[2], g[14] = 0.9, -0.6
-    return g
-
-
-def gate_explorer(g: np.ndarray | None = None, f: float = 0.9, i: float = 1.0, o: float = 1.0) -> widgets.VBox:
+def gate_explorer(g: np.ndarray | None = None, f: float = 0.9, i: float = 1.0, o: float = 1.0) -> Explorer:
     """Sliders for constant gates f, i, o over a candidate sequence ``g`` ``(time,)``.
 
     The figure shows ``c_t = f c_{t-1} + i g_t`` and ``h_t = o tanh(c_t)``; the readout gives
@@ -55,6 +48,4 @@ def gate_explorer(g: np.ndarray | None = None, f: float = 0.9, i: float = 1.0, o
     for slider in sliders.values():
         slider.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox(list(sliders.values())), readout, image])
-    box.controls, box.image, box.readout = tuple(sliders.values()), image, readout
-    return box
+    return explorer([widgets.HBox(list(sliders.values())), readout, image], controls=tuple(sliders.values()), readout=readout, image=image)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from lessonlib.viz.ch05 import gate_example, plot_gates, step_with_gates
-from lessonlib.widgets._figure import png_bytes
+from lessonlib.widgets._figure import Explorer, explorer, png_bytes
 
 
 def _vector(values) -> str:
     return "[" + ", ".join(f"{v:+.2f}" for v in values) + "]"
 
 
-def gru_gate_explorer(units: int = 6, seed: int = 0) -> widgets.VBox:
+def gru_gate_explorer(units: int = 6, seed: int = 0) -> Explorer:
     """Set z and r by hand (the same value in every unit) and watch the candidate and h_t change."""
     example = gate_example(units=units, seed=seed)
     z = widgets.FloatSlider(value=0.3, min=0, max=1, step=0.05, description="update z", continuous_update=False)
@@ -37,6 +37,4 @@ def gru_gate_explorer(units: int = 6, seed: int = 0) -> widgets.VBox:
     z.observe(update, names="value")
     r.observe(update, names="value")
     update()
-    box = widgets.VBox([z, r, readout, image])
-    box.controls, box.image, box.readout = (z, r), image, readout
-    return box
+    return explorer([z, r, readout, image], controls=(z, r), readout=readout, image=image)

@@ -14,12 +14,12 @@ import ipywidgets as widgets
 import numpy as np
 
 from lessonlib.viz.ch06 import check_alignment, plot_token_attention
-from lessonlib.widgets._figure import png_bytes
+from lessonlib.widgets._figure import Explorer, explorer, png_bytes
 
 
 def alignment_explorer(
     weights: np.ndarray, input_tokens: Sequence[str], output_tokens: Sequence[str], top: int = 3
-) -> widgets.VBox:
+) -> Explorer:
     """Explore an alignment ``weights (len(output_tokens), len(input_tokens))``."""
     weights = check_alignment(weights, input_tokens, output_tokens)
     options = [(f"{t}: {token!r}", t) for t, token in enumerate(output_tokens)]
@@ -37,6 +37,4 @@ def alignment_explorer(
 
     choose.observe(update, names="value")
     update()
-    box = widgets.VBox([choose, readout, image])
-    box.controls, box.image, box.readout = (choose,), image, readout
-    return box
+    return explorer([choose, readout, image], controls=(choose,), readout=readout, image=image)
