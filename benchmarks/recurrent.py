@@ -1,15 +1,9 @@
 """numpy vs Keras, forward + backward, for the recurrent layers and attention.
 
-The chapters own their measurements (one function each, which their pages and tests call
-too); this module calls them and turns their results into rows of the table:
-
-* LSTM (and SimpleRNN): chapter 4's :func:`lessonlib.experiments.timing.time_forward_backward`;
-* GRU: chapter 5's :func:`lessonlib.experiments.speed.gru_speed`;
-* SimpleRNN, until chapter 4's function is on this branch: chapter 3's
-  :func:`lessonlib.benchmarks.rnn.forward_backward_times` if present, else the built-in
-  measurement below (:func:`builtin_simple_rnn`), which came first.
-
-A layer whose measuring code is not here is listed as not measured, with the reason.
+The measurement is lessonlib's one timing function,
+:func:`lessonlib.experiments.timing.time_forward_backward`, which chapters 3, 4 and 5 call
+on their pages too; this module turns its results into rows of the table. A layer with no
+measurement is listed as not measured, with the reason.
 Every comparison is run twice: as a learner runs it (TensorFlow on every core, numpy's
 BLAS on one thread, see ``lessonlib/_blas.py``), and in a fresh process with TensorFlow
 limited to one thread too ("one thread each"), which compares the implementations on
@@ -24,13 +18,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from benchmarks import results
-from benchmarks.results import Comparison, Missing, has_module
-from benchmarks.timing import Timing, interleaved
+from benchmarks.results import Comparison, Missing
+from benchmarks.timing import Timing
 
 GOAL = 1.5  # numpy forward+backward at most 1.5x the compiled Keras layer's time
 DIFF = "largest difference numpy vs Keras (dx and weight gradients)"
@@ -78,10 +69,12 @@ def _comparison(
     )
 
 
-# --- the chapters' measurements ------------------------------------------------------
+# --- the measurement: lessonlib's one timing function ---------------------------------
 
 
-def _chapter4(layer: str, size: str, repeats: int) -> Comparison:
+def _measure(layer: str, size: str, repeats: int) -> Comparison:
+    """:func:`lessonlib.experiments.timing.time_forward_backward`, the function chapters 3,
+    4 and 5 call on their pages, as a row of the table."""
     from lessonlib.experiments.timing import time_forward_backward
 
     dims = SIZES[size]
@@ -99,126 +92,14 @@ def _chapter4(layer: str, size: str, repeats: int) -> Comparison:
         timings[labels["numpy_default"]] = Timing.of_median(labels["numpy_default"], t.numpy_default_threads_ms / 1000, t.repeats)
     if t.keras_eager_ms is not None:
         timings[labels["keras_eager"]] = Timing.of_median(labels["keras_eager"], t.keras_eager_ms / 1000, t.repeats)
-    return _comparison(layer, size, dims, timings, labels, t.max_abs_diff, "lessonlib.experiments.timing (chapter 4)")
-
-
-def _chapter5_gru(size: str, repeats: int) -> Comparison:
-    from lessonlib.experiments.speed import gru_speed
-
-    dims = SIZES[size]
-    r = gru_speed(dims["batch"], dims["time"], dims["features"], dims["units"], repeats=repeats)
-    labels = _labels("?")
-    timings = {
-        labels["numpy"]: Timing(labels["numpy"], list(r["numpy_rounds_s"])),
-        labels["keras"]: Timing(labels["keras"], list(r["keras_rounds_s"])),
-    }
-    diff = r.get("max_abs_diff", float("nan"))
-    return _comparison("GRU", size, dims, timings, labels, diff, "lessonlib.experiments.speed.gru_speed (chapter 5)")
-
-
-def _chapter3_simple_rnn(size: str, repeats: int) -> Comparison:
-    from lessonlib.benchmarks.rnn import forward_backward_times
-
-    dims = SIZES[size]
-    single = _tf_threads() == 1
-    r = forward_backward_times(
-        dims["batch"], dims["time"], dims["features"], dims["units"], repeats=repeats, include_eager=not single
-    )
-    labels = _labels(r["blas"].get("default_threads", "?"))
-    timings = {
-        labels["numpy"]: Timing.of_median(labels["numpy"], r["numpy_ms"] / 1000, r["repeats"]),
-        labels["keras"]: Timing.of_median(labels["keras"], r["keras_ms"] / 1000, r["repeats"]),
-    }
-    if "keras_eager_ms" in r:
-        timings[labels["keras_eager"]] = Timing.of_median(labels["keras_eager"], r["keras_eager_ms"] / 1000, r["repeats"])
-    return _comparison("SimpleRNN", size, dims, timings, labels, r["max_gradient_diff"], "lessonlib.benchmarks.rnn (chapter 3)")
-
-
-def builtin_simple_rnn(size: str, repeats: int, seed: int = 0) -> Comparison:
-    """numpy :mod:`lessonlib.rnn` against ``keras.layers.SimpleRNN(return_sequences=True)``:
-    the gradient of ``sum(h_seq * R)`` with respect to ``x`` and every weight, four
-    contenders interleaved (numpy on one and on the default BLAS threads, Keras compiled
-    and eager), after checking that both sides compute the same gradients."""
-    import keras
-    import tensorflow as tf
-    from threadpoolctl import ThreadpoolController
-
-    from lessonlib import rnn
-    from lessonlib.keras_weights import params_from_keras, params_to_keras
-
-    dims = SIZES[size]
-    batch, time, features, units = dims["batch"], dims["time"], dims["features"], dims["units"]
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(batch, time, features)).astype(np.float32)
-    R = rng.normal(size=(batch, time, units)).astype(np.float32)
-    params = rnn.init_params(features, units, rng)
-    layer = keras.layers.SimpleRNN(units, return_sequences=True)
-    layer(x[:1])
-    params_to_keras(layer, params)
-    weights = [w.value for w in layer.trainable_weights]
-    x_tf, R_tf = tf.constant(x), tf.constant(R)
-
-    def keras_step(x_in):
-        with tf.GradientTape() as tape:
-            tape.watch(x_in)
-            loss = tf.reduce_sum(layer(x_in) * R_tf)
-        return tape.gradient(loss, [x_in, *weights])
-
-    compiled = tf.function(keras_step)
-    blas = ThreadpoolController()
-
-    def numpy_step():
-        _, cache = rnn.rnn_forward(x, params)
-        return rnn.rnn_backward(R, cache)
-
-    def numpy_one_thread():
-        with blas.limit(limits=1, user_api="blas"):
-            return numpy_step()
-
-    def numpy_default_threads():
-        os.environ["LESSONLIB_BLAS_THREADS"] = "default"  # lessonlib would otherwise limit itself
-        try:
-            return numpy_step()
-        finally:
-            os.environ.pop("LESSONLIB_BLAS_THREADS")
-
-    dx, grads, _ = numpy_one_thread()
-    dx_k, *grads_k = compiled(x_tf)
-    stand_in = type("SimpleRNN", (), {"get_weights": lambda self: [g.numpy() for g in grads_k]})()
-    grads_k = params_from_keras(stand_in)
-    diff = max(float(np.max(np.abs(dx - dx_k.numpy()))), *(float(np.max(np.abs(grads[k] - grads_k[k]))) for k in grads))
-
-    threads = max((lib["num_threads"] for lib in blas.info() if lib["user_api"] == "blas"), default="?")
-    labels = _labels(threads)
-    contenders: dict[str, Callable[[], Any]] = {
-        labels["numpy"]: numpy_one_thread,
-        labels["keras"]: lambda: compiled(x_tf)[0].numpy(),  # .numpy(): wait for the values
-    }
-    if _tf_threads() > 1:
-        contenders[labels["numpy_default"]] = numpy_default_threads
-        contenders[labels["keras_eager"]] = lambda: keras_step(x_tf)[0].numpy()
-    timings = interleaved(contenders, repeats=repeats, warmup=1)
-    return _comparison("SimpleRNN", size, dims, timings, labels, diff, "benchmarks.recurrent.builtin_simple_rnn")
-
-
-# --- which measurement each layer uses -------------------------------------------------
+    return _comparison(layer, size, dims, timings, labels, t.max_abs_diff, "lessonlib.experiments.timing.time_forward_backward")
 
 
 def source(layer: str) -> tuple[Callable[[str, int], Comparison] | None, str]:
-    """The measuring function for ``layer`` on this branch, or ``None`` and the reason."""
-    if layer in ("SimpleRNN", "LSTM") and has_module("lessonlib.experiments.timing"):
-        return (lambda size, repeats: _chapter4(layer, size, repeats)), "chapter 4"
-    if layer == "SimpleRNN":
-        if has_module("lessonlib.benchmarks.rnn"):
-            return _chapter3_simple_rnn, "chapter 3"
-        return builtin_simple_rnn, "built-in"
-    if layer == "LSTM":
-        return None, "chapter 4's timing (lessonlib.experiments.timing) has not landed on main yet"
-    if layer == "GRU":
-        if has_module("lessonlib.experiments.speed"):
-            return _chapter5_gru, "chapter 5"
-        return None, "chapter 5's timing (lessonlib.experiments.speed) has not landed on main yet"
-    return None, "lessonlib has no numpy-vs-Keras forward+backward timing for attention yet"
+    """The measuring function for ``layer``, or ``None`` and the reason there is none."""
+    if layer in ("SimpleRNN", "LSTM", "GRU"):
+        return (lambda size, repeats: _measure(layer, size, repeats)), "lessonlib.experiments.timing"
+    return None, "lessonlib's attention (chapter 6) has a forward pass only, no backward pass to time against Keras"
 
 
 def compare(layer: str, size: str = "standard", *, repeats: int = 7, one_thread_each: bool = False) -> Comparison:

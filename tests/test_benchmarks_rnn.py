@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from lessonlib import gradient_flow as gf
 from lessonlib import rnn
-from lessonlib._validate import LessonlibInputError
 from lessonlib.benchmarks import rnn as bench
 from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem
 
@@ -21,18 +19,6 @@ def test_agreement_table_is_within_float32_round_off():
     for row in rows:
         assert 0 < row["outputs"] < 1e-5 and 0 < row["gradients"] < 1e-4
     json.dumps(rows)  # plain data
-
-
-def test_forward_backward_times_returns_a_ratio_of_the_same_computation():
-    result = bench.forward_backward_times(4, 6, 3, 5, repeats=2, include_eager=True)
-    json.dumps(result)
-    assert result["numpy_ms"] > 0 and result["keras_ms"] > 0 and result["keras_eager_ms"] > 0
-    assert result["ratio"] == pytest.approx(result["numpy_ms"] / result["keras_ms"])
-    assert result["max_gradient_diff"] < 1e-4
-    assert result["shape"] == {"batch": 4, "time": 6, "features": 3, "units": 5}
-    assert result["blas"]["threads_while_timed"] == 1
-    with pytest.raises(LessonlibInputError, match="repeats must be a positive integer"):
-        bench.forward_backward_times(repeats=0)
 
 
 def test_clipping_fixes_the_explosion_of_the_book():

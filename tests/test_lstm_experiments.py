@@ -113,16 +113,16 @@ def test_early_stopping_restores_the_weights_of_the_best_epoch():
     json.dumps(result.to_dict())
 
 
-@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM"])
-def test_timing_measures_both_sides_on_the_same_numbers(kind):
-    timing = time_forward_backward(kind, batch=2, time_steps=3, features=4, units=5, repeats=2)
+@pytest.mark.parametrize(("kind", "options"), [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})])
+def test_timing_measures_both_sides_on_the_same_numbers(kind, options):
+    timing = time_forward_backward(kind, batch=2, time_steps=3, features=4, units=5, repeats=2, **options)
     assert timing.max_abs_diff < 1e-5
     assert timing.numpy_ms > 0 and timing.keras_compiled_ms > 0 and timing.blas_threads == 1
     assert timing.ratio == pytest.approx(timing.numpy_ms / timing.keras_compiled_ms)
     assert timing.numpy_default_threads_ms is None and timing.keras_eager_ms is None
     assert "numpy / Keras" in timing.summary() and set(timing.to_dict()) >= {"ratio", "numpy_ms"}
     with pytest.raises(LessonlibInputError, match="kind must be one of"):
-        time_forward_backward("GRU", repeats=1)
+        time_forward_backward("Transformer", repeats=1)
 
 
 def test_agreement_table_is_round_off():

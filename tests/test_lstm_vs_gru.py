@@ -13,7 +13,6 @@ from conftest import ROOT
 from lessonlib import gru
 from lessonlib._validate import LessonlibInputError
 from lessonlib.experiments import lstm_vs_gru
-from lessonlib.experiments.speed import gru_speed, time_pair
 
 STORED = ROOT / "book" / "data" / "lstm_vs_gru.json"
 
@@ -81,25 +80,6 @@ def test_load_explains_a_missing_file(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(LessonlibInputError, match="lacks"):
         lstm_vs_gru.load(tmp_path / "bad.json")
-
-
-def test_time_pair_reports_medians_and_their_ratio():
-    calls = []
-    timing = time_pair(lambda: calls.append("a"), lambda: sum(range(20_000)), repeats=3, number=2, warmup=1)
-    assert len(calls) == 1 + 3 * 2
-    assert len(timing["first_rounds_s"]) == len(timing["second_rounds_s"]) == 3
-    assert timing["ratio"] == pytest.approx(timing["first_s"] / timing["second_s"])
-    with pytest.raises(LessonlibInputError, match="repeats must be a positive integer"):
-        time_pair(lambda: None, lambda: None, repeats=0)
-
-
-@pytest.mark.parametrize("reset_after", [True, False])
-def test_gru_speed_runs_both_sides_on_a_small_case(reset_after):
-    result = gru_speed(batch=2, time=3, features=4, units=5, reset_after=reset_after, repeats=2, number=1)
-    assert result["numpy_s"] > 0 and result["keras_s"] > 0
-    assert result["ratio"] == pytest.approx(result["numpy_s"] / result["keras_s"])
-    assert result["numpy_blas"] and all(threads == 1 for _, threads in result["numpy_blas"])
-    assert result["shape"] == {"batch": 2, "time": 3, "features": 4, "units": 5}
 
 
 def test_the_chapter_prose_matches_the_stored_results():

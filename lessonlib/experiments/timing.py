@@ -86,11 +86,15 @@ def time_forward_backward(
     eager: bool = False,
     default_threads: bool = False,
     seed: int = 0,
+    **layer_options: Any,
 ) -> Timing:
-    """Time numpy against Keras for one forward + backward pass of ``kind`` (``"SimpleRNN"``, ``"LSTM"``).
+    """Time numpy against Keras for one forward + backward pass of ``kind`` (``"SimpleRNN"``,
+    ``"LSTM"``, ``"GRU"``).
 
     ``eager=True`` also times Keras without ``tf.function``; ``default_threads=True`` also
     times numpy with OpenBLAS' default thread count (slow on a loaded machine: seconds).
+    ``layer_options`` go to the Keras layer, e.g. ``reset_after=False`` for the GRU; the
+    numpy side takes its weights, and so its formulation, from that layer.
     """
     import keras
     import tensorflow as tf
@@ -105,7 +109,7 @@ def time_forward_backward(
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, time_steps, features)).astype(np.float32)
     R = rng.normal(size=(batch, units)).astype(np.float32)
-    layer = getattr(keras.layers, kind)(units)
+    layer = getattr(keras.layers, kind)(units, **layer_options)
     layer.build((None, None, features))
     params = params_from_keras(layer)
 
@@ -118,7 +122,7 @@ def time_forward_backward(
     compiled = tf.function(keras_pass)
     x_tf, R_tf = tf.constant(x), tf.constant(R)
     blas = [d for d in threadpool_info() if d["user_api"] == "blas"]
-    default_threads = blas[0]["num_threads"] if blas else 0
+    blas_default_threads = blas[0]["num_threads"] if blas else 0
 
     # Same numbers on both sides: dx and the weight gradients in Keras' order.
     with threadpool_limits(limits=blas_threads, user_api="blas"):
@@ -126,7 +130,8 @@ def time_forward_backward(
         numpy_pass(x, params, R)  # warm-up
     expected = [g.numpy() for g in compiled(x_tf, R_tf)]  # traces the function
     compiled(x_tf, R_tf)  # warm-up
-    got = [dx, grads["W_x"], grads["W_h"], grads["b"]]
+    bias = np.stack([grads["b"], grads["b_h"]]) if "b_h" in grads else grads["b"]  # GRU(reset_after=True): one (2, 3 units) bias
+    got = [dx, grads["W_x"], grads["W_h"], bias]  # Keras' order: kernel, recurrent kernel, bias
     diff = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
 
     numpy_limited, numpy_default, keras_times, eager_times = [], [], [], []
@@ -152,13 +157,13 @@ def time_forward_backward(
         layer=kind, batch=batch, time=time_steps, features=features, units=units, repeats=repeats,
         numpy_ms=numpy_ms, numpy_default_threads_ms=_median_ms(numpy_default) if default_threads else None, keras_compiled_ms=keras_ms,
         keras_eager_ms=_median_ms(eager_times) if eager else None, ratio=numpy_ms / keras_ms,
-        blas_threads=blas_threads, blas_default_threads=default_threads,
+        blas_threads=blas_threads, blas_default_threads=blas_default_threads,
         tf_intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
         cpu_count=os.cpu_count() or 0, max_abs_diff=diff,
     )
 
 
-if __name__ == "__main__":  # python -m lessonlib.experiments.timing [LSTM|SimpleRNN]
+if __name__ == "__main__":  # python -m lessonlib.experiments.timing [LSTM|SimpleRNN|GRU]
     import sys
 
     print(time_forward_backward(sys.argv[1] if len(sys.argv) > 1 else "LSTM", eager=True, default_threads=True).summary())
