@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from lessonlib._blas import one_blas_thread
 from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
 from lessonlib.recurrent import check_sequence, initial_state, keras_outputs
@@ -154,6 +155,7 @@ class GRUCache:
         return self.b_h is not None
 
 
+@one_blas_thread  # small matmuls in a loop: extra BLAS threads only wait (book: Performance)
 def gru_forward(
     x: np.ndarray, params: Params, h0: np.ndarray | None = None, *, reset_after: bool | None = None
 ) -> tuple[np.ndarray, GRUCache]:
@@ -237,6 +239,7 @@ def gru_step_backward(
     return np.concatenate([da_z, da_r, da_h], axis=-1), da_rec, dh_prev
 
 
+@one_blas_thread
 def gru_backward(dh_seq: np.ndarray, cache: GRUCache) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Backpropagation through time, in either formulation.
 

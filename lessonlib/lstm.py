@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lessonlib._blas import one_blas_thread
 from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
 from lessonlib.recurrent import check_gate_params, check_sequence, initial_state, keras_outputs
@@ -142,6 +143,7 @@ def _weight_gradient(a: np.ndarray, masks: np.ndarray | None, dz: np.ndarray) ->
     return np.concatenate([(a * m).reshape(-1, n).T @ dz_k.reshape(-1, dz_k.shape[-1]) for m, dz_k in blocks], axis=-1)
 
 
+@one_blas_thread  # small matmuls in a loop: extra BLAS threads only wait (book: Performance)
 def lstm_forward(
     x: np.ndarray,
     params: Params,
@@ -245,6 +247,7 @@ def lstm_step_backward(
     return dz_t, dh_prev, dc * f  # the additive path: dc_prev = dc * f, no matrix, no tanh'
 
 
+@one_blas_thread
 def lstm_backward(
     dh_seq: np.ndarray, cache: LSTMCache, dc_last: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from lessonlib._blas import one_blas_thread
 from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
 from lessonlib.recurrent import check_gate_params, check_sequence, initial_state, keras_outputs
@@ -99,6 +100,7 @@ class RNNCache:
     activation: str = "tanh"
 
 
+@one_blas_thread  # small matmuls in a loop: extra BLAS threads only wait (book: Performance)
 def rnn_forward(
     x: np.ndarray, params: Params, h0: np.ndarray | None = None, *, activation: str = "tanh"
 ) -> tuple[np.ndarray, RNNCache]:
@@ -173,6 +175,7 @@ def _backward_through_time(dh_seq: np.ndarray, cache: RNNCache) -> tuple[np.ndar
     return da_seq, dh_total, dh_next
 
 
+@one_blas_thread
 def rnn_backward(dh_seq: np.ndarray, cache: RNNCache) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Backpropagation through time.
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lessonlib._blas import one_blas_thread
 from lessonlib._validate import (
     LessonlibInputError,
     as_float_array,
@@ -521,17 +522,15 @@ def train(
     if progress not in (True, False, "epochs"):
         raise LessonlibInputError(f"progress must be True (a progress bar), 'epochs' or False, got {progress!r}.")
 
-    from threadpoolctl import threadpool_limits
-
-    # The trainer's matrices are small (a mini-batch by a 64-word pool): a second BLAS
-    # thread only adds hand-offs, and on a busy machine it slows training down 20-fold.
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _train_loop(corpus, vocabulary, sg=sg, dim=dim, window=window, negative=negative, epochs=epochs,
-                           min_count=min_count, alpha=alpha, min_alpha=min_alpha, sample=sample,
-                           batch_size=batch_size, pool_size=pool_size, shrink_windows=shrink_windows,
-                           seed=seed, progress=progress)
+    return _train_loop(corpus, vocabulary, sg=sg, dim=dim, window=window, negative=negative, epochs=epochs,
+                       min_count=min_count, alpha=alpha, min_alpha=min_alpha, sample=sample,
+                       batch_size=batch_size, pool_size=pool_size, shrink_windows=shrink_windows,
+                       seed=seed, progress=progress)
 
 
+# The trainer's matrices are small (a mini-batch by a 64-word pool): a second BLAS thread
+# only adds hand-offs, and on a busy machine it slows training down 20-fold.
+@one_blas_thread
 def _train_loop(
     corpus: Corpus, vocabulary: Vocabulary, *, sg: bool, dim: int, window: int, negative: int, epochs: int,
     min_count: int, alpha: float, min_alpha: float, sample: float, batch_size: int, pool_size: int,
