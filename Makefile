@@ -41,7 +41,7 @@ bench: $(STAMP)
 ## Debian packages the browser tests need: Chromium (Playwright in .venv drives it) and a
 ## CJK font, so the Korean terms of the glossary render as text, not boxes. Installed only
 ## when missing; that needs root (CI runs as root).
-BROWSER_PACKAGES := chromium fonts-noto-cjk
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600
 
 browser-deps:

@@ -271,10 +271,23 @@ def _move(page, box, control, kind: str) -> str:
     if kind == "toggle":
         control.click()
         return f"the {control.inner_text()!r} button"
+    if kind == "text":  # a word box (chapter 2's explorers): type another word and press Enter
+        old = control.input_value()
+        new = WORD_SWAPS.get(old.strip().lower(), "queen")
+        control.click()
+        control.fill(new)
+        control.press("Enter")
+        return f"the word {old!r} to {new!r}"
     raise AssertionError(f"unsupported control {kind}")
 
 
-CONTROLS = {"select": "select", "slider": ".noUi-handle", "toggle": ".widget-toggle-button:not(.mod-active)"}
+CONTROLS = {
+    "select": "select",
+    "slider": ".noUi-handle",
+    "toggle": ".widget-toggle-button:not(.mod-active)",
+    "text": ".widget-text input[type='text']",
+}
+WORD_SWAPS = {"king": "queen", "man": "boy", "woman": "girl", "queen": "king"}  # words GloVe knows
 
 
 def test_widgets_render_and_react(notebook, note):
@@ -283,7 +296,10 @@ def test_widgets_render_and_react(notebook, note):
     page, panel, path = notebook["page"], notebook["panel"], notebook["path"]
     nb = nbformat.read(path, as_version=4)
     widget_cells = [c for c in nb.cells if c.cell_type == "code" and WIDGET_CELL_MARK in c.source]
-    boxes = panel.locator(".jp-OutputArea-output > .jupyter-widgets.widget-box")
+    # tqdm's progress bars (training cells) are widget boxes too; only the course's widgets count
+    boxes = panel.locator(
+        ".jp-OutputArea-output > .jupyter-widgets.widget-box:not(:has(.widget-progress, .progress, progress))"
+    )
     as_text = panel.locator(".jp-OutputArea-output[data-mime-type='text/plain']").all_inner_texts()
     assert not [t for t in as_text if t.lstrip().startswith(("VBox(", "HBox(", "Explorer("))], "a widget rendered as text"
     assert boxes.count() >= len(widget_cells), f"{len(widget_cells)} widget cells but {boxes.count()} widgets rendered"
