@@ -16,9 +16,10 @@ a BLAS it cannot control, such as Apple's Accelerate) nothing changes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,3 +78,18 @@ def one_blas_thread(func: F) -> F:
                 lib.set_num_threads(before)
 
     return limited  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def threads_for_lessonlib(threads: int | None) -> Iterator[None]:
+    """Inside the block, lessonlib's loops use ``threads`` BLAS threads (``None``: leave BLAS
+    as it is), as if ``LESSONLIB_BLAS_THREADS`` were set; for timing with other settings."""
+    before = os.environ.get("LESSONLIB_BLAS_THREADS")
+    os.environ["LESSONLIB_BLAS_THREADS"] = "default" if threads is None else str(int(threads))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LESSONLIB_BLAS_THREADS", None)
+        else:
+            os.environ["LESSONLIB_BLAS_THREADS"] = before

@@ -31,16 +31,15 @@ def numeric_gradient(loss: Callable[[], float], x: np.ndarray, eps: float = 1e-6
         raise LessonlibInputError(
             f"x must be a float64 numpy array (float32 is too coarse for a numeric check), got {describe(x)}."
         )
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: writing flat writes x
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):  # index x itself: any memory layout (a reshape of a
+        old = x[index]  # transposed array would be a copy, and the loss would never see the change)
+        x[index] = old + eps
         up = float(loss())
-        flat[i] = old - eps
+        x[index] = old - eps
         down = float(loss())
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
+        x[index] = old
+        grad[index] = (up - down) / (2 * eps)
     return grad
 
 

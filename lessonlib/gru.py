@@ -59,7 +59,7 @@ def init_params(
     W_x = rng.uniform(-limit, limit, size=(features, 3 * units))  # (features, 3 * units)
     q, r = np.linalg.qr(rng.normal(size=(3 * units, units)))  # (3u, u) with orthonormal columns
     W_h = (q * np.sign(np.diag(r))).T  # (units, 3 * units), orthonormal rows
-    params = {"W_x": W_x.astype(dtype), "W_h": W_h.astype(dtype), "b": np.zeros(3 * units, dtype=dtype)}
+    params = {"W_x": W_x.astype(dtype), "W_h": np.ascontiguousarray(W_h, dtype=dtype), "b": np.zeros(3 * units, dtype=dtype)}
     if reset_after:
         params["b_h"] = np.zeros(3 * units, dtype=dtype)
     return params

@@ -51,7 +51,7 @@ def init_params(
     b = np.zeros(4 * units)
     if unit_forget_bias:
         b[units : 2 * units] = 1.0  # the f block
-    return {"W_x": W_x.astype(dtype), "W_h": W_h.astype(dtype), "b": b.astype(dtype)}
+    return {"W_x": W_x.astype(dtype), "W_h": np.ascontiguousarray(W_h, dtype=dtype), "b": b.astype(dtype)}
 
 
 def check_params(params: object, features: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -58,3 +58,16 @@ def test_environment_variable_sets_or_disables_the_limit(two_threads, monkeypatc
 
 def test_keeps_the_function_name_and_docstring():
     assert _seen_inside.__name__ == "_seen_inside"
+
+
+def test_threads_for_lessonlib_overrides_the_limit_inside_the_block(two_threads, monkeypatch):
+    """Timing code can measure lessonlib's loops with other thread counts (make bench)."""
+    monkeypatch.delenv("LESSONLIB_BLAS_THREADS", raising=False)
+    with _blas.threads_for_lessonlib(None):
+        assert _seen_inside() == 2
+    with _blas.threads_for_lessonlib(2):
+        assert _seen_inside() == 2
+    assert _seen_inside() == 1
+    import os
+
+    assert "LESSONLIB_BLAS_THREADS" not in os.environ

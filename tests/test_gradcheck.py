@@ -60,3 +60,13 @@ def test_activations():
     np.testing.assert_allclose(p[1], 1 / 3)
     with pytest.raises(LessonlibInputError):
         sigmoid(np.array(["a"]))
+
+
+def test_numeric_gradient_of_a_transposed_array_reaches_the_loss():
+    """A non-contiguous parameter (``W.T``, as Keras-style init returns) is perturbed in place."""
+    W = np.arange(6, dtype=np.float64).reshape(2, 3).T  # (3, 2), Fortran-ordered view
+    assert not W.flags["C_CONTIGUOUS"]
+    grad = numeric_gradient(lambda: float(np.sum(W**2)), W)
+    np.testing.assert_allclose(grad, 2 * W, atol=1e-6)
+    wrong = {"W": np.zeros_like(W)}
+    assert check_gradients(lambda: float(np.sum(W**2)), {"W": W}, wrong), "a zero gradient must not pass"

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from lessonlib._blas import threads_for_lessonlib
 from lessonlib._validate import check_positive_int
 from lessonlib.experiments.layers import numpy_pass as get_numpy_pass
 
@@ -125,7 +126,9 @@ def time_forward_backward(
     blas_default_threads = blas[0]["num_threads"] if blas else 0
 
     # Same numbers on both sides: dx and the weight gradients in Keras' order.
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    # lessonlib's loops set their own BLAS threads (lessonlib._blas): tell them which
+    limited = lambda: threads_for_lessonlib(blas_threads)  # noqa: E731
+    with limited(), threadpool_limits(limits=blas_threads, user_api="blas"):
         _, dx, grads = numpy_pass(x, params, R)
         numpy_pass(x, params, R)  # warm-up
     expected = [g.numpy() for g in compiled(x_tf, R_tf)]  # traces the function
@@ -136,14 +139,15 @@ def time_forward_backward(
 
     numpy_limited, numpy_default, keras_times, eager_times = [], [], [], []
     for _ in range(repeats):  # alternate, so both sides see the same load
-        with threadpool_limits(limits=blas_threads, user_api="blas"):
+        with limited(), threadpool_limits(limits=blas_threads, user_api="blas"):
             start = time.perf_counter()
             numpy_pass(x, params, R)
             numpy_limited.append(time.perf_counter() - start)
         if default_threads:
-            start = time.perf_counter()
-            numpy_pass(x, params, R)
-            numpy_default.append(time.perf_counter() - start)
+            with threads_for_lessonlib(None):  # OpenBLAS' own default
+                start = time.perf_counter()
+                numpy_pass(x, params, R)
+                numpy_default.append(time.perf_counter() - start)
         start = time.perf_counter()
         out = compiled(x_tf, R_tf)
         _ = out[0].numpy()  # wait for the result
