@@ -5,7 +5,7 @@ page shows).
 Sections (``--only`` picks some): ``recurrent`` (numpy vs Keras forward+backward),
 ``word2vec`` (numpy vs gensim), ``grading`` (submissions per minute), ``pages`` (every
 executed page of the book, once), ``book`` (full build, cold and cached).
-Comparisons whose code has not landed yet are listed as not measured, with the reason.
+A comparison with nothing to measure is listed as not measured, with the reason.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ Three sources of page times, one record format (:class:`PageRun`):
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import resource
@@ -101,6 +102,11 @@ def book_runtimes(build_dir: Path = BOOK / "_build") -> dict[str, float]:
     For a page whose outputs came from the cache, this is the time of the execution that
     filled the cache (the page's current source matched it).
     """
+    return {page: seconds for page, (seconds, _) in cached_executions(build_dir).items()}
+
+
+def cached_executions(build_dir: Path = BOOK / "_build") -> dict[str, tuple[float, datetime.datetime]]:
+    """Like :func:`book_runtimes`, with the time (UTC) at which each execution was cached."""
     from jupyter_cache import get_cache
 
     cache_dir = build_dir / ".jupyter_cache"
@@ -120,7 +126,8 @@ def book_runtimes(build_dir: Path = BOOK / "_build") -> dict[str, float]:
             name = path.relative_to(BOOK).with_suffix("").as_posix()
         except ValueError:  # a page of another checkout sharing the cache
             continue
-        out[name] = float(cached.data["execution_seconds"])
+        created = cached.created if cached.created.tzinfo else cached.created.replace(tzinfo=datetime.timezone.utc)
+        out[name] = (float(cached.data["execution_seconds"]), created)
     return out
 
 
@@ -134,6 +141,7 @@ class BuildRun:
     wall_s: float
     cpu_s: float
     build_dir: Path
+    started: datetime.datetime | None = None  # UTC; pages cached before it were not executed by this build
 
     @property
     def slowdown(self) -> float:
@@ -141,9 +149,15 @@ class BuildRun:
         return self.wall_s / self.cpu_s if self.cpu_s > 0 else 1.0
 
     def page_runs(self, how: str = "book build") -> list[PageRun]:
-        """Every executed page's time, from the cache this build used."""
-        runtimes = book_runtimes(self.build_dir)
-        return [PageRun(page, seconds, None, how, self.slowdown) for page, seconds in runtimes.items()]
+        """Every executed page's time, from the cache this build used. The build's slowdown
+        applies only to the pages this build executed; a page whose outputs came from the
+        cache keeps the time of the execution that filled it, unadjusted."""
+        runs = []
+        for page, (seconds, created) in cached_executions(self.build_dir).items():
+            executed_now = self.started is None or created >= self.started
+            runs.append(PageRun(page, seconds, None, how if executed_now else f"{how} (cached)",
+                                self.slowdown if executed_now else None))
+        return runs
 
 
 def build_book(
@@ -165,6 +179,7 @@ def build_book(
     if path_output is not None:
         args += ["--path-output", str(path_output)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = datetime.datetime.now(datetime.timezone.utc)
     start = time.perf_counter()
     result = subprocess.run(
         args, capture_output=True, text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -173,7 +188,7 @@ def build_book(
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     build_dir = (path_output or BOOK) / "_build"
-    return BuildRun(result.returncode, result.stdout, result.stderr, wall, cpu, build_dir)
+    return BuildRun(result.returncode, result.stdout, result.stderr, wall, cpu, build_dir, started)
 
 
 def record(run: PageRun, directory: Path = TIMINGS) -> Path:

@@ -165,6 +165,7 @@ def machine_info() -> dict[str, Any]:
         "versions": {p: _version(p) for p in ("numpy", "tensorflow", "keras", "gensim", "jupyter-book")},
     }
     try:
+        import numpy  # noqa: F401 - load numpy's BLAS, so threadpoolctl can see it
         from threadpoolctl import threadpool_info
 
         info["blas"] = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.results import Comparison, Missing, has_module
+from benchmarks.results import Comparison, Missing
 from benchmarks.timing import Timing
 
 GOAL = 4.0  # numpy at least a quarter of gensim's speed: at most 4x its time
@@ -51,8 +51,6 @@ def comparison_from_summary(summary: dict[str, Any]) -> Comparison:
 
 
 def run(*, repeats: int, quick: bool = False) -> tuple[list[Comparison], list[Missing]]:
-    if not has_module("lessonlib.benchmarks.word2vec"):
-        return [], [Missing("word2vec numpy vs gensim", "chapter 2's lessonlib.benchmarks.word2vec has not landed on main yet")]
     from lessonlib.benchmarks.word2vec import compare_with_gensim
 
     settings = {"epochs": 1} if quick else {}

@@ -69,7 +69,7 @@ def chromium():
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing. Install Debian's Chromium with `make browser-deps` "
-            "(as root: apt-get install chromium fonts-noto-cjk), or point LESSONLIB_CHROMIUM at a "
+            "(as root: apt-get install chromium fonts-noto-cjk fonts-noto-color-emoji), or point LESSONLIB_CHROMIUM at a "
             "Chromium binary. `make test` does this itself."
         )
     from playwright.sync_api import sync_playwright
@@ -115,11 +115,26 @@ def pytest_runtest_makereport(item, call):
     if "browser" not in item.keywords:
         return
     subject, check = _subject_and_check(item)
-    RESULTS[subject or "session"][check] = report.outcome
+    subject = subject or "session"
+    # Carried on the report, so that under pytest-xdist the controller, which writes the
+    # report, gets every worker's checks (user_properties travel with the test report).
+    report.user_properties.append(("browser_check", {
+        "subject": subject, "check": check, "outcome": report.outcome,
+        "note": NOTES[subject].get(check, ""), "timings": dict(TIMINGS),
+    }))
+
+
+def pytest_runtest_logreport(report):
+    for name, value in getattr(report, "user_properties", ()):
+        if name == "browser_check":
+            RESULTS[value["subject"]][value["check"]] = value["outcome"]
+            if value["note"]:
+                NOTES[value["subject"]][value["check"]] = value["note"]
+            TIMINGS.update(value["timings"])
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not RESULTS:
+    if not RESULTS or os.environ.get("PYTEST_XDIST_WORKER"):  # the controller writes the report
         return
     lines = ["# Browser checks", "", "| page | checks passed | failed |", "| --- | --- | --- |"]
     for subject, checks in RESULTS.items():

@@ -10,6 +10,7 @@ chapters are covered as they are added to the table of contents.
 from __future__ import annotations
 
 import html.parser
+import re
 import subprocess
 import time
 import urllib.error
@@ -336,6 +337,11 @@ def test_solutions_collapsed_and_open_on_click(page, visit, note):
     assert not open_solutions, f"{page}: solutions shown without a click: {open_solutions}"
     stuck = [f"{t['kind']} {t['label']!r}" for t in toggles if not t["opened"]]
     assert not stuck, f"{page}: blocks that do not open on click: {stuck}"
+    source = _source(page)
+    text = source.read_text(encoding="utf-8") if source is not None else ""
+    written = len(re.findall(r"^[`:]{3,}\{solution\}", text, flags=re.MULTILINE))  # the directives
+    shown = sum(t["kind"] == "solution" for t in toggles)
+    assert shown >= written, f"{page}: {written} solution directives in the source but {shown} solution blocks seen"
     kinds = sorted({t["kind"] for t in toggles})
     counts = {k: sum(t["kind"] == k for t in toggles) for k in kinds}
     note(", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items()) or "none on page")

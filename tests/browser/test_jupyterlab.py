@@ -33,7 +33,9 @@ from lessonlib.exercises.solved import answer_cells
 
 from .conftest import SCREENSHOTS, TIMINGS
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# One worker opens every notebook (its fixture is module-scoped: split over two workers, a
+# notebook would be opened and run on both).
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
 
 RUN_TIMEOUT_MS = 240_000  # Run All on a loaded 2-core machine; a notebook is meant to take <= 20 s
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
