@@ -7,12 +7,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from recurrent_helpers import build_layer, keras_outputs, random_case, tape_gradients
+from recurrent_helpers import build_layer, keras_outputs, random_case, random_params, tape_gradients
 
 from lessonlib import gradient_flow as gf
 from lessonlib import rnn
 from lessonlib._validate import LessonlibInputError
-from lessonlib.benchmarks.rnn import random_params
 from lessonlib.gradcheck import check_gradients
 from lessonlib.recurrent import sequence_gradient
 

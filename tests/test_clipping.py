@@ -1,24 +1,12 @@
-"""The agreement table and the timing benchmark return plain, honest data; the clipping
-demonstration of chapter 3 really diverges without clipping and trains with it."""
+"""The clipping demonstration of chapter 3 really diverges without clipping and trains with it."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 
 from lessonlib import gradient_flow as gf
 from lessonlib import rnn
-from lessonlib.benchmarks import rnn as bench
 from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem
-
-
-def test_agreement_table_is_within_float32_round_off():
-    rows = bench.agreement_table([(2, 3, 4, 5, 0), (3, 6, 2, 7, 1)])
-    assert [(r["batch"], r["units"]) for r in rows] == [(2, 5), (3, 7)]
-    for row in rows:
-        assert 0 < row["outputs"] < 1e-5 and 0 < row["gradients"] < 1e-4
-    json.dumps(rows)  # plain data
 
 
 def test_clipping_fixes_the_explosion_of_the_book():
