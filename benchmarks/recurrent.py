@@ -95,11 +95,34 @@ def _measure(layer: str, size: str, repeats: int) -> Comparison:
     return _comparison(layer, size, dims, timings, labels, t.max_abs_diff, "lessonlib.experiments.timing.time_forward_backward")
 
 
+def _measure_attention(size: str, repeats: int) -> Comparison:
+    """:func:`lessonlib.experiments.timing.time_attention_forward_backward` (self-attention,
+    ``keras.layers.Attention()``) as a row of the table."""
+    from lessonlib.experiments.timing import time_attention_forward_backward
+
+    # Attention has no weights, and in chapter 6 it attends over the encoder's hidden
+    # states, so its width is the recurrent layers' `units` (128 standard, 256 large), not
+    # their input `features`; the row's size says features = units = that width.
+    width = SIZES[size]["units"]
+    dims = {**SIZES[size], "features": width, "units": width}
+    t = time_attention_forward_backward(dims["batch"], dims["time"], width, repeats=repeats)
+    labels = _labels(t.blas_default_threads)
+    timings = {
+        labels["numpy"]: Timing.of_median(labels["numpy"], t.numpy_ms / 1000, t.repeats),
+        labels["keras"]: Timing.of_median(labels["keras"], t.keras_compiled_ms / 1000, t.repeats),
+    }
+    # the DIFF metric is over dq, dK and dV here: the inputs' gradients (attention has no weights)
+    return _comparison("attention", size, dims, timings, labels, t.max_abs_diff,
+                       "lessonlib.experiments.timing.time_attention_forward_backward")
+
+
 def source(layer: str) -> tuple[Callable[[str, int], Comparison] | None, str]:
     """The measuring function for ``layer``, or ``None`` and the reason there is none."""
     if layer in ("SimpleRNN", "LSTM", "GRU"):
         return (lambda size, repeats: _measure(layer, size, repeats)), "lessonlib.experiments.timing"
-    return None, "lessonlib's attention (chapter 6) has a forward pass only, no backward pass to time against Keras"
+    if layer == "attention":
+        return _measure_attention, "lessonlib.experiments.timing"
+    return None, f"no measurement of {layer!r}: the layers are {LAYERS}"
 
 
 def compare(layer: str, size: str = "standard", *, repeats: int = 7, one_thread_each: bool = False) -> Comparison:

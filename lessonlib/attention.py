@@ -21,7 +21,10 @@ Score functions: :func:`dot_score` ``q K^T``; :func:`scaled_dot_score` ``q K^T /
 The functions named ``keras_*`` reproduce ``keras.layers.Attention``,
 ``keras.layers.AdditiveAttention`` and ``keras.layers.MultiHeadAttention`` exactly,
 masks included (``tests/test_attention.py`` proves it); the weight mapping for
-``MultiHeadAttention`` is in :mod:`lessonlib.keras_weights`.
+``MultiHeadAttention`` is in :mod:`lessonlib.keras_weights`. :func:`keras_attention_backward`
+is the backward pass of ``keras.layers.Attention()`` (dot scores, no scale), one function per
+equation: :func:`context_vector_backward`, :func:`masked_softmax_backward`,
+:func:`dot_score_backward`; it equals ``tf.GradientTape``'s gradients and a numeric check.
 
 Masks are boolean, ``True`` = may be attended to. A row whose positions are *all* masked
 has no valid softmax; Keras gives it uniform weights in ``Attention`` and in the fused
@@ -321,6 +324,133 @@ def _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask):
         rows = _bool_mask("query_mask", query_mask, (batch, Tq))
         output = np.where(rows[:, :, None], output, 0).astype(output.dtype)
     return output, weights
+
+# ------------------------------------------- backward of keras.layers.Attention (dot scores)
+# The forward pass of keras.layers.Attention() (score_mode="dot", use_scale=False), one line
+# per equation, and the backward pass as the same lines in reverse (dX = dLoss/dX, shaped as X):
+#
+#   S = q K^T        dot_score         dq, dK = dS K, dS^T q        dot_score_backward
+#   A = softmax(S)   masked_softmax    dS = A * (dA - sum_j A dA)   masked_softmax_backward
+#   C = A V          context_vector    dA, dV = dC V^T, A^T dC      context_vector_backward
+#   O = C, 0 for masked queries        dC = dO, 0 for masked queries
+def context_vector_backward(
+    d_context: np.ndarray, weights: np.ndarray, V: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Back through ``context = weights @ V``.
+
+    ``d_context (batch, Tq, dv)``, ``weights (batch, Tq, Tv)``, ``V (batch, Tv, dv)``.
+    Returns ``(d_weights = d_context V^T (batch, Tq, Tv), dV = weights^T d_context (batch, Tv, dv))``.
+    """
+    weights = _seq("weights", weights, what="Tv")
+    V = _seq("V", V, what="dv")
+    d_context = _seq("d_context", d_context, last=V.shape[-1], what="dv")
+    _same_batch(d_context=d_context, weights=weights, V=V)
+    if weights.shape[-1] != V.shape[1] or d_context.shape[1] != weights.shape[1]:
+        raise LessonlibInputError(
+            "d_context must be (batch, Tq, dv) and weights (batch, Tq, Tv) for V (batch, Tv, dv), "
+            f"got d_context {d_context.shape}, weights {weights.shape}, V {V.shape}."
+        )
+    d_weights = d_context @ np.swapaxes(V, -1, -2)  # (batch, Tq, dv) @ (batch, dv, Tv) -> (batch, Tq, Tv)
+    dV = np.swapaxes(weights, -1, -2) @ d_context  # (batch, Tv, Tq) @ (batch, Tq, dv) -> (batch, Tv, dv)
+    return d_weights, dV
+
+
+def masked_softmax_backward(
+    d_weights: np.ndarray, weights: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Back through ``weights = masked_softmax(scores, mask)``: ``d_scores (..., Tv)``.
+
+    The softmax's Jacobian in a row is ``diag(w) - w w^T``, so
+    ``d_scores = w * (d_weights - sum_j w_j d_weights_j)``: the first term alone would be
+    the backward of an element-wise ``exp``; the second, the row's weighted average of
+    ``d_weights``, is what every weight owes the others because the row sums to 1.
+    Masked positions (``mask`` False) get 0: :func:`masked_softmax` replaced their scores by
+    the constant :data:`MASKED_SCORE`, so the scores given to it there do not matter. That
+    includes a fully masked row (uniform weights, all its score gradients 0); Keras, which
+    subtracts ``1e9`` instead, passes the uniform softmax's gradient on for such a row.
+    """
+    weights = as_float_array("weights", weights)
+    d_weights = as_float_array("d_weights", d_weights)
+    if d_weights.shape != weights.shape:
+        raise LessonlibInputError(
+            f"d_weights must have the shape of weights {weights.shape}, got {describe(d_weights)}."
+        )
+    row_average = np.sum(weights * d_weights, axis=-1, keepdims=True)  # (..., 1)
+    d_scores = weights * (d_weights - row_average)  # (..., Tv)
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise LessonlibInputError(f"mask must be boolean (True = attend), got {describe(mask)}.")
+        try:
+            mask = np.broadcast_to(mask, weights.shape)
+        except ValueError:
+            raise LessonlibInputError(
+                f"mask of shape {mask.shape} does not fit weights of shape {weights.shape}."
+            ) from None
+        d_scores = np.where(mask, d_scores, 0).astype(d_scores.dtype)
+    return d_scores
+
+
+def dot_score_backward(
+    d_scores: np.ndarray, q: np.ndarray, K: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Back through ``scores = q K^T``.
+
+    ``d_scores (batch, Tq, Tv)``, ``q (batch, Tq, d)``, ``K (batch, Tv, d)``.
+    Returns ``(dq = d_scores K (batch, Tq, d), dK = d_scores^T q (batch, Tv, d))``.
+    """
+    q = _seq("q", q)
+    K = _keys_for(q, K)
+    d_scores = _seq("d_scores", d_scores, what="Tv")
+    _same_batch(d_scores=d_scores, q=q)
+    if d_scores.shape[1:] != (q.shape[1], K.shape[1]):
+        raise LessonlibInputError(
+            f"d_scores must have shape (batch, Tq, Tv) = (batch, {q.shape[1]}, {K.shape[1]}), got {describe(d_scores)}."
+        )
+    dq = d_scores @ K  # (batch, Tq, Tv) @ (batch, Tv, d) -> (batch, Tq, d)
+    dK = np.swapaxes(d_scores, -1, -2) @ q  # (batch, Tv, Tq) @ (batch, Tq, d) -> (batch, Tv, d)
+    return dq, dK
+
+
+def keras_attention_backward(
+    d_output: np.ndarray,
+    weights: np.ndarray,
+    q: np.ndarray,
+    V: np.ndarray,
+    K: np.ndarray | None = None,
+    *,
+    query_mask: np.ndarray | None = None,
+    value_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The backward pass of :func:`keras_attention` with ``score_mode="dot"`` and no scale,
+    i.e. of ``keras.layers.Attention()`` (its defaults): ``output = softmax(q K^T) V``.
+
+    ``d_output (batch, Tq, dv)`` is dLoss/d(output); ``weights (batch, Tq, Tv)`` the weights
+    :func:`keras_attention` returned for the same ``q (batch, Tq, d)``, ``V (batch, Tv, dv)``,
+    ``K (batch, Tv, d)`` and masks. Returns ``(dq, dK, dV)`` shaped like ``q``, ``K``, ``V``:
+    the gradients ``tf.GradientTape`` gives for the layer's inputs ``[query, value, key]``.
+    With ``K=None`` (the keys are the values) the gradient of ``V`` is ``dK + dV``; for
+    self-attention (``q = K = V = x``) the input's gradient is ``dq + dK + dV``.
+    """
+    q = _seq("q", q)
+    V = _seq("V", V, what="dv")
+    K = V if K is None else _seq("K", K)
+    _same_batch(q=q, V=V, K=K)
+    if K.shape[1] != V.shape[1]:
+        raise LessonlibInputError(f"K and V must have the same number of time steps, got K {K.shape} and V {V.shape}.")
+    batch, Tq, Tv = q.shape[0], q.shape[1], K.shape[1]
+    weights = _matrix("weights", weights, (batch, Tq, Tv))
+    d_output = _matrix("d_output", d_output, (batch, Tq, V.shape[-1]))
+    d_context = d_output  # (batch, Tq, dv)
+    if query_mask is not None:  # masked queries' outputs were set to 0: nothing flows back from them
+        rows = _bool_mask("query_mask", query_mask, (batch, Tq))
+        d_context = np.where(rows[:, :, None], d_output, 0).astype(d_output.dtype)
+    mask = score_mask(batch, Tq, Tv, value_mask=value_mask, use_causal_mask=use_causal_mask)
+    d_weights, dV = context_vector_backward(d_context, weights, V)  # (batch, Tq, Tv), (batch, Tv, dv)
+    d_scores = masked_softmax_backward(d_weights, weights, mask)  # (batch, Tq, Tv)
+    dq, dK = dot_score_backward(d_scores, q, K)  # (batch, Tq, d), (batch, Tv, d)
+    return dq, dK, dV
 
 
 # ---------------------------------------------------------------- the attention decoder

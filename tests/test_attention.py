@@ -13,6 +13,7 @@ import pytest
 
 from lessonlib import attention as att
 from lessonlib._validate import LessonlibInputError
+from lessonlib.gradcheck import check_gradients
 from lessonlib.keras_weights import mha_params_from_keras, mha_params_to_keras
 
 ATOL = 2e-6
@@ -326,5 +327,127 @@ def test_masked_softmax_rows_sum_to_one_and_zero_option():
     ],
 )
 def test_bad_input_gets_a_clear_error(call, message):
+    with pytest.raises(LessonlibInputError, match=message):
+        call()
+
+
+# ------------------------------------------------- backward of keras.layers.Attention (dot)
+# (batch, Tq, Tv, d, dv) and a seed
+BACKWARD_CASES = [((2, 3, 5, 4, 6), 0), ((1, 4, 7, 8, 8), 1), ((3, 6, 6, 5, 3), 2)]
+
+
+def _backward_data(seed, batch, Tq, Tv, d, dv, dtype=np.float32):
+    rng, q, K, V = _data(seed, batch, Tq, Tv, d, dv)
+    R = rng.normal(size=(batch, Tq, dv)).astype(np.float32)  # loss = sum(output * R): dLoss/d(output) = R
+    return rng, *(a.astype(dtype) for a in (q, K, V, R))
+
+
+def _partial_masks(rng, batch, Tq, Tv):
+    """Padding masks with at least one real position in every row (no fully masked row)."""
+    return {"value_mask": _padding_mask(rng, batch, Tv), "query_mask": _padding_mask(rng, batch, Tq)}
+
+
+def _tape_gradients(q, K, V, R, masks, causal=False):
+    """tf.GradientTape through keras.layers.Attention()([query, value, key]): (dq, dK, dV)."""
+    import tensorflow as tf
+
+    q_t, K_t, V_t = (tf.constant(a) for a in (q, K, V))
+    mask = [masks.get("query_mask"), masks.get("value_mask")] if masks else None
+    with tf.GradientTape() as tape:
+        tape.watch([q_t, K_t, V_t])
+        loss = tf.reduce_sum(keras.layers.Attention()([q_t, V_t, K_t], mask=mask, use_causal_mask=causal) * R)
+    return [np_(g) for g in tape.gradient(loss, [q_t, K_t, V_t])]
+
+
+def _numeric_check(q, K, V, R, masks, backward=att.keras_attention_backward, causal=False):
+    """check_gradients (float64) of loss = sum(keras_attention(q, V, K) * R) against ``backward``."""
+    opts = {**masks, "use_causal_mask": causal}
+    _, weights = att.keras_attention(q, V, K, **opts)
+    dq, dK, dV = backward(R, weights, q, V, K, **opts)
+    return check_gradients(
+        lambda: float(np.sum(att.keras_attention(q, V, K, **opts)[0] * R)),
+        {"q": q, "K": K, "V": V}, {"q": dq, "K": dK, "V": dV}, tol=1e-5,
+    )
+
+
+@pytest.mark.parametrize(("shape", "seed"), BACKWARD_CASES, ids=str)
+@pytest.mark.parametrize("masked", [False, True])
+def test_attention_backward_equals_gradient_tape_through_the_keras_layer(shape, seed, masked):
+    rng, q, K, V, R = _backward_data(seed, *shape)
+    masks = _partial_masks(rng, *shape[:3]) if masked else {}
+    out, weights = att.keras_attention(q, V, K, **masks, use_causal_mask=masked)
+    got = att.keras_attention_backward(R, weights, q, V, K, **masks, use_causal_mask=masked)
+    expected = _tape_gradients(q, K, V, R, masks, causal=masked)
+    for name, g, e in zip(("dq", "dK", "dV"), got, expected, strict=True):
+        assert g.shape == e.shape and g.dtype == np.float32, name
+        assert _max_diff(g, e) < 1e-5, name
+        assert np.abs(e).max() > 1e-3, f"{name} is not a trivial zero"
+
+
+@pytest.mark.parametrize(("shape", "seed"), BACKWARD_CASES, ids=str)
+@pytest.mark.parametrize("masked", [False, True])
+def test_attention_backward_passes_a_float64_numeric_gradient_check(shape, seed, masked):
+    rng, q, K, V, R = _backward_data(seed, *shape, dtype=np.float64)
+    masks = _partial_masks(rng, *shape[:3]) if masked else {}
+    assert _numeric_check(q, K, V, R, masks, causal=masked) == []
+
+
+def test_attention_backward_with_keys_defaulting_to_values_sums_into_dV():
+    _, q, _, V, R = _backward_data(3, 2, 4, 5, 6, 6, dtype=np.float64)
+    _, weights = att.keras_attention(q, V)
+    dq, dK, dV = att.keras_attention_backward(R, weights, q, V)
+    assert check_gradients(lambda: float(np.sum(att.keras_attention(q, V)[0] * R)),
+                           {"q": q, "V": V}, {"q": dq, "V": dK + dV}, tol=1e-5) == []
+
+
+def _backward_without_softmax_jacobian_term(d_output, weights, q, V, K, **masks):
+    """A common mistake: d_scores = w * d_weights, forgetting the row's weighted average."""
+    d_weights, dV = att.context_vector_backward(d_output, weights, V)
+    dq, dK = att.dot_score_backward(weights * d_weights, q, K)
+    return dq, dK, dV
+
+
+def test_a_backward_missing_the_softmax_jacobian_term_is_caught():
+    shape = BACKWARD_CASES[0][0]
+    _, q, K, V, R = _backward_data(0, *shape, dtype=np.float64)
+    mismatches = _numeric_check(q, K, V, R, {}, backward=_backward_without_softmax_jacobian_term)
+    assert {m.name for m in mismatches} == {"q", "K"}  # dV does not go through the softmax
+    assert all(m.error > 1e-2 for m in mismatches)
+    _, q32, K32, V32, R32 = _backward_data(0, *shape)
+    _, weights = att.keras_attention(q32, V32, K32)
+    wrong = _backward_without_softmax_jacobian_term(R32, weights, q32, V32, K32)
+    expected = _tape_gradients(q32, K32, V32, R32, {})
+    assert _max_diff(wrong[0], expected[0]) > 1e-2 and _max_diff(wrong[2], expected[2]) < 1e-5
+
+
+def test_a_fully_masked_row_has_zero_score_gradients_unlike_keras():
+    """lessonlib replaces masked scores by a constant, so a fully masked row's output does not
+    depend on q or K (the numeric check agrees); Keras subtracts 1e9 and passes the uniform
+    softmax's gradient back. Every other row, and dV, agree with Keras."""
+    rng, q, K, V, R = _backward_data(4, 2, 3, 5, 4, 4, dtype=np.float64)
+    value_mask = np.array([[False] * 5, [True, True, True, False, False]])
+    assert _numeric_check(q, K, V, R, {"value_mask": value_mask}) == []
+    q32, K32, V32, R32 = (a.astype(np.float32) for a in (q, K, V, R))
+    _, weights = att.keras_attention(q32, V32, K32, value_mask=value_mask)
+    dq, dK, dV = att.keras_attention_backward(R32, weights, q32, V32, K32, value_mask=value_mask)
+    e_dq, e_dK, e_dV = _tape_gradients(q32, K32, V32, R32, {"value_mask": value_mask})
+    assert np.all(dq[0] == 0) and np.abs(e_dq[0]).max() > 1e-3
+    assert _max_diff(dq[1], e_dq[1]) < 1e-5 and _max_diff(dK[1], e_dK[1]) < 1e-5 and _max_diff(dV, e_dV) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: att.context_vector_backward(np.ones((2, 3, 6)), np.ones((2, 3, 5)), np.ones((2, 4, 6))), "d_context must be"),
+        (lambda: att.context_vector_backward(np.ones((2, 3, 5)), np.ones((2, 3, 4)), np.ones((2, 4, 6))), "6 features in its last axis"),
+        (lambda: att.masked_softmax_backward(np.ones((2, 3, 4)), np.ones((2, 3, 5))), r"shape of weights \(2, 3, 5\)"),
+        (lambda: att.masked_softmax_backward(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3))), "must be boolean"),
+        (lambda: att.dot_score_backward(np.ones((2, 3, 4)), np.ones((2, 3, 6)), np.ones((2, 5, 6))), r"\(batch, 3, 5\)"),
+        (lambda: att.keras_attention_backward(np.ones((1, 2, 4)), np.ones((1, 2, 4)), np.ones((1, 2, 4)), np.ones((1, 3, 4))), r"weights must have shape \(1, 2, 3\)"),
+        (lambda: att.keras_attention_backward(np.ones((1, 2, 5)), np.ones((1, 2, 3)), np.ones((1, 2, 4)), np.ones((1, 3, 4))), r"d_output must have shape \(1, 2, 4\)"),
+        (lambda: att.keras_attention_backward(np.ones((1, 2, 4)), np.ones((1, 2, 3)), np.ones((1, 2, 4)), np.ones((1, 3, 4)), query_mask=np.ones((1, 3), bool)), r"query_mask must have shape \(1, 2\)"),
+    ],
+)
+def test_attention_backward_bad_input_gets_a_clear_error(call, message):
     with pytest.raises(LessonlibInputError, match=message):
         call()
