@@ -1,8 +1,9 @@
 """numpy vs Keras, forward + backward, for the recurrent layers and attention.
 
-The measurement is lessonlib's one timing function,
-:func:`lessonlib.experiments.timing.time_forward_backward`, which chapters 3, 4 and 5 call
-on their pages too; this module turns its results into rows of the table. A layer with no
+The measurements are lessonlib's timing functions,
+:func:`lessonlib.experiments.timing.time_forward_backward` (which chapters 3, 4 and 5 call
+on their pages too) and ``time_attention_forward_backward``; this module turns their
+results into rows of the table. A layer with no
 measurement is listed as not measured, with the reason.
 Every comparison is run twice: as a learner runs it (TensorFlow on every core, numpy's
 BLAS on one thread, see ``lessonlib/_blas.py``), and in a fresh process with TensorFlow

@@ -1,7 +1,8 @@
-"""numpy vs Keras: the time of one forward + backward pass of a recurrent layer.
+"""numpy vs Keras: the time of one forward + backward pass of a recurrent layer, or of
+dot-product attention (:func:`time_attention_forward_backward`).
 
-:func:`time_forward_backward` is the one place this is measured; the book chapters, the
-tests and the benchmark command (issue 8) call it. Both sides compute the same thing:
+:func:`time_forward_backward` is the one place this is measured for the recurrent layers;
+the book chapters, the tests and the benchmark command (``make bench``) call it. Both sides compute the same thing:
 the layer's last hidden state for a batch ``(batch, time, features)`` and the gradients
 of ``sum(h_T * R)`` with respect to the input and every weight.
 
