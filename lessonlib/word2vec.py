@@ -473,6 +473,83 @@ def _offsets(window: int) -> np.ndarray:
     return np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
 
 
+def _shifted(P: int, window: int) -> list[slice]:
+    """Slot ``s`` of a mini-batch of ``P`` positions as rows of its segment (see :func:`_skipgram_step`)."""
+    return [slice(window + o, window + o + P) for o in (*range(-window, 0), *range(1, window + 1))]
+
+
+def _skipgram_step(
+    V: np.ndarray, U: np.ndarray, centre: np.ndarray, segment: np.ndarray, mask: np.ndarray,
+    pool: np.ndarray, share: np.ndarray, lr: np.float32, column: np.ndarray,
+) -> tuple[float, int]:
+    """One skip-gram mini-batch: update ``V`` and ``U`` in place by ``-lr`` times the
+    gradients of the pooled loss (:func:`pooled_ns_loss_and_grads`); return ``(loss, pairs)``.
+
+    ``centre`` ``(P,)`` ids of the batch's positions; ``segment`` ``(P + 2w,)`` the tokens
+    from ``w`` before the first to ``w`` after the last (slot ``s`` of position ``p`` is
+    ``segment[p + w + OFFSETS[s]]``); ``mask`` ``(P, 2w)`` the slots used; ``pool`` ``(N,)``
+    distinct negative ids, ``share`` ``(N,)`` how many of a pair's ``K`` negatives each
+    stands for; ``column`` ``(n_words,)`` all -1, scratch (restored on return).
+    """
+    P, window = centre.size, mask.shape[1] // 2
+    shifted = _shifted(P, window)  # slot s -> rows of segment
+    column[pool] = np.arange(pool.size)
+    slot_ids = np.stack([segment[sl] for sl in shifted], axis=1)  # (P, 2w)
+    U_pool = U[pool]  # (N, k)
+    h = V[centre]  # (P, k): v_c
+    U_seg = U[segment]  # (P + 2w, k): output vectors of every context token
+    pos = np.stack([np.einsum("pk,pk->p", U_seg[sl], h) for sl in shifted], axis=1)  # (P, 2w)
+    # every pair of row p uses the pool, except a pool word equal to its true context word
+    weight = mask.sum(axis=1, dtype=np.float32)[:, None] * share[None, :]  # (P, N)
+    hit = np.where(mask, column[slot_ids], -1)
+    rows, cols = np.nonzero(hit >= 0)
+    np.subtract.at(weight, (rows, hit[rows, cols]), share[hit[rows, cols]])
+    loss, g_pos, g_neg = _coefficients_from_scores(pos, mask, h @ U_pool.T, weight)
+    g_h = g_neg @ U_pool  # dL/dh, (P, k)
+    g_seg = np.zeros_like(U_seg)  # dL/du per token of the segment
+    for s_, sl in enumerate(shifted):
+        g_h += g_pos[:, s_, None] * U_seg[sl]
+        g_seg[sl] += g_pos[:, s_, None] * h
+    _scatter_add(U, segment, -lr * g_seg)
+    U[pool] -= lr * (g_neg.T @ h)  # pool words are distinct: no scatter needed
+    _scatter_add(V, centre, -lr * g_h)
+    column[pool] = -1
+    return loss, int(mask.sum())
+
+
+def _cbow_step(
+    V: np.ndarray, U: np.ndarray, centre: np.ndarray, segment: np.ndarray, mask: np.ndarray,
+    pool: np.ndarray, share: np.ndarray, lr: np.float32, column: np.ndarray,
+) -> tuple[float, int]:
+    """One CBOW mini-batch (arguments as :func:`_skipgram_step`): ``h`` = the mean input
+    vector of the used slots predicts the centre; every context word gets all of ``-lr dL/dh``
+    (as word2vec.c and gensim with ``cbow_mean=1``). Returns ``(loss, positions used)``."""
+    P, window = centre.size, mask.shape[1] // 2
+    shifted = _shifted(P, window)
+    column[pool] = np.arange(pool.size)
+    U_pool = U[pool]  # (N, k)
+    has = mask.any(axis=1)  # positions with at least one context word
+    n_ctx = np.maximum(mask.sum(axis=1, keepdims=True), 1).astype(np.float32)  # (P, 1)
+    V_seg = V[segment]  # (P + 2w, k): input vectors of every context token
+    h = sum(mask[:, s_, None] * V_seg[sl] for s_, sl in enumerate(shifted)) / n_ctx  # (P, k) mean
+    u_c = U[centre]  # (P, k)
+    weight = np.where(has[:, None], share[None, :], np.float32(0))  # (P, N)
+    hit = column[centre]
+    clash = np.flatnonzero((hit >= 0) & has)
+    weight[clash, hit[clash]] = 0.0
+    pos = np.einsum("pk,pk->p", u_c, h)[:, None]  # (P, 1)
+    loss, g_pos, g_neg = _coefficients_from_scores(pos, has[:, None], h @ U_pool.T, weight)
+    g_h = g_pos * u_c + g_neg @ U_pool  # dL/dh, (P, k)
+    _scatter_add(U, centre, -lr * g_pos * h)
+    U[pool] -= lr * (g_neg.T @ h)
+    g_seg = np.zeros_like(V_seg)
+    for s_, sl in enumerate(shifted):
+        g_seg[sl] += mask[:, s_, None] * g_h
+    _scatter_add(V, segment, -lr * g_seg)
+    column[pool] = -1
+    return loss, int(has.sum())
+
+
 def train(
     sentences: Iterable[Sequence[str]] | None = None,
     *,
@@ -554,7 +631,6 @@ def _train_loop(
     start = time.perf_counter()
     bar = tqdm(total=epochs * corpus.n_tokens, unit="word", unit_scale=True, disable=progress is not True,
                desc="word2vec (numpy)", mininterval=0.5)
-    offsets = _offsets(window)
     for _epoch in range(epochs):
         ids, mask = _epoch_positions(corpus, sentence_of, keep, window, rng, shrink_windows)
         # Windows overlap: the context words of positions b0 .. b1-1 are the tokens at
@@ -569,56 +645,12 @@ def _train_loop(
             P = centre.size
             m = mask[b0 : b0 + P]  # (P, 2w)
             segment = padded[b0 : b0 + P + 2 * window]  # (P + 2w,) tokens b0-w .. b0+P+w-1
-            shifted = [slice(window + o, window + o + P) for o in offsets]  # slot s -> rows of segment
-            slot_ids = np.stack([segment[sl] for sl in shifted], axis=1)  # (P, 2w)
             draws = np.minimum(np.searchsorted(cumulative, rng.random(pool_size), side="right"), n_words - 1)
             pool, times = np.unique(draws, return_counts=True)  # (N',): distinct pool words
-            column[pool] = np.arange(pool.size)
             share = np.float32(negative / pool_size) * times.astype(np.float32)  # negatives per pool word
-            U_pool = U[pool]  # (N', k)
-            if sg:
-                h = V[centre]  # (P, k): v_c
-                U_seg = U[segment]  # (P + 2w, k): output vectors of every context token
-                pos = np.stack([np.einsum("pk,pk->p", U_seg[sl], h) for sl in shifted], axis=1)  # (P, 2w)
-                pos_mask = m
-                # every pair of row p uses the pool, except a pool word equal to its true context word
-                weight = m.sum(axis=1, dtype=np.float32)[:, None] * share[None, :]  # (P, N')
-                hit = np.where(m, column[slot_ids], -1)
-                rows, cols = np.nonzero(hit >= 0)
-                np.subtract.at(weight, (rows, hit[rows, cols]), share[hit[rows, cols]])
-                loss, g_pos, g_neg = _coefficients_from_scores(pos, pos_mask, h @ U_pool.T, weight)
-                g_h = g_neg @ U_pool  # dL/dh, (P, k)
-                g_seg = np.zeros_like(U_seg)  # dL/du per token of the segment
-                for s_, sl in enumerate(shifted):
-                    g_h += g_pos[:, s_, None] * U_seg[sl]
-                    g_seg[sl] += g_pos[:, s_, None] * h
-                _scatter_add(U, segment, -lr * g_seg)
-                U[pool] -= lr * (g_neg.T @ h)  # pool words are distinct: no scatter needed
-                _scatter_add(V, centre, -lr * g_h)
-                n_examples, n_positions = int(m.sum()), P
-            else:
-                has = m.any(axis=1)  # positions with at least one context word
-                n_ctx = np.maximum(m.sum(axis=1, keepdims=True), 1).astype(np.float32)  # (P, 1)
-                V_seg = V[segment]  # (P + 2w, k): input vectors of every context token
-                h = sum(m[:, s_, None] * V_seg[sl] for s_, sl in enumerate(shifted)) / n_ctx  # (P, k) mean
-                u_c = U[centre]  # (P, k)
-                weight = np.where(has[:, None], share[None, :], np.float32(0))  # (P, N')
-                hit = column[centre]
-                clash = np.flatnonzero((hit >= 0) & has)
-                weight[clash, hit[clash]] = 0.0
-                pos_mask = has[:, None]
-                pos = np.einsum("pk,pk->p", u_c, h)[:, None]  # (P, 1)
-                loss, g_pos, g_neg = _coefficients_from_scores(pos, pos_mask, h @ U_pool.T, weight)
-                g_h = g_pos * u_c + g_neg @ U_pool  # dL/dh, (P, k)
-                _scatter_add(U, centre, -lr * g_pos * h)
-                U[pool] -= lr * (g_neg.T @ h)
-                # as word2vec.c and gensim (cbow_mean=1): every context word gets all of dL/dh
-                g_seg = np.zeros_like(V_seg)
-                for s_, sl in enumerate(shifted):
-                    g_seg[sl] += m[:, s_, None] * g_h
-                _scatter_add(V, segment, -lr * g_seg)
-                n_examples = n_positions = int(has.sum())
-            column[pool] = -1
+            step = _skipgram_step if sg else _cbow_step
+            loss, n_examples = step(V, U, centre, segment, m, pool, share, lr, column)
+            n_positions = P if sg else n_examples
             epoch_loss += loss
             epoch_examples += n_examples
             done += n_positions

@@ -209,3 +209,70 @@ def test_the_scatter_add_methods_agree():
     timings = compare_scatter_adds(n_words=50, k=4, rows=200, repeats=1)  # raises if any result differs
     assert set(timings) == {"np.add.at on rows", "np.add.at on the flat view", "sort + np.add.reduceat", "np.bincount"}
     assert all(ms > 0 for ms in timings.values())
+
+
+def _reference_step(V, U, centre, segment, mask, pool, share, sg):
+    """The change in V and U that one mini-batch should make per unit of learning rate,
+    built from :func:`w2v.pooled_ns_loss_and_grads` pair by pair (float64, plain loops)."""
+    V, U = V.astype(np.float64), U.astype(np.float64)
+    P, w = centre.size, mask.shape[1] // 2
+    offsets = [*range(-w, 0), *range(1, w + 1)]
+    slot_ids = np.array([[segment[p + w + o] for o in offsets] for p in range(P)])  # (P, 2w)
+    dV, dU = np.zeros_like(V), np.zeros_like(U)
+    if sg:  # h = v_c; the true words are the used slots; a pool word stands for `share`
+        h, U_pos, pos_mask = V[centre], U[slot_ids], mask.astype(np.float64)  # negatives of every
+        weight = np.array([[share[n] * sum(mask[p, s] and slot_ids[p, s] != pool[n] for s in range(2 * w))
+                            for n in range(pool.size)] for p in range(P)])  # pair but its own word
+    else:  # h = mean input vector of the used slots; the one true word is the centre
+        used = mask.any(axis=1)
+        h = np.array([V[slot_ids[p][mask[p]]].mean(axis=0) if used[p] else np.zeros(V.shape[1])
+                      for p in range(P)])
+        U_pos, pos_mask = U[centre][:, None, :], used[:, None].astype(np.float64)
+        weight = np.array([[share[n] * (used[p] and centre[p] != pool[n]) for n in range(pool.size)]
+                           for p in range(P)])
+    loss, g = w2v.pooled_ns_loss_and_grads(h, U_pos, pos_mask, U[pool], weight)
+    for p in range(P):
+        if sg:
+            dV[centre[p]] += g["h"][p]
+            for s in range(2 * w):
+                dU[slot_ids[p, s]] += g["U_pos"][p, s]  # zero for unused slots (mask 0)
+        else:  # word2vec.c / gensim cbow_mean=1: each context word gets all of dL/dh
+            for s in np.flatnonzero(mask[p]):
+                dV[slot_ids[p, s]] += g["h"][p]
+            dU[centre[p]] += g["U_pos"][p, 0]
+    dU[pool] += g["U_pool"]
+    return loss, dV, dU
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_each_trainer_step_is_minus_lr_times_the_checked_pooled_gradients(sg, monkeypatch):
+    """Run the real trainer on a tiny corpus, record every mini-batch update it makes and
+    compare it with -lr times the gradients of pooled_ns_loss_and_grads (numerically
+    checked above) for the same positions, true words and negative pool."""
+    name = "_skipgram_step" if sg else "_cbow_step"
+    step, calls = getattr(w2v, name), []
+
+    def recording_step(V, U, centre, segment, mask, pool, share, lr, column):
+        before = V.copy(), U.copy()
+        loss, n = step(V, U, centre, segment, mask, pool, share, lr, column)
+        calls.append((before, (V.copy(), U.copy()), (centre.copy(), segment.copy(), mask.copy(),
+                                                    pool.copy(), share.copy()), float(lr), loss, n))
+        assert (column == -1).all()  # the scratch array is restored
+        return loss, n
+
+    monkeypatch.setattr(w2v, name, recording_step)
+    w2v.train(TOY[:6], sg=sg, dim=6, window=2, negative=3, epochs=2, min_count=1, sample=0.5,
+              batch_size=8, pool_size=8, progress=False)
+    assert len(calls) >= 8
+    clashes = 0
+    for (V0, U0), (V1, U1), (centre, segment, mask, pool, share), lr, loss, n in calls:
+        assert share.sum() == pytest.approx(3)  # the pool stands for K = 3 negatives per pair
+        ref_loss, dV, dU = _reference_step(V0, U0, centre, segment, mask, pool, share, sg)
+        assert loss == pytest.approx(ref_loss, rel=1e-4)
+        assert n == (mask.sum() if sg else mask.any(axis=1).sum())
+        scale = max(np.abs(lr * dV).max(), np.abs(lr * dU).max())
+        np.testing.assert_allclose(V1 - V0, -lr * dV, rtol=0, atol=1e-4 * scale)
+        np.testing.assert_allclose(U1 - U0, -lr * dU, rtol=0, atol=1e-4 * scale)
+        clashes += int(np.isin(segment if sg else centre, pool).any())
+    assert np.abs(calls[-1][1][0] - calls[-1][0][0]).max() > 0  # V moves once U is no longer zero
+    assert clashes > 0  # some true words were in the pool, so their weight was reduced
