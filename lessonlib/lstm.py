@@ -117,18 +117,17 @@ def dropout_masks(name: str, mask: object, batch: int, size: int, axis: str) -> 
 
 
 def _blockwise(a: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
-    """``a @ W`` where gate block k of ``W`` sees ``a * masks[k]`` (its dropout mask), if any."""
+    """``a @ W`` for ``a`` ``(..., batch, n)`` (one step, or every step time-major), where gate
+    block k of ``W`` sees ``a * masks[k]`` (its dropout mask ``(batch, n)``), if any."""
     if masks is None:
-        return a @ W
-    masks = masks if a.ndim == 2 else masks[:, :, None, :]  # the same mask at every time step
+        return (a.reshape(-1, a.shape[-1]) @ W).reshape(*a.shape[:-1], W.shape[-1])  # one matmul over all rows
     return np.concatenate([(a * m) @ W_k for m, W_k in zip(masks, np.split(W, 4, axis=-1), strict=True)], axis=-1)
 
 
 def _blockwise_transposed(dz: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
     """dLoss/da for ``z = _blockwise(a, masks, W)``: ``dz W^T``, block by block through the masks."""
     if masks is None:
-        return dz @ W.T
-    masks = masks if dz.ndim == 2 else masks[:, :, None, :]
+        return (dz.reshape(-1, dz.shape[-1]) @ W.T).reshape(*dz.shape[:-1], W.shape[0])
     parts = zip(np.split(dz, 4, axis=-1), np.split(W, 4, axis=-1), masks, strict=True)
     return sum((dz_k @ W_k.T) * m for dz_k, W_k, m in parts)
 
@@ -138,9 +137,20 @@ def _weight_gradient(a: np.ndarray, masks: np.ndarray | None, dz: np.ndarray) ->
     n = a.shape[-1]
     if masks is None:
         return a.reshape(-1, n).T @ dz.reshape(-1, dz.shape[-1])
-    masks = masks if a.ndim == 2 else masks[:, :, None, :]
     blocks = zip(masks, np.split(dz, 4, axis=-1), strict=True)
     return np.concatenate([(a * m).reshape(-1, n).T @ dz_k.reshape(-1, dz_k.shape[-1]) for m, dz_k in blocks], axis=-1)
+
+
+def _time_major(a: np.ndarray) -> np.ndarray:
+    """``(batch, time, n) -> (time, batch, n)``, contiguous, so that the loops read and write
+    every step as one contiguous ``(batch, n)`` block."""
+    return np.ascontiguousarray(a.transpose(1, 0, 2))
+
+
+def _gate_views(gates: np.ndarray) -> dict[str, np.ndarray]:
+    """``{"i", "f", "g", "o"}``: the four ``(batch, units)`` blocks of ``gates`` ``(batch, 4 * units)``, as views."""
+    units = gates.shape[-1] // 4
+    return {k: gates[:, n * units : (n + 1) * units] for n, k in enumerate(GATES)}
 
 
 @one_blas_thread  # small matmuls in a loop: extra BLAS threads only wait (book: Performance)
@@ -175,17 +185,20 @@ def lstm_forward(
     c0 = initial_state("c0", c0, batch, units, dtype)
     input_mask = dropout_masks("input_mask", input_mask, batch, features, "features")
     recurrent_mask = dropout_masks("recurrent_mask", recurrent_mask, batch, units, "units")
-    # The input side of every step at once: x (batch, time, features) @ W_x -> (batch, time, 4 * units).
-    xW = _blockwise(x, input_mask, W_x) + b
-    h_seq = np.empty((batch, time, units), dtype=dtype)
-    c_seq = np.empty((batch, time, units), dtype=dtype)
-    gate_seq = np.empty((batch, time, 4 * units), dtype=dtype)
+    # Inside, arrays are time-major (time, batch, ...): every step is one contiguous block.
+    # The input side of every step at once: x (time, batch, features) @ W_x -> (time, batch, 4 * units).
+    xW = _blockwise(_time_major(x), input_mask, W_x).astype(dtype, copy=False)
+    h_seq = np.empty((time, batch, units), dtype=dtype)
+    c_seq = np.empty((time, batch, units), dtype=dtype)
+    gate_seq = xW  # step t's row of x W_x is read once, then holds that step's gates (one big array, not two)
     h, c = h0, c0
     for t in range(time):
-        gates = lstm_gates(xW[:, t] + _blockwise(h, recurrent_mask, W_h))  # x_t W_x + h_prev W_h + b
+        gates = lstm_gates(xW[t] + b + _blockwise(h, recurrent_mask, W_h))  # x_t W_x + b + h_prev W_h
         h, c = lstm_state_update(gates, c)  # (batch, units) each
-        h_seq[:, t], c_seq[:, t] = h, c
-        gate_seq[:, t] = np.concatenate([gates[k] for k in GATES], axis=-1)
+        h_seq[t], c_seq[t] = h, c
+        for k, block in _gate_views(gate_seq[t]).items():
+            block[...] = gates[k]  # (batch, units) into its slot of (batch, 4 * units)
+    h_seq, c_seq, gate_seq = (a.transpose(1, 0, 2) for a in (h_seq, c_seq, gate_seq))  # (batch, time, ...) views
     cache = LSTMCache(x, h0, c0, h_seq, c_seq, gate_seq, W_x, W_h, input_mask, recurrent_mask)
     return h_seq, c_seq, cache
 
@@ -270,18 +283,19 @@ def lstm_backward(
     dtype = h_seq.dtype
     dc_next = initial_state("dc_last", dc_last, batch, units, dtype)  # gradient into c_T
     dh_next = np.zeros((batch, units), dtype=dtype)  # gradient arriving from step t+1
-    c_prev_seq = np.concatenate([cache.c0[:, None], c_seq[:, :-1]], axis=1)  # (batch, time, units)
-    dz_seq = np.empty((batch, time, 4 * units), dtype=dtype)
+    # Time-major (time, batch, ...) inside, as in lstm_forward (for its cache these are no copies).
+    dh_seq, h_seq, c_seq, gate_seq = (a.transpose(1, 0, 2) for a in (dh_seq, h_seq, c_seq, cache.gates))
+    dz_seq = np.empty((time, batch, 4 * units), dtype=dtype)
     for t in reversed(range(time)):
-        gates = dict(zip(GATES, np.split(cache.gates[:, t], 4, axis=-1), strict=True))
-        dz_seq[:, t], dh_next, dc_next = lstm_step_backward(
-            dh_seq[:, t] + dh_next, dc_next, c_prev_seq[:, t], c_seq[:, t], gates, W_h, cache.recurrent_mask
+        c_prev = c_seq[t - 1] if t > 0 else cache.c0  # (batch, units)
+        dz_seq[t], dh_next, dc_next = lstm_step_backward(
+            dh_seq[t] + dh_next, dc_next, c_prev, c_seq[t], _gate_views(gate_seq[t]), W_h, cache.recurrent_mask
         )
-    h_prev_seq = np.concatenate([cache.h0[:, None], h_seq[:, :-1]], axis=1)  # (batch, time, units)
+    h_prev_seq = np.concatenate([cache.h0[None], h_seq[:-1]])  # (time, batch, units)
     grads = {
-        "W_x": _weight_gradient(x, cache.input_mask, dz_seq),  # (features, 4 * units): sum of x_t^T dz_t
+        "W_x": _weight_gradient(_time_major(x), cache.input_mask, dz_seq),  # (features, 4 * units): sum of x_t^T dz_t
         "W_h": _weight_gradient(h_prev_seq, cache.recurrent_mask, dz_seq),  # (units, 4 * units): sum of h_{t-1}^T dz_t
         "b": dz_seq.sum(axis=(0, 1)),  # (4 * units,)
     }
-    dx = _blockwise_transposed(dz_seq, cache.input_mask, W_x)  # (batch, time, features)
+    dx = _blockwise_transposed(dz_seq, cache.input_mask, W_x).transpose(1, 0, 2)  # (batch, time, features)
     return dx, grads, dh_next, dc_next

@@ -182,6 +182,31 @@ def test_backward_with_dropout_masks_passes_numeric_gradient_check():
     assert dropped.any() and np.all(dx[dropped] == 0)  # dropped inputs get no gradient
 
 
+@pytest.mark.parametrize("time", [1, 6])
+def test_cache_holds_every_steps_gates_and_nothing_is_overwritten(time):
+    """lstm_forward reuses one buffer for x W_x and the gates: the cache still holds the
+    gates of every step (as the cell computes them), and neither pass writes to x, the
+    params or the cache, so a second backward pass on the same cache gives the same result."""
+    rng = np.random.default_rng(4)
+    x, params = random_case(rng, 2, time, 3), _params(rng, 3, 4)
+    h0, c0 = rng.normal(size=(2, 4)).astype(np.float32), rng.normal(size=(2, 4)).astype(np.float32)
+    inputs = {"x": x.copy(), **{k: v.copy() for k, v in params.items()}}
+    h_seq, c_seq, cache = lstm.lstm_forward(x, params, h0, c0)
+    assert h_seq.shape == c_seq.shape == (2, time, 4) and cache.gates.shape == (2, time, 16)
+    h_prev, c_prev = h0, c0
+    for t in range(time):
+        h_prev, c_prev, gates = lstm.lstm_cell_forward(x[:, t], h_prev, c_prev, params["W_x"], params["W_h"], params["b"])
+        np.testing.assert_allclose(cache.gates[:, t], np.concatenate([gates[k] for k in lstm.GATES], -1), rtol=1e-5, atol=1e-6)
+    kept = {name: np.copy(getattr(cache, name)) for name in ("h_seq", "c_seq", "gates")}
+    R = rng.normal(size=h_seq.shape).astype(np.float32)
+    dx, grads, dh0, dc0 = lstm.lstm_backward(R, cache)
+    dx_2, grads_2, dh0_2, dc0_2 = lstm.lstm_backward(R, cache)
+    assert all(np.array_equal(a, b) for a, b in [(dx, dx_2), (dh0, dh0_2), (dc0, dc0_2)])
+    assert all(np.array_equal(grads[k], grads_2[k]) for k in params)
+    assert all(np.array_equal(getattr(cache, name), value) for name, value in kept.items())
+    assert all(np.array_equal(value, {"x": x, **params}[name]) for name, value in inputs.items())
+
+
 def test_numeric_check_names_a_wrong_gate():
     """A backward pass that forgets the tanh on the cell state is caught, and the check says where."""
     x, h0, c0, params, R, _ = _float64_case(0)
