@@ -52,3 +52,23 @@ def test_command_rejects_unknown_sections(capsys):
     with pytest.raises(SystemExit):
         main(["--only", "everything"])
     assert "unknown section" in capsys.readouterr().err
+
+
+def test_word2vec_row_states_gensim_over_numpy_time_and_the_goal():
+    """The word2vec row is built from compare_with_gensim's summary: ratio = numpy's training
+    time over gensim's (lower is better), goal 4 (a quarter of gensim's speed)."""
+    from benchmarks.word2vec import comparison_from_summary
+
+    summary = {
+        "settings": {"sg": True, "epochs": 5, "dim": 100, "window": 5, "negative": 5},
+        "runs": [{"trainer": "numpy", "seconds": 2.0}, {"trainer": "gensim", "seconds": 1.0},
+                 {"trainer": "numpy", "seconds": 4.0}, {"trainer": "gensim", "seconds": 1.0}],
+        "numpy": {"n_tokens": 1000, "n_words": 50, "words_per_second": 1666.0, "wordsim353": 0.2, "simlex999": 0.1},
+        "gensim": {"n_tokens": 1000, "n_words": 50, "words_per_second": 5000.0, "wordsim353": 0.25, "simlex999": 0.1},
+    }
+    row = comparison_from_summary(summary)
+    data = row.to_dict()
+    assert data["id"] == "word2vec.skipgram" and data["goal"] == 4.0
+    assert data["ratio"] == pytest.approx(3.0)  # median 3 s over median 1 s
+    assert data["metrics"]["WordSim-353 Spearman, gensim"] == 0.25
+    json.dumps(data)
