@@ -52,40 +52,61 @@ def _solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope_not_graded(args: argparse.Namespace, problem: str) -> None:
+    """With --gradescope-results, write a valid results.json (score 0, ``problem`` as its
+    output) even when nothing was graded, so Gradescope shows the learner what went wrong."""
+    if not args.gradescope_results:
+        return
+    from lessonlib.grading.reports import gradescope_not_graded, write_atomic
+
+    results = gradescope_not_graded(problem, args.visibility, lessonlib.__version__)
+    try:
+        write_atomic(Path(args.gradescope_results), json.dumps(results, indent=2, ensure_ascii=False))
+    except OSError as exc:
+        print(f"lessonlib grade: cannot write --gradescope-results: {exc}", file=sys.stderr)
+
+
 def _grade(args: argparse.Namespace) -> int:
     from lessonlib.grading import GradeConfig, Limits, grade_batch
     from lessonlib.grading.batch import EXIT_USAGE
     from lessonlib.grading.reports import to_text, write_atomic
     from lessonlib.grading.submission import find_notebooks
 
+    def usage(message: str, for_learner: str | None = None) -> int:
+        """A wrong command line or set-up: said on stderr and, on Gradescope, in results.json
+        (``for_learner`` when it is the upload that is wrong, else the grader's own message)."""
+        print(f"lessonlib grade: {message}", file=sys.stderr)
+        _gradescope_not_graded(args, for_learner or f"the autograder is not set up right ({message}); "
+                               "please tell your instructor.")
+        return EXIT_USAGE
+
     paths = [Path(p) for p in args.submissions]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        print(f"lessonlib grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_USAGE
-    if not find_notebooks(paths):
-        print("lessonlib grade: no .ipynb notebooks found in " + ", ".join(map(str, paths)), file=sys.stderr)
-        return EXIT_USAGE
+        return usage(f"no such file or folder: {', '.join(missing)}",
+                     "no notebook was found in your submission: upload your .ipynb file.")
+    notebooks = find_notebooks(paths)
+    if not notebooks:
+        return usage("no .ipynb notebooks found in " + ", ".join(map(str, paths)),
+                     "no notebook (.ipynb file) was found in your submission: upload your notebook.")
+    if args.gradescope_results and len(notebooks) != 1:
+        names = ", ".join(p.name for p in notebooks[:5]) + (", ..." if len(notebooks) > 5 else "")
+        return usage(f"--gradescope-results needs exactly one submission, found {len(notebooks)}: {names}",
+                     f"your submission has {len(notebooks)} notebooks ({names}): upload exactly one .ipynb file.")
     for name in ("workers", "hidden_seeds", "memory_mb"):
         if getattr(args, name) < (0 if name == "hidden_seeds" else 1):
-            print(f"lessonlib grade: --{name.replace('_', '-')} must be positive, got {getattr(args, name)}",
-                  file=sys.stderr)
-            return EXIT_USAGE
+            return usage(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     for name in ("cell_timeout", "exercise_timeout", "budget"):
         if not getattr(args, name) > 0:
-            print(f"lessonlib grade: --{name.replace('_', '-')} must be a positive number of seconds",
-                  file=sys.stderr)
-            return EXIT_USAGE
+            return usage(f"--{name.replace('_', '-')} must be a positive number of seconds")
     secret = args.secret
     if args.secret_file:
         try:
             secret = Path(args.secret_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            print(f"lessonlib grade: cannot read --secret-file: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return usage(f"cannot read --secret-file: {exc}")
         if not secret:
-            print(f"lessonlib grade: --secret-file {args.secret_file} is empty", file=sys.stderr)
-            return EXIT_USAGE
+            return usage(f"--secret-file {args.secret_file} is empty")
     limits = Limits(memory_mb=args.memory_mb, cell_timeout=args.cell_timeout,
                     exercise_timeout=args.exercise_timeout, budget=args.budget)
     config = GradeConfig(limits=limits, isolation=args.isolation, integrity=args.integrity,
@@ -94,15 +115,13 @@ def _grade(args: argparse.Namespace) -> int:
         result = grade_batch(paths, Path(args.out), config, chapter=args.chapter, progress=not args.quiet,
                              gradescope_visibility=args.visibility)
     except RuntimeError as exc:  # e.g. an isolation mode this machine does not have
-        print(f"lessonlib grade: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage(str(exc))
     if args.verbose:
         for report in result.reports:
             print(to_text(report))
     if args.gradescope_results:
-        if len(result.reports) != 1:
-            print("lessonlib grade: --gradescope-results needs exactly one submission", file=sys.stderr)
-            return EXIT_USAGE
+        if len(result.reports) != 1:  # checked above; kept in case the batch changes
+            return usage(f"--gradescope-results needs exactly one submission, graded {len(result.reports)}")
         source = Path(args.out) / result.reports[0]["submission"] / "results.json"
         write_atomic(Path(args.gradescope_results), source.read_bytes())
     print(result.summary())
@@ -147,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="Gradescope visibility of the results (default: visible)")
     p.add_argument("--gradescope-results", default=None, metavar="PATH",
                    help="also write the (single) submission's results.json here, e.g. "
-                   "/autograder/results/results.json")
+                   "/autograder/results/results.json; written (score 0, saying why) even when "
+                   "the upload has no notebook or several")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="print every report")
     p.set_defaults(run=_grade)

@@ -92,6 +92,30 @@ def _font_cache(python: str, scratch: Path) -> Path | None:
     return None
 
 
+CORPUS_CALLS = ("wiki_sentences",)  # lessonlib functions that read a tokenised corpus from the cache
+
+
+def _corpus_cache(python: str, build: bool) -> list[Path]:
+    """The tokenised corpora in lessonlib's cache folder (:func:`lessonlib.data.corpora.cache_dir`),
+    copied into each sandbox: a sandbox cannot build them (gensim's parser uses
+    multiprocessing, whose semaphores need the writable ``/dev/shm`` a sandbox does not
+    have). With ``build``, a missing cache is built first, by lessonlib's own code in a
+    process of its own (4 to 15 s, once per machine)."""
+    from lessonlib.data import corpora
+
+    folder = corpora.cache_dir()
+    files = sorted(folder.glob("*.tokens.txt.gz"))
+    if files or not build:
+        return files
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(Path.home()), "LESSONLIB_CACHE": str(folder)}
+    try:
+        subprocess.run([python, "-I", "-c", "from lessonlib.data import corpora; corpora.wiki_sentences()"],
+                       env=env, capture_output=True, timeout=300, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(folder.glob("*.tokens.txt.gz"))
+
+
 def _solution_dirs() -> list[Path]:
     module = importlib.import_module("lessonlib.exercises.solutions")
     return [Path(p) for p in getattr(module, "__path__", [])]
@@ -119,6 +143,8 @@ class Grader:
         self._plans: dict[int, GradingPlan] = {}
         self._lock = threading.Lock()
         self._mpl: Path | None | bool = False
+        self._corpora: list[Path] | None = None  # None: not looked for yet
+        self._corpora_built = False  # building is tried once per batch at most
         self._counter = 0
         self._uids: queue.Queue[int | None] = queue.Queue()
         # a uid of its own needs root, and (without namespaces to cover them) a Python
@@ -146,6 +172,15 @@ class Grader:
             if self._mpl is False:
                 self._mpl = _font_cache(self.config.python, self.base)
             return self._mpl if isinstance(self._mpl, Path) else None
+
+    def _corpus_files(self, submission: Submission) -> list[Path]:
+        """Cached corpora to copy into the sandbox; built (once) if this submission uses one."""
+        uses = any(call in cell.source for cell in submission.cells for call in CORPUS_CALLS)
+        with self._lock:
+            if self._corpora is None or (uses and not self._corpora and not self._corpora_built):
+                self._corpora = _corpus_cache(self.config.python, build=uses)
+                self._corpora_built = self._corpora_built or uses
+            return self._corpora
 
     def _round_dir(self, name: str) -> Path:
         with self._lock:
@@ -268,6 +303,7 @@ class Grader:
         rounds, ran, stop_reason = 0, False, ""
         max_rounds = len(submission.cells) + len(plan.exercises) + 2
         mpl = self._mpl_cache()
+        corpora = self._corpus_files(submission)
         while any(k not in resolved for k in runnable) and rounds < max_rounds:
             if time.monotonic() >= deadline - 0.5:
                 stop_reason = f"the submission used up its time budget of {limits.budget:g} s"
@@ -291,7 +327,7 @@ class Grader:
                 if uid is not None:
                     kill_uid(uid)
                 result = run_round(round_dir, spec, plan.inputs, limits, deadline, self.iso, uid, self.empty,
-                                   self.hide, mpl, self.config.python)
+                                   self.hide, mpl, self.config.python, corpora)
             finally:
                 remove_tree(round_dir)
             ran = ran or result.reached_ready or bool(result.cell_errors) or result.during not in (None, ("start", -1))
@@ -360,9 +396,12 @@ class Grader:
             if result.ended == "killed":
                 what = f"did not finish within {limits.cell_timeout:g} s"
             skip.add(index)
+            if result.ended == "budget":  # no round follows: nothing is run again
+                notes.append(f"Code cell {cell.number} (`{cell.snippet}`) {what}.")
+                return f"the submission used up its time budget of {limits.budget:g} s"
             notes.append(f"Code cell {cell.number} (`{cell.snippet}`) {what}; "
                          "it was skipped when the notebook was run again.")
-            return "" if result.ended != "budget" else f"the submission used up its time budget of {limits.budget:g} s"
+            return ""
         if kind == "exercise" and 0 <= index < len(plan.exercises) and index not in resolved:
             p = plan.exercises[index]
             if result.ended == "killed":

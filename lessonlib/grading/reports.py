@@ -98,6 +98,20 @@ def gradescope(report: dict[str, Any], visibility: str = "visible") -> dict[str,
     }
 
 
+def gradescope_not_graded(problem: str, visibility: str = "visible", lessonlib_version: str = "") -> dict[str, Any]:
+    """Gradescope's ``results.json`` when nothing could be graded (no notebook in the upload,
+    several, a grader that could not start): score 0 and an ``output`` saying why."""
+    version = f" {lessonlib_version}" if lessonlib_version else ""
+    return {
+        "score": 0.0,
+        "execution_time": 0,
+        "output": f"lessonlib{version} grader: not graded, 0 points.\nProblem: {problem}",
+        "visibility": visibility,
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
 def gradebook_csv(reports: list[dict[str, Any]]) -> str:
     """One row per submission, one column per exercise (every chapter in the batch)."""
     exercise_ids: list[str] = []

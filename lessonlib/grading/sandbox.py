@@ -241,8 +241,12 @@ def run_round(
     hide: list[Path],
     mpl_cache: Path | None = None,
     python: str = sys.executable,
+    corpus_files: list[Path] = (),
 ) -> RoundResult:
-    """Run one child on ``spec`` until it finishes, overruns or ``deadline`` (monotonic)."""
+    """Run one child on ``spec`` until it finishes, overruns or ``deadline`` (monotonic).
+
+    ``corpus_files`` (lessonlib's tokenised corpora) are copied into the sandbox's own
+    cache folder, where :func:`lessonlib.data.corpora.cache_dir` finds them."""
     started = time.monotonic()
     result = RoundResult()
     job, work = round_dir / "job", round_dir / "work"
@@ -254,6 +258,10 @@ def run_round(
     if mpl_cache is not None:
         for item in mpl_cache.glob("fontlist*.json"):
             shutil.copy(item, work / ".mpl" / item.name)
+    if corpus_files:
+        (work / ".cache" / "lessonlib").mkdir()
+        for item in corpus_files:
+            shutil.copy(item, work / ".cache" / "lessonlib" / item.name)
     os.chmod(round_dir, 0o755)
     os.chmod(job, 0o755)
     if uid is not None:

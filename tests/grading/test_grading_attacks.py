@@ -5,6 +5,10 @@ is written to ``build/grading/attack-table.md`` from these real runs (and printe
 Notebooks start from the chapter-1 notebook without TensorFlow (``light``), solved when the
 attack is on one exercise (the other exercises must keep their points: one bad answer or
 cell costs only itself) or blank when the attack tries to gain points it did not earn.
+
+The attack on the per-submission time budget needs a budget of its own (a few seconds, so
+the test stays fast): it is graded in a second batch, with the honest notebook as its
+control, under :data:`BUDGET_LIMITS`.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import shutil
 import socket
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 from gradinghelpers import (
+    FAST_LIMITS,
     ROOT,
     SECRET,
     add_cell,
@@ -54,10 +59,17 @@ class Attack:
     given: float  # the score the grader must give (under the default integrity policy)
     judged: float | None = None  # the score before the integrity policy, if it differs
     expect: str = ""  # a phrase the exercise's feedback or the report's notes must contain ("a|b": either)
+    batch: str = "main"  # "main" (fast_config()) or "budget" (BUDGET_LIMITS)
 
 
 _ONE_HOT = build_plan([get_exercise("ch01.one_hot")], 1, SECRET).exercises[0]
 SMUGGLER = 12 + partial_score(2, _ONE_HOT.n_visible, len(_ONE_HOT.cases))  # visible cases only
+
+# The budget batch: a budget of a few seconds, and cells that each stay well under the
+# per-cell time limit but together need more than the budget.
+BUDGET_LIMITS = replace(FAST_LIMITS, budget=10.0)
+SLOW_CELLS, SLOW_CELL_SECONDS = 5, 3.0
+assert SLOW_CELL_SECONDS < BUDGET_LIMITS.cell_timeout / 1.5 and SLOW_CELLS * SLOW_CELL_SECONDS > BUDGET_LIMITS.budget * 1.4
 
 
 def _solution(exercise_id: str) -> str:
@@ -133,6 +145,23 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
     nb = replace_answer(nb, "ch01.mask", "def padding_mask(ids):\n    return _mask(ids)")
     nbs["uses_reference"] = nb
 
+    # Replace lessonlib's reference implementations in memory with wrong ones, then answer
+    # with thin wrappers that agree with them: points only if the grader took its expected
+    # values from the sandbox (it computes them in its own process, before any sandbox runs).
+    nb = add_cell(b, "import lessonlib.representations as rep_\n\n"
+                  "def _zeros(ids, vocab_size):  # wrong on purpose\n"
+                  "    return np.zeros(np.shape(ids) + (vocab_size,), np.float32)\n\nrep_.one_hot = _zeros")
+    nb = add_cell(nb, "import sys, types\n_text = sys.modules['lessonlib.text']\n\n"
+                  "def _reserved_only(texts):  # wrong on purpose\n    return ['', '[UNK]']\n\n"
+                  "_text.build_vocabulary = _reserved_only\n"
+                  "_solutions = types.ModuleType('lessonlib.exercises.solutions.ch01')\n"
+                  "_solutions.build_vocabulary = _reserved_only\n"
+                  "sys.modules['lessonlib.exercises.solutions.ch01'] = _solutions\n"
+                  "sys.modules['lessonlib.exercises.core'].Exercise.reference = property(lambda self: _reserved_only)")
+    nb = replace_answer(nb, "ch01.one_hot", "def one_hot(ids, vocab_size):\n    return rep.one_hot(ids, vocab_size)")
+    nb = replace_answer(nb, "ch01.vocabulary", "def build_vocabulary(texts):\n    return _text.build_vocabulary(texts)")
+    nbs["patched_reference"] = nb
+
     nb = add_cell(b, "_runner = type(ex.one_hot).check.__globals__  # the sandbox runner's own globals\n"
                   "_real = _runner['call_answer']\n\n"
                   "def _forged(spec, answer, present, args_list, timeout):\n"
@@ -184,6 +213,14 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
     return nbs
 
 
+def _budget_notebooks() -> dict[str, nbformat.NotebookNode]:
+    s = light(solved())
+    nb = s
+    for k in range(SLOW_CELLS):
+        nb = add_cell(nb, f"import time\n\ntime.sleep({SLOW_CELL_SECONDS})  # slow cell {k + 1} of {SLOW_CELLS}")
+    return {"over_budget": nb, "control_in_budget": nbformat.from_dict(s)}
+
+
 ATTACKS = [
     Attack("infinite loop in an answer", "hostile_answers", "ch01.vocabulary", 2, 2, expect="did not finish"),
     Attack("memory bomb in an answer (50 GB at once)", "hostile_answers", "ch01.encode", 2, 2, expect="MemoryError"),
@@ -232,7 +269,17 @@ ATTACKS = [
     Attack("set-up cell fails (the notebook cannot run normally)", "broken_setup", None, 14, 6,
            expect="ModuleNotFoundError"),
     Attack("unreadable notebook (not JSON)", "unreadable", None, 0, 0, expect="not a readable Jupyter notebook"),
+    Attack("replaces lessonlib's one_hot in memory with a wrong one; the answer wraps it", "patched_reference",
+           "ch01.one_hot", 0, 0, expect="On test case"),
+    Attack("replaces text.build_vocabulary, the solutions module and Exercise.reference (via sys.modules) with a "
+           "wrong one; the answer wraps it", "patched_reference", "ch01.vocabulary", 0, 0, expect="On test case"),
+    Attack("(the same notebook: its patches of lessonlib are flagged)", "patched_reference", None, 0, 0,
+           expect="patches lessonlib"),
     Attack("(control: the honest solved notebook, graded in the same batch)", "control", None, 14, 14),
+    Attack(f"{SLOW_CELLS} cells of {SLOW_CELL_SECONDS:g} s each: every one under the cell limit, together over the "
+           "submission's time budget", "over_budget", None, 14, 0, expect="used up its time budget", batch="budget"),
+    Attack("(control: the honest solved notebook, graded with the same short budget)", "control_in_budget", None,
+           14, 14, batch="budget"),
 ]
 
 
@@ -288,14 +335,20 @@ def batch():
         result = grade_batch(paths, out, fast_config(), progress=False)
     finally:
         listener.close()
+    budget_paths = [write(nb, base / "budget-submissions" / f"{name}.ipynb") for name, nb in _budget_notebooks().items()]
+    budget_out = base / "grades-budget"
+    budget_result = grade_batch(budget_paths, budget_out, fast_config(limits=BUDGET_LIMITS), progress=False)
     reports = {r["submission"]: r for r in result.reports}
-    yield {"reports": reports, "result": result, "outside": outside, "out": out, "listener": listener,
-           "lessonlib_hash": lessonlib_hash}
+    budget_reports = {r["submission"]: r for r in budget_result.reports}
+    assert not reports.keys() & budget_reports.keys()
+    outs = {name: out for name in reports} | {name: budget_out for name in budget_reports}
+    yield {"reports": reports | budget_reports, "result": result, "budget_result": budget_result, "outs": outs,
+           "outside": outside, "out": out, "listener": listener, "lessonlib_hash": lessonlib_hash}
     shutil.rmtree(base)
 
 
 def gradescope_results(batch: dict[str, Any], notebook: str) -> dict[str, Any]:
-    return json.loads((batch["out"] / notebook / "results.json").read_text())
+    return json.loads((batch["outs"][notebook] / notebook / "results.json").read_text())
 
 
 def _exercise(report: dict[str, Any], exercise_id: str) -> dict[str, Any]:
@@ -312,8 +365,8 @@ def _text(report: dict[str, Any], attack: Attack) -> str:
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack_is_contained(batch, attack):
     report = batch["reports"][attack.notebook]
-    assert (batch["out"] / attack.notebook / "report.json").is_file()
-    assert json.loads((batch["out"] / attack.notebook / "results.json").read_text())["score"] == report["score"]
+    assert (batch["outs"][attack.notebook] / attack.notebook / "report.json").is_file()
+    assert gradescope_results(batch, attack.notebook)["score"] == report["score"]
     judged = sum(e["judged_score"] for e in report["exercises"])
     assert report["score"] <= attack.honest, "points were forged"
     assert report["score"] == attack.given, json.dumps(report, indent=1)[:3000]
@@ -337,10 +390,39 @@ def test_nothing_escaped_the_sandbox(batch):
 
 def test_the_batch_finished_with_every_report(batch):
     result = batch["result"]
-    assert {r["submission"] for r in result.reports} == {a.notebook for a in ATTACKS}
+    assert {r["submission"] for r in result.reports} == {a.notebook for a in ATTACKS if a.batch == "main"}
+    assert {r["submission"] for r in batch["budget_result"].reports} == {a.notebook for a in ATTACKS
+                                                                        if a.batch == "budget"}
     assert batch["reports"]["unreadable"]["status"] == "unreadable"
     assert result.exit_code == 3  # one notebook could not be read: said so in the exit status
     assert "1 could not be read or run" in result.summary()
+
+
+def test_the_time_budget_stops_a_submission_whose_cells_each_keep_to_their_limit(batch):
+    budget = BUDGET_LIMITS.budget
+    report = batch["reports"]["over_budget"]
+    assert report["status"] == "graded" and report["score"] == 0
+    # stopped at the budget: not after every slow cell ran, nor for another reason
+    assert budget - 1 <= report["seconds"] < min(SLOW_CELLS * SLOW_CELL_SECONDS, budget + BUDGET_LIMITS.grace + 3)
+    assert not any("ran longer than" in note for note in report["notes"])  # no cell hit its own limit
+    assert f"Grading stopped early: the submission used up its time budget of {budget:g} s." in report["notes"]
+    assert not any("run again" in note for note in report["notes"])  # no round followed the budget
+    assert {e["status"] for e in report["exercises"]} == {"error"}
+    assert all("time budget" in e["feedback"] for e in report["exercises"])
+    # the grader went on: the honest notebook in the same batch, under the same budget, got full marks
+    assert batch["budget_result"].exit_code == 0
+    assert batch["reports"]["control_in_budget"]["score"] == 14
+
+
+def test_reference_replaced_in_memory_changes_no_expected_value(batch):
+    report = batch["reports"]["patched_reference"]
+    for exercise_id in ("ch01.one_hot", "ch01.vocabulary"):
+        exercise = _exercise(report, exercise_id)
+        assert exercise["status"] == "incorrect" and exercise["judged_score"] == 0
+        cases = exercise["cases"]
+        assert cases["visible_passed"] == cases["hidden_passed"] == 0 < cases["visible_total"]
+    evidence = " ".join(f["evidence"] for f in report["integrity_flags"])
+    assert "patches lessonlib: assigns `rep_.one_hot`" in evidence and "sys.modules" in evidence
 
 
 def test_write_the_attack_table(batch, capsys):
