@@ -174,6 +174,20 @@ def score_mask(
     return None if mask is None else np.broadcast_to(mask, (batch, Tq, Tv))
 
 
+def _broadcast_mask(mask: object, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """A boolean mask (True = attend) broadcast to ``shape``, or a clear error."""
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise LessonlibInputError(f"mask must be boolean (True = attend), got {describe(mask)}.")
+    try:
+        return np.broadcast_to(mask, shape)
+    except ValueError:
+        raise LessonlibInputError(
+            f"mask of shape {mask.shape} does not fit {what} of shape {shape}; a padding "
+            "mask (batch, Tv) must become (batch, 1, Tv): mask[:, None, :]."
+        ) from None
+
+
 def masked_softmax(
     scores: np.ndarray, mask: np.ndarray | None = None, *, fully_masked: str = "uniform"
 ) -> np.ndarray:
@@ -192,16 +206,7 @@ def masked_softmax(
     if scores.ndim == 0:
         raise LessonlibInputError("scores must have at least one axis (the keys), got a scalar.")
     if mask is not None:
-        mask = np.asarray(mask)
-        if mask.dtype != np.bool_:
-            raise LessonlibInputError(f"mask must be boolean (True = attend), got {describe(mask)}.")
-        try:
-            mask = np.broadcast_to(mask, scores.shape)
-        except ValueError:
-            raise LessonlibInputError(
-                f"mask of shape {mask.shape} does not fit scores of shape {scores.shape}; a padding "
-                "mask (batch, Tv) must become (batch, 1, Tv): mask[:, None, :]."
-            ) from None
+        mask = _broadcast_mask(mask, scores.shape, "scores")
         scores = np.where(mask, scores, scores.dtype.type(MASKED_SCORE))
     shifted = scores - scores.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
@@ -378,15 +383,7 @@ def masked_softmax_backward(
     row_average = np.sum(weights * d_weights, axis=-1, keepdims=True)  # (..., 1)
     d_scores = weights * (d_weights - row_average)  # (..., Tv)
     if mask is not None:
-        mask = np.asarray(mask)
-        if mask.dtype != np.bool_:
-            raise LessonlibInputError(f"mask must be boolean (True = attend), got {describe(mask)}.")
-        try:
-            mask = np.broadcast_to(mask, weights.shape)
-        except ValueError:
-            raise LessonlibInputError(
-                f"mask of shape {mask.shape} does not fit weights of shape {weights.shape}."
-            ) from None
+        mask = _broadcast_mask(mask, weights.shape, "weights")
         d_scores = np.where(mask, d_scores, 0).astype(d_scores.dtype)
     return d_scores
 
