@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 BOOK = ROOT / "book"
 BOOK_HTML = BOOK / "_build" / "html"
+BROWSER_SCREENSHOTS = BOOK / "_build" / "screenshots"
+BROWSER_REPORT = BOOK / "_build" / "browser-report.md"
 
 
 def venv_tool(name: str) -> Path:
@@ -64,3 +67,42 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.xdist_group("book"))
     in_book = {id(item) for item in book}
     items[:] = book + [item for item in items if id(item) not in in_book]
+
+
+# --- the browser tests' report ---------------------------------------------------------
+# tests/browser/conftest.py attaches each check's outcome to its test report
+# (user_properties "browser_check"); they are collected here because under pytest-xdist
+# only this conftest is loaded by the controller, which sees every worker's reports.
+_BROWSER_RESULTS: dict[str, dict[str, str]] = defaultdict(dict)
+_BROWSER_NOTES: dict[str, dict[str, str]] = defaultdict(dict)
+_BROWSER_TIMINGS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    for name, value in getattr(report, "user_properties", ()):
+        if name == "browser_check":
+            _BROWSER_RESULTS[value["subject"]][value["check"]] = value["outcome"]
+            if value["note"]:
+                _BROWSER_NOTES[value["subject"]][value["check"]] = value["note"]
+            _BROWSER_TIMINGS.update(value["timings"])
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _BROWSER_RESULTS or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    lines = ["# Browser checks", "", "| page | checks passed | failed |", "| --- | --- | --- |"]
+    for subject, checks in _BROWSER_RESULTS.items():
+        notes = _BROWSER_NOTES[subject]
+        passed = ", ".join(c + (f" ({notes[c]})" if notes.get(c) else "") for c, o in checks.items() if o == "passed") or "-"
+        failed = ", ".join(f"{c} ({o})" for c, o in checks.items() if o != "passed") or "-"
+        lines.append(f"| {subject} | {passed} | {failed} |")
+    if _BROWSER_TIMINGS:
+        lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in _BROWSER_TIMINGS.items())]
+    shots = sorted(BROWSER_SCREENSHOTS.glob("*.png")) if BROWSER_SCREENSHOTS.is_dir() else []
+    lines += ["", f"Screenshots ({len(shots)}): {BROWSER_SCREENSHOTS}"]
+    BROWSER_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    BROWSER_REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    terminalreporter.section("browser checks")
+    for line in lines[2:]:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"Report written to {BROWSER_REPORT}")

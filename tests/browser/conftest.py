@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BOOK, BOOK_HTML
+from conftest import BOOK_HTML, BROWSER_SCREENSHOTS
 
 CHROMIUM = Path(os.environ.get("LESSONLIB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
@@ -35,12 +35,10 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
 ]
-SCREENSHOTS = BOOK / "_build" / "screenshots"
-REPORT = BOOK / "_build" / "browser-report.md"
+SCREENSHOTS = BROWSER_SCREENSHOTS
 
-# page -> check -> "passed" / "failed" / "skipped", filled in as the tests run; NOTES adds
-# what a check counted ("9 solutions"), so the report says what each pass covered.
-RESULTS: dict[str, dict[str, str]] = defaultdict(dict)
+# NOTES: page -> check -> what the check counted ("9 solutions"), sent with each test's
+# report so the browser report says what each pass covered.
 NOTES: dict[str, dict[str, str]] = defaultdict(dict)
 TIMINGS: dict[str, float] = {}
 
@@ -124,32 +122,5 @@ def pytest_runtest_makereport(item, call):
     }))
 
 
-def pytest_runtest_logreport(report):
-    for name, value in getattr(report, "user_properties", ()):
-        if name == "browser_check":
-            RESULTS[value["subject"]][value["check"]] = value["outcome"]
-            if value["note"]:
-                NOTES[value["subject"]][value["check"]] = value["note"]
-            TIMINGS.update(value["timings"])
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not RESULTS or os.environ.get("PYTEST_XDIST_WORKER"):  # the controller writes the report
-        return
-    lines = ["# Browser checks", "", "| page | checks passed | failed |", "| --- | --- | --- |"]
-    for subject, checks in RESULTS.items():
-        passed = ", ".join(
-            c + (f" ({NOTES[subject][c]})" if NOTES[subject].get(c) else "") for c, o in checks.items() if o == "passed"
-        ) or "-"
-        failed = ", ".join(f"{c} ({o})" for c, o in checks.items() if o != "passed") or "-"
-        lines.append(f"| {subject} | {passed} | {failed} |")
-    if TIMINGS:
-        lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in TIMINGS.items())]
-    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
-    lines += ["", f"Screenshots ({len(shots)}): {SCREENSHOTS}"]
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    terminalreporter.section("browser checks")
-    for line in lines[2:]:
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"Report written to {REPORT}")
+# The report itself is written by tests/conftest.py (the pytest-xdist controller loads only
+# that conftest): see pytest_runtest_logreport there.
