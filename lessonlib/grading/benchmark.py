@@ -12,9 +12,11 @@ so the grader's cost can be read as a ratio that a loaded machine does not disto
 Both are shipped chapter notebooks, solved (:func:`lessonlib.exercises.solved.solve`) and
 run in full, every cell:
 
-* numpy-only: chapter 2's (``notebooks/02-word2vec.ipynb``), which imports no TensorFlow
-  (numpy, gensim and lessonlib's numpy modules) and trains word2vec on the Wikipedia
-  sample with numpy and with gensim;
+* numpy-only: chapter 3's (``notebooks/03-rnn.ipynb``), which imports no TensorFlow
+  (numpy and lessonlib's numpy modules: n-grams, the numpy RNN, its widgets). Chapter 2's
+  notebook imports no TensorFlow either, but trains word2vec on the whole Wikipedia sample
+  in one cell, so it measures that training more than the grader; pass it with
+  ``--numpy-notebook notebooks/02-word2vec.ipynb``;
 * TensorFlow: chapter 1's (``notebooks/01-sparse-vs-dense.ipynb``), whose set-up cell
   imports Keras.
 
@@ -41,7 +43,7 @@ from lessonlib.exercises.solved import solve
 
 NOTEBOOKS = Path(lessonlib.__file__).resolve().parents[1] / "notebooks"
 DEFAULT_NOTEBOOK = NOTEBOOKS / "01-sparse-vs-dense.ipynb"  # imports TensorFlow (Keras)
-NUMPY_NOTEBOOK = NOTEBOOKS / "02-word2vec.ipynb"  # imports no TensorFlow
+NUMPY_NOTEBOOK = NOTEBOOKS / "03-rnn.ipynb"  # imports no TensorFlow
 _TENSORFLOW_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:tensorflow|keras)\b", re.MULTILINE)
 
 

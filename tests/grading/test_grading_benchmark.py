@@ -43,7 +43,7 @@ def test_measure_grades_both_notebooks_to_full_marks_and_feeds_the_table():
     from benchmarks.grading import rows_from_measurement
 
     result = benchmark.measure(copies=1, repeats=1, workers=1)
-    assert result["numpy-only"]["notebook"] == "02-word2vec.ipynb"
+    assert result["numpy-only"]["notebook"] == "03-rnn.ipynb"
     assert result["tensorflow"]["notebook"] == "01-sparse-vs-dense.ipynb"
     for kind in ("numpy-only", "tensorflow"):
         (score,) = result[kind]["scores"]
