@@ -179,7 +179,11 @@ def _save(page, saved: Path) -> None:
     page.keyboard.press("Control+s")
     deadline = time.perf_counter() + 30
     while time.perf_counter() < deadline:
-        nb = nbformat.read(saved, as_version=4)
+        try:
+            nb = nbformat.read(saved, as_version=4)
+        except (nbformat.reader.NotJSONError, ValueError):  # caught mid-write by JupyterLab: read again
+            time.sleep(0.3)
+            continue
         if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
             return
         time.sleep(0.3)
