@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from benchmarks import results
 from benchmarks.results import Comparison, Missing
@@ -85,15 +86,15 @@ def _measure(layer: str, size: str, repeats: int) -> Comparison:
         repeats=repeats, eager=not single, default_threads=not single,
     )
     labels = _labels(t.blas_default_threads)
-    timings = {
-        labels["numpy"]: Timing.of_median(labels["numpy"], t.numpy_ms / 1000, t.repeats),
-        labels["keras"]: Timing.of_median(labels["keras"], t.keras_compiled_ms / 1000, t.repeats),
-    }
-    if t.numpy_default_threads_ms is not None:
-        timings[labels["numpy_default"]] = Timing.of_median(labels["numpy_default"], t.numpy_default_threads_ms / 1000, t.repeats)
-    if t.keras_eager_ms is not None:
-        timings[labels["keras_eager"]] = Timing.of_median(labels["keras_eager"], t.keras_eager_ms / 1000, t.repeats)
-    return _comparison(layer, size, dims, timings, labels, t.max_abs_diff, "lessonlib.experiments.timing.time_forward_backward")
+    return _comparison(layer, size, dims, _timings(t, labels), labels, t.max_abs_diff,
+                       "lessonlib.experiments.timing.time_forward_backward")
+
+
+def _timings(t: Any, labels: dict[str, str]) -> dict[str, Timing]:
+    """The contenders a :class:`lessonlib.experiments.timing.Timing` measured, as table rows."""
+    measured = {"numpy": t.numpy_ms, "keras": t.keras_compiled_ms,
+                "numpy_default": t.numpy_default_threads_ms, "keras_eager": t.keras_eager_ms}
+    return {labels[k]: Timing.of_median(labels[k], ms / 1000, t.repeats) for k, ms in measured.items() if ms is not None}
 
 
 def _measure_attention(size: str, repeats: int) -> Comparison:
@@ -108,10 +109,7 @@ def _measure_attention(size: str, repeats: int) -> Comparison:
     dims = {**SIZES[size], "features": width, "units": width}
     t = time_attention_forward_backward(dims["batch"], dims["time"], width, repeats=repeats)
     labels = _labels(t.blas_default_threads)
-    timings = {
-        labels["numpy"]: Timing.of_median(labels["numpy"], t.numpy_ms / 1000, t.repeats),
-        labels["keras"]: Timing.of_median(labels["keras"], t.keras_compiled_ms / 1000, t.repeats),
-    }
+    timings = _timings(t, labels)
     # the DIFF metric is over dq, dK and dV here: the inputs' gradients (attention has no weights)
     return _comparison("attention", size, dims, timings, labels, t.max_abs_diff,
                        "lessonlib.experiments.timing.time_attention_forward_backward")

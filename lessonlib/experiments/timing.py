@@ -20,9 +20,11 @@ median of ``repeats`` runs is reported, so load from other processes affects bot
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -76,6 +78,71 @@ def _median_ms(samples: list[float]) -> float:
     return 1000 * statistics.median(samples)
 
 
+def _seconds(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _limited(blas_threads: int) -> contextlib.ExitStack:
+    """numpy on ``blas_threads`` BLAS threads; lessonlib's loops, which set their own
+    (:mod:`lessonlib._blas`), are told the same."""
+    from threadpoolctl import threadpool_limits
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(threads_for_lessonlib(blas_threads))
+    stack.enter_context(threadpool_limits(limits=blas_threads, user_api="blas"))
+    return stack
+
+
+def _blas_default_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    blas = [d for d in threadpool_info() if d["user_api"] == "blas"]
+    return blas[0]["num_threads"] if blas else 0
+
+
+def _alternate(
+    numpy_call: Callable[[], Any],
+    keras_call: Callable[[], Any],
+    *,
+    repeats: int,
+    blas_threads: int,
+    default_threads: bool = False,
+    eager_call: Callable[[], Any] | None = None,
+) -> dict[str, float | None]:
+    """Median milliseconds of each contender, timed in turn ``repeats`` times so that both
+    sides see the same load. The Keras calls return tensors; ``.numpy()`` waits for them."""
+    numpy_limited, numpy_default, keras_times, eager_times = [], [], [], []
+    for _ in range(repeats):
+        with _limited(blas_threads):
+            numpy_limited.append(_seconds(numpy_call))
+        if default_threads:
+            with threads_for_lessonlib(None):  # OpenBLAS' own default
+                numpy_default.append(_seconds(numpy_call))
+        keras_times.append(_seconds(lambda: keras_call()[0].numpy()))
+        if eager_call is not None:
+            eager_times.append(_seconds(lambda: eager_call()[0].numpy()))
+    return {
+        "numpy_ms": _median_ms(numpy_limited),
+        "numpy_default_threads_ms": _median_ms(numpy_default) if default_threads else None,
+        "keras_compiled_ms": _median_ms(keras_times),
+        "keras_eager_ms": _median_ms(eager_times) if eager_call is not None else None,
+    }
+
+
+def _timing(layer: str, shape: dict[str, int], repeats: int, medians: dict[str, Any], blas_threads: int,
+            max_abs_diff: float) -> Timing:
+    import tensorflow as tf
+
+    return Timing(
+        layer=layer, **shape, repeats=repeats, **medians, ratio=medians["numpy_ms"] / medians["keras_compiled_ms"],
+        blas_threads=blas_threads, blas_default_threads=_blas_default_threads(),
+        tf_intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+        cpu_count=os.cpu_count() or 0, max_abs_diff=max_abs_diff,
+    )
+
+
 def time_forward_backward(
     kind: str = "LSTM",
     batch: int = 32,
@@ -100,7 +167,6 @@ def time_forward_backward(
     """
     import keras
     import tensorflow as tf
-    from threadpoolctl import threadpool_info, threadpool_limits
 
     from lessonlib.keras_weights import params_from_keras
 
@@ -123,13 +189,9 @@ def time_forward_backward(
 
     compiled = tf.function(keras_pass)
     x_tf, R_tf = tf.constant(x), tf.constant(R)
-    blas = [d for d in threadpool_info() if d["user_api"] == "blas"]
-    blas_default_threads = blas[0]["num_threads"] if blas else 0
 
     # Same numbers on both sides: dx and the weight gradients in Keras' order.
-    # lessonlib's loops set their own BLAS threads (lessonlib._blas): tell them which
-    limited = lambda: threads_for_lessonlib(blas_threads)  # noqa: E731
-    with limited(), threadpool_limits(limits=blas_threads, user_api="blas"):
+    with _limited(blas_threads):
         _, dx, grads = numpy_pass(x, params, R)
         numpy_pass(x, params, R)  # warm-up
     expected = [g.numpy() for g in compiled(x_tf, R_tf)]  # traces the function
@@ -138,34 +200,12 @@ def time_forward_backward(
     got = [dx, grads["W_x"], grads["W_h"], bias]  # Keras' order: kernel, recurrent kernel, bias
     diff = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
 
-    numpy_limited, numpy_default, keras_times, eager_times = [], [], [], []
-    for _ in range(repeats):  # alternate, so both sides see the same load
-        with limited(), threadpool_limits(limits=blas_threads, user_api="blas"):
-            start = time.perf_counter()
-            numpy_pass(x, params, R)
-            numpy_limited.append(time.perf_counter() - start)
-        if default_threads:
-            with threads_for_lessonlib(None):  # OpenBLAS' own default
-                start = time.perf_counter()
-                numpy_pass(x, params, R)
-                numpy_default.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        out = compiled(x_tf, R_tf)
-        _ = out[0].numpy()  # wait for the result
-        keras_times.append(time.perf_counter() - start)
-        if eager:
-            start = time.perf_counter()
-            _ = keras_pass(x_tf, R_tf)[0].numpy()
-            eager_times.append(time.perf_counter() - start)
-    numpy_ms, keras_ms = _median_ms(numpy_limited), _median_ms(keras_times)
-    return Timing(
-        layer=kind, batch=batch, time=time_steps, features=features, units=units, repeats=repeats,
-        numpy_ms=numpy_ms, numpy_default_threads_ms=_median_ms(numpy_default) if default_threads else None, keras_compiled_ms=keras_ms,
-        keras_eager_ms=_median_ms(eager_times) if eager else None, ratio=numpy_ms / keras_ms,
-        blas_threads=blas_threads, blas_default_threads=blas_default_threads,
-        tf_intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
-        cpu_count=os.cpu_count() or 0, max_abs_diff=diff,
+    medians = _alternate(
+        lambda: numpy_pass(x, params, R), lambda: compiled(x_tf, R_tf), repeats=repeats, blas_threads=blas_threads,
+        default_threads=default_threads, eager_call=(lambda: keras_pass(x_tf, R_tf)) if eager else None,
     )
+    shape = {"batch": batch, "time": time_steps, "features": features, "units": units}
+    return _timing(kind, shape, repeats, medians, blas_threads, diff)
 
 
 def time_attention_forward_backward(
@@ -198,7 +238,6 @@ def time_attention_forward_backward(
     """
     import keras
     import tensorflow as tf
-    from threadpoolctl import threadpool_info, threadpool_limits
 
     from lessonlib.attention import keras_attention, keras_attention_backward
 
@@ -222,37 +261,19 @@ def time_attention_forward_backward(
 
     compiled = tf.function(keras_pass)
     x_tf, R_tf = tf.constant(x), tf.constant(R)
-    blas = [d for d in threadpool_info() if d["user_api"] == "blas"]
-    blas_default_threads = blas[0]["num_threads"] if blas else 0
 
     # Same numbers on both sides: dq, dK, dV
-    limited = lambda: threads_for_lessonlib(blas_threads)  # noqa: E731
-    with limited(), threadpool_limits(limits=blas_threads, user_api="blas"):
+    with _limited(blas_threads):
         got = numpy_pass(x, R)
         numpy_pass(x, R)  # warm-up
     expected = [g.numpy() for g in compiled(x_tf, x_tf, x_tf, R_tf)]  # traces the function
     compiled(x_tf, x_tf, x_tf, R_tf)  # warm-up
     diff = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
 
-    numpy_times, keras_times = [], []
-    for _ in range(repeats):  # alternate, so both sides see the same load
-        with limited(), threadpool_limits(limits=blas_threads, user_api="blas"):
-            start = time.perf_counter()
-            numpy_pass(x, R)
-            numpy_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        out = compiled(x_tf, x_tf, x_tf, R_tf)
-        _ = out[0].numpy()  # wait for the result
-        keras_times.append(time.perf_counter() - start)
-    numpy_ms, keras_ms = _median_ms(numpy_times), _median_ms(keras_times)
-    return Timing(
-        layer="Attention", batch=batch, time=time_steps, features=features, units=features, repeats=repeats,
-        numpy_ms=numpy_ms, numpy_default_threads_ms=None, keras_compiled_ms=keras_ms,
-        keras_eager_ms=None, ratio=numpy_ms / keras_ms,
-        blas_threads=blas_threads, blas_default_threads=blas_default_threads,
-        tf_intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
-        cpu_count=os.cpu_count() or 0, max_abs_diff=diff,
-    )
+    medians = _alternate(lambda: numpy_pass(x, R), lambda: compiled(x_tf, x_tf, x_tf, R_tf),
+                         repeats=repeats, blas_threads=blas_threads)
+    shape = {"batch": batch, "time": time_steps, "features": features, "units": features}
+    return _timing("Attention", shape, repeats, medians, blas_threads, diff)
 
 
 if __name__ == "__main__":  # python -m lessonlib.experiments.timing [LSTM|SimpleRNN|GRU]
