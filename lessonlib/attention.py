@@ -27,10 +27,12 @@ equation: :func:`context_vector_backward`, :func:`masked_softmax_backward`,
 :func:`dot_score_backward`; it equals ``tf.GradientTape``'s gradients and a numeric check.
 
 Masks are boolean, ``True`` = may be attended to. A row whose positions are *all* masked
-has no valid softmax; Keras gives it uniform weights in ``Attention`` and in the fused
-``MultiHeadAttention`` path, but zeros when ``MultiHeadAttention`` is asked for its scores
-(its ``Softmax`` layer zeroes masked positions). :func:`masked_softmax` does either,
-chosen by ``fully_masked``.
+has no valid softmax. ``Attention`` and ``AdditiveAttention`` subtract ``1e9`` from masked
+scores, so such a row gets ``softmax(scores - 1e9)``: the softmax of the raw scores in
+float64, and in float32 uniform weights only while the scores spread by less than about 32;
+``MultiHeadAttention`` gives zeros when asked for its scores (its ``Softmax`` layer zeroes
+masked positions). :func:`masked_softmax` gives such a row uniform weights by default,
+zeros with ``fully_masked="zero"``, and Keras' ``scores - 1e9`` with ``"keras"``.
 """
 
 from __future__ import annotations
@@ -196,18 +198,27 @@ def masked_softmax(
     ``scores (..., Tv)``; ``mask`` boolean, broadcastable to ``scores`` (e.g. a padding mask
     ``(batch, 1, Tv)``), ``True`` where attending is allowed. Masked scores are replaced by
     :data:`MASKED_SCORE` *before* the softmax, so the weights of every row still sum to 1.
-    A row with every position masked gets uniform weights (``fully_masked="uniform"``, what
-    ``keras.layers.Attention`` does) or all zeros (``"zero"``, what ``keras.layers.Softmax``
-    and ``MultiHeadAttention(..., return_attention_scores=True)`` do).
+    A row with every position masked has nothing to attend to; ``fully_masked`` decides what
+    it gets: ``"uniform"`` (the default) weights ``1 / Tv``, whatever the scores and the
+    dtype; ``"zero"`` all zeros (what ``keras.layers.Softmax`` and
+    ``MultiHeadAttention(..., return_attention_scores=True)`` give); ``"keras"`` what
+    ``keras.layers.Attention`` and ``AdditiveAttention`` compute: they *subtract* ``1e9``
+    from masked scores, so such a row is ``softmax(scores - 1e9)``, which in float64 is the
+    softmax of the raw scores and in float32 (spacing 64 near ``1e9``) is uniform only while
+    the row's scores spread by less than about 32. Rows with at least one allowed position
+    are the same in all three modes.
     """
     scores = as_float_array("scores", scores)
-    if fully_masked not in ("uniform", "zero"):
-        raise LessonlibInputError(f"fully_masked must be 'uniform' or 'zero', got {fully_masked!r}.")
+    if fully_masked not in ("uniform", "zero", "keras"):
+        raise LessonlibInputError(f"fully_masked must be 'keras', 'uniform' or 'zero', got {fully_masked!r}.")
     if scores.ndim == 0:
         raise LessonlibInputError("scores must have at least one axis (the keys), got a scalar.")
     if mask is not None:
         mask = _broadcast_mask(mask, scores.shape, "scores")
-        scores = np.where(mask, scores, scores.dtype.type(MASKED_SCORE))
+        if fully_masked == "keras":  # Keras' Attention: scores - 1e9 * (1 - mask), in the scores' dtype
+            scores = scores - scores.dtype.type(-MASKED_SCORE) * (~mask).astype(scores.dtype)
+        else:
+            scores = np.where(mask, scores, scores.dtype.type(MASKED_SCORE))
     shifted = scores - scores.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     weights = e / e.sum(axis=-1, keepdims=True)  # (..., Tv), rows sum to 1
@@ -257,6 +268,7 @@ def keras_attention(
     query_mask: np.ndarray | None = None,
     value_mask: np.ndarray | None = None,
     use_causal_mask: bool = False,
+    fully_masked: str = "uniform",
 ) -> tuple[np.ndarray, np.ndarray]:
     """What ``keras.layers.Attention()([q, V, K], mask=[query_mask, value_mask])`` computes.
 
@@ -265,7 +277,8 @@ def keras_attention(
     ``use_scale=False``). ``score_mode="dot"``: ``scale * q K^T``; ``"concat"``:
     ``concat_score_weight * sum(tanh(scale * (q + k)))``, the additive score with
     ``W_1 = W_2 = scale * I`` and ``v`` all ``concat_score_weight``. Outputs of masked
-    queries are 0.
+    queries are 0. A query whose every key is masked gets uniform weights by default;
+    ``fully_masked="keras"`` reproduces the layer there too (see :func:`masked_softmax`).
     """
     q = _seq("q", q)
     V = _seq("V", V, what="dv")
@@ -284,7 +297,7 @@ def keras_attention(
         scores = concat_score_weight * np.tanh(s * (q[:, :, None, :] + K[:, None, :, :])).sum(axis=-1)
     else:
         raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {score_mode!r}.")
-    return _keras_apply_scores(scores.astype(q.dtype), V, query_mask, value_mask, use_causal_mask)
+    return _keras_apply_scores(scores.astype(q.dtype), V, query_mask, value_mask, use_causal_mask, fully_masked)
 
 
 def keras_additive_attention(
@@ -296,6 +309,7 @@ def keras_additive_attention(
     query_mask: np.ndarray | None = None,
     value_mask: np.ndarray | None = None,
     use_causal_mask: bool = False,
+    fully_masked: str = "uniform",
 ) -> tuple[np.ndarray, np.ndarray]:
     """What ``keras.layers.AdditiveAttention()([q, V, K], mask=...)`` computes.
 
@@ -303,7 +317,7 @@ def keras_additive_attention(
     the additive score with ``W_1 = W_2 = I`` and ``v = scale`` (its weight ``(d,)``;
     ``None`` for ``use_scale=False``, i.e. ``v`` all ones). Bahdanau's ``W_1`` and ``W_2``
     are ``Dense(use_bias=False)`` layers applied to the query and the keys before it.
-    Returns ``(output, weights)``.
+    Returns ``(output, weights)``. ``fully_masked`` as in :func:`keras_attention`.
     """
     q = _seq("q", q)
     V = _seq("V", V, what="dv")
@@ -317,13 +331,13 @@ def keras_additive_attention(
     eye = np.eye(d, dtype=q.dtype)
     v = np.ones(d, dtype=q.dtype) if scale is None else _matrix("scale", scale, (d,))
     scores = additive_score(q, K, eye, eye, v)
-    return _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask)
+    return _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask, fully_masked)
 
 
-def _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask):
+def _keras_apply_scores(scores, V, query_mask, value_mask, use_causal_mask, fully_masked="uniform"):
     batch, Tq, Tv = scores.shape
     mask = score_mask(batch, Tq, Tv, value_mask=value_mask, use_causal_mask=use_causal_mask)
-    weights = masked_softmax(scores, mask)  # fully masked rows: uniform, as in Keras
+    weights = masked_softmax(scores, mask, fully_masked=fully_masked)  # fully masked rows: see masked_softmax
     output = context_vector(weights, V)
     if query_mask is not None:
         rows = _bool_mask("query_mask", query_mask, (batch, Tq))

@@ -194,3 +194,27 @@ def state_gradient_norms(kind: str, x: np.ndarray, params: Mapping[str, np.ndarr
         _, dh, dc = lstm.lstm_step_backward(dh, dc, c_seq[:, t - 1], c_seq[:, t], gates, cache.W_h)
         norms[time - t] = float(np.linalg.norm(dc, axis=-1).mean())
     return norms
+
+
+def cell_path_norms(x: np.ndarray, params: Mapping[str, np.ndarray], seed: int = 0) -> np.ndarray:
+    """The LSTM's cell path alone: ``norms[d]`` = mean over the batch of ``|| u * f_T * ... * f_{T-d+1} ||``.
+
+    This is the part of :func:`state_gradient_norms` ``("LSTM", ...)`` that travels back
+    through ``c_t = f * c_{t-1} + ...`` only (one multiplication by ``f`` per step), leaving out
+    every path through the gates and ``h``; same ``x`` ``(batch, time, features)``, ``params``
+    and unit vector ``u`` (``seed``). ``norms[0]`` is 1.
+    """
+    from lessonlib import lstm
+
+    x = check_sequence(x)
+    batch, time, _ = x.shape
+    _, _, cache = lstm.lstm_forward(x, params)
+    f = np.split(cache.gates, 4, axis=-1)[1]  # (batch, time, units): the forget gates
+    u = np.random.default_rng(seed).normal(size=f.shape[-1])
+    dc = np.broadcast_to((u / np.linalg.norm(u)).astype(f.dtype), (batch, f.shape[-1]))
+    norms = np.empty(time)
+    norms[0] = 1.0
+    for t in reversed(range(1, time)):  # one step back along the cell path: times f_t
+        dc = dc * f[:, t]
+        norms[time - t] = float(np.linalg.norm(dc, axis=-1).mean())
+    return norms

@@ -17,10 +17,22 @@ Tasks (all offline, generated from a seed by :mod:`lessonlib.data.synthetic`):
 * ``recall``: recall the first of ``time`` symbols; classification, score = test accuracy
   (chance = 1 / n_symbols), higher is better.
 
+Initialisation controls. Keras starts the two cells differently: the LSTM's forget gate
+bias is 1 (``unit_forget_bias=True``, so ``f`` starts near sigmoid(1) = 0.73), the GRU's
+update gate bias is 0 (``z`` starts near 0.5). Two more cells separate that from the
+architecture: ``GRU_zbias1`` (the GRU with its update-gate bias set to 1, so ``z`` starts near
+0.73 like the LSTM's ``f``) and ``LSTM_nofb`` (``unit_forget_bias=False``: ``f`` starts near 0.5
+like the GRU's ``z``).
+
 Run the full grid and write it to JSON (the book shows the stored file and re-runs a
 small part live)::
 
     python -m lessonlib.experiments.lstm_vs_gru --out book/data/lstm_vs_gru.json
+
+and the initialisation controls, on the same tasks, seeds and settings::
+
+    python -m lessonlib.experiments.lstm_vs_gru --cells GRU_zbias1 LSTM_nofb --variants none \
+        --out book/data/lstm_vs_gru_init.json
 """
 
 from __future__ import annotations
@@ -43,6 +55,10 @@ from lessonlib._validate import LessonlibInputError, check_positive_int
 from lessonlib.data.synthetic import ADDING_BASELINE_MSE, adding_problem, recall_first
 
 CELLS = ("LSTM", "GRU")
+"""The two cells of the main grid, with Keras' default initialisation."""
+CONTROL_CELLS = ("GRU_zbias1", "LSTM_nofb")
+"""The same two cells with the gate that keeps the past started like the other cell's (see above)."""
+ALL_CELLS = CELLS + CONTROL_CELLS
 SOLVED = {"adding": 0.01, "recall": 0.9}
 """A run *solved* its task if its test MSE is below 0.01 (adding: 6% of the baseline's
 1/6) or its test accuracy above 0.9 (recall)."""
@@ -102,13 +118,13 @@ def build_model(cell: str, task: Task, units: int, variant: str = "none") -> Any
     """``Input -> LSTM/GRU(units, **variant) -> Dense`` for ``task``, compiled with Adam."""
     import keras
 
-    if cell not in CELLS:
-        raise LessonlibInputError(f"cell must be one of {CELLS}, got {cell!r}.")
+    if cell not in ALL_CELLS:
+        raise LessonlibInputError(f"cell must be one of {ALL_CELLS}, got {cell!r}.")
     if variant not in VARIANTS:
         raise LessonlibInputError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}.")
-    layer_class = {"LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}[cell]
+    layer = make_layer(cell, units, **VARIANTS[variant])
     inputs = keras.Input(shape=task.x["train"].shape[1:])
-    h = layer_class(units, **VARIANTS[variant], name=cell.lower())(inputs)
+    h = layer(inputs)
     if task.kind == "regression":
         model = keras.Model(inputs, keras.layers.Dense(1)(h))
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
@@ -117,6 +133,42 @@ def build_model(cell: str, task: Task, units: int, variant: str = "none") -> Any
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
     return model
+
+
+def update_gate_bias(value: float) -> Any:
+    """A Keras bias initializer for a GRU: ``value`` in the update-gate (z) block, 0 elsewhere.
+
+    Keras' GRU bias is ``(2, 3 * units)`` with ``reset_after=True`` (input-side and recurrent-side
+    rows, added together for the gates) or ``(3 * units,)``; its blocks are z, r, h. Only the
+    input-side row gets ``value``, so ``z`` starts near ``sigmoid(value)``.
+    """
+    import keras
+
+    def initializer(shape: tuple[int, ...], dtype: Any = None) -> Any:
+        bias = np.zeros(shape, dtype="float32")  # (2, 3 * units) or (3 * units,)
+        units = shape[-1] // 3
+        if len(shape) == 2:
+            bias[0, :units] = value  # input-side row, z block
+        else:
+            bias[:units] = value
+        return keras.ops.convert_to_tensor(bias, dtype=dtype)
+
+    return initializer
+
+
+def make_layer(cell: str, units: int, **options: Any) -> Any:
+    """The Keras recurrent layer of ``cell`` (one of :data:`ALL_CELLS`), named ``cell.lower()``."""
+    import keras
+
+    if cell not in ALL_CELLS:
+        raise LessonlibInputError(f"cell must be one of {ALL_CELLS}, got {cell!r}.")
+    if cell == "LSTM":
+        return keras.layers.LSTM(units, **options, name="lstm")
+    if cell == "LSTM_nofb":
+        return keras.layers.LSTM(units, unit_forget_bias=False, **options, name="lstm_nofb")
+    if cell == "GRU":
+        return keras.layers.GRU(units, **options, name="gru")
+    return keras.layers.GRU(units, bias_initializer=update_gate_bias(1.0), **options, name="gru_zbias1")
 
 
 @dataclass
@@ -262,9 +314,11 @@ def environment() -> dict[str, Any]:
     }
 
 
-def save(path: Path, config: Config, results: Sequence[RunResult], elapsed: float) -> None:
+def save(path: Path, config: Config, results: Sequence[RunResult], elapsed: float, command: str | None = None) -> None:
+    """Write ``config``, the results and the environment to ``path``; ``command`` is the command
+    line that made them (by default the one for the full grid)."""
     payload = {
-        "command": "python -m lessonlib.experiments.lstm_vs_gru --out " + str(path),
+        "command": command or "python -m lessonlib.experiments.lstm_vs_gru --out " + str(path),
         "config": asdict(config), "environment": environment(), "elapsed_seconds": elapsed,
         "results": [asdict(r) for r in results],
     }
@@ -290,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(Config.seeds))
     parser.add_argument("--tasks", nargs="+", default=list(Config.tasks), choices=["adding", "recall"])
     parser.add_argument("--variants", nargs="+", default=list(Config.variants), choices=list(VARIANTS))
-    parser.add_argument("--cells", nargs="+", default=list(Config.cells), choices=list(CELLS))
+    parser.add_argument("--cells", nargs="+", default=list(Config.cells), choices=list(ALL_CELLS))
     parser.add_argument("--time", type=int, default=Config.time)
     parser.add_argument("--epochs", type=int, default=Config.epochs)
     parser.add_argument("--patience", type=int, default=Config.patience)
@@ -309,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(summarize(results)))
     print(f"{len(results)} runs in {elapsed:.0f} s")
     if args.out is not None:
-        save(args.out, config, results, elapsed)
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        save(args.out, config, results, elapsed, command=" ".join(["python -m lessonlib.experiments.lstm_vs_gru", *arguments]))
         print(f"wrote {args.out}")
     return 0
 

@@ -117,14 +117,28 @@ def plot_kernel_blocks(W_x: np.ndarray, gates: str = "ifgo", labels: Mapping[str
     return fig
 
 
-def plot_gradient_flow(norms: Mapping[str, np.ndarray], title: str | None = None) -> Figure:
-    """``||dState_T / dState_t||`` against the distance ``T - t``, one line per label, log scale."""
+def plot_gradient_flow(
+    norms: Mapping[str, np.ndarray], title: str | None = None, dashed: Mapping[str, str] | None = None
+) -> Figure:
+    """``||dState_T / dState_t||`` against the distance ``T - t``, one line per label, log scale.
+
+    ``dashed`` maps labels to draw dashed (e.g. a cell-path-only product) to the label whose
+    colour they take (the full gradient they are part of).
+    """
     if not norms:
         raise LessonlibInputError("norms is empty: pass {label: norms}.")
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    for label, values in norms.items():
+    dashed = dict(dashed or {})
+    unknown = [label for pair in dashed.items() for label in pair if label not in norms]
+    if unknown:
+        raise LessonlibInputError(f"dashed names labels that are not in norms: {unknown}.")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    colours: dict[str, Any] = {}
+    for label, values in sorted(norms.items(), key=lambda item: item[0] in dashed):  # solid lines first
         values = as_float_array(f"norms[{label!r}]", values, ndim=1)
-        ax.semilogy(np.arange(len(values)), values, lw=2, label=label)
+        colour = colours.get(dashed.get(label, ""))
+        (line,) = ax.semilogy(np.arange(len(values)), values, "--" if label in dashed else "-", lw=2, color=colour,
+                              label=label)
+        colours[label] = line.get_color()
     ax.set_xlabel("distance T - t (steps)")
     ax.set_ylabel("gradient norm")
     ax.set_title(title or "How much of the gradient at step T reaches step t")
