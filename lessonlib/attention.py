@@ -29,7 +29,7 @@ equation: :func:`context_vector_backward`, :func:`masked_softmax_backward`,
 Masks are boolean, ``True`` = may be attended to. A row whose positions are *all* masked
 has no valid softmax. ``Attention`` and ``AdditiveAttention`` subtract ``1e9`` from masked
 scores, so such a row gets ``softmax(scores - 1e9)``: the softmax of the raw scores in
-float64, and in float32 uniform weights only while the scores spread by less than about 32;
+float64, and in float32 uniform weights only while its scores stay between about -32 and 32;
 ``MultiHeadAttention`` gives zeros when asked for its scores (its ``Softmax`` layer zeroes
 masked positions). :func:`masked_softmax` gives such a row uniform weights by default,
 zeros with ``fully_masked="zero"``, and Keras' ``scores - 1e9`` with ``"keras"``.
@@ -204,9 +204,9 @@ def masked_softmax(
     ``MultiHeadAttention(..., return_attention_scores=True)`` give); ``"keras"`` what
     ``keras.layers.Attention`` and ``AdditiveAttention`` compute: they *subtract* ``1e9``
     from masked scores, so such a row is ``softmax(scores - 1e9)``, which in float64 is the
-    softmax of the raw scores and in float32 (spacing 64 near ``1e9``) is uniform only while
-    the row's scores spread by less than about 32. Rows with at least one allowed position
-    are the same in all three modes.
+    softmax of the raw scores and in float32 (spacing 64 near ``1e9``) is uniform only when
+    every score of the row rounds to the same multiple of 64 (e.g. all between -32 and 32).
+    Rows with at least one allowed position are the same in all three modes.
     """
     scores = as_float_array("scores", scores)
     if fully_masked not in ("uniform", "zero", "keras"):

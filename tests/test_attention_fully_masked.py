@@ -23,7 +23,7 @@ def np_(x):
 
 
 def _spread_data(spread, dtype, seed=0):
-    """q, V (batch 2, Tq 2, Tv 5, d 4) whose dot scores spread by about ``spread`` in each row."""
+    """q, V (batch 2, Tq 2, Tv 5, d 4) whose dot scores spread over at least ``spread`` in each row."""
     rng = np.random.default_rng(seed)
     q = rng.normal(size=(2, 2, 4))
     V = rng.normal(size=(2, 5, 4))

@@ -595,7 +595,8 @@ def _diagnose_fully_masked(got: Any) -> str | None:
         return None
     if value == 0:
         return ("keras.layers.Softmax and MultiHeadAttention(return_attention_scores=True) give 0 there; "
-                "keras.layers.Attention does not zero them: what do equal scores give?")
+                "keras.layers.Attention does not zero them, it subtracts 1e9 from every masked score: "
+                "what are score - 1e9 in float32 for scores between -3 and 3?")
     if value == 1:
         return "The weights of a row sum to 1; here they are shared among 5 positions."
     return None
@@ -603,13 +604,15 @@ def _diagnose_fully_masked(got: Any) -> str | None:
 
 FULLY_MASKED = ValueExercise(
     id="ch06.fully_masked",
-    title="The weight of each position in a fully masked row (keras.layers.Attention, Tv = 5)",
+    title="The weight of each position in a fully masked row (keras.layers.Attention, float32, Tv = 5, "
+          "scores between -3 and 3)",
     points=1,
     answer_name="fully_masked_weight",
     hints=(
-        "Keras replaces every masked score by score - 1e9. If every position is masked, what do the "
-        "five scores look like in float32?",
-        "Five (almost exactly) equal scores: the softmax of equal numbers is uniform.",
+        "Keras subtracts 1e9 from every masked score. In float32, numbers near 1e9 are 64 apart: "
+        "what does score - 1e9 round to when the score is between -3 and 3?",
+        "All five become exactly -1e9: five equal scores, and the softmax of equal numbers is uniform. "
+        "(In float64, or with scores beyond about 32, the raw scores would show through.)",
     ),
     mistakes=(
         Mistake("zero", 0.0, "does not zero them"),

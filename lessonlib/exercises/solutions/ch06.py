@@ -78,7 +78,9 @@ mha_params = 3 * (64 * 4 * 16 + 4 * 16) + (4 * 16 * 64 + 64)
 # endregion
 
 # region ch06.fully_masked
-fully_masked_weight = 1 / 5  # every score becomes -1e9: equal scores, uniform weights
+# Keras computes score - 1e9; in float32 numbers near 1e9 are 64 apart, so every score between
+# -32 and 32 rounds to exactly -1e9: five equal scores, uniform weights
+fully_masked_weight = 1 / 5
 # endregion
 
 # region ch06.alignment
