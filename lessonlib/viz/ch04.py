@@ -189,7 +189,7 @@ def plot_learned_gates(mark: np.ndarray, gates: Mapping[str, np.ndarray], c_seq:
     axes[0].bar(t, mark, color="black")
     axes[0].set_ylabel("mark")
     axes[0].set_yticks([])
-    axes[0].set_title("A trained LSTM writes when it sees the mark, then keeps (f near 1)")
+    axes[0].set_title("One validation sequence through the trained LSTM: the mark, the mean gates, the cell state")
     for k in ("i", "f"):
         values = as_float_array(f"gates[{k!r}]", gates[k], ndim=2)
         axes[1].plot(t, values.mean(axis=1), lw=2, color=GATE_COLOURS[k], label=f"mean {k}")
