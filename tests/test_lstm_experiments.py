@@ -14,7 +14,7 @@ from lessonlib._validate import LessonlibInputError
 from lessonlib.experiments import early_stopping, long_range
 from lessonlib.experiments.agreement import max_differences
 from lessonlib.experiments.timing import time_forward_backward
-from lessonlib.gradient_flow import state_gradient_norms
+from lessonlib.gradient_flow import cell_path_norms, state_gradient_norms
 
 
 def _lstm_params(rng, features, units):
@@ -143,3 +143,37 @@ def test_attention_timing_measures_both_sides_on_the_same_numbers():
     assert "numpy / Keras" in timing.summary() and set(timing.to_dict()) >= {"ratio", "numpy_ms"}
     with pytest.raises(LessonlibInputError, match="features must be a positive integer"):
         time_attention_forward_backward(features=0, repeats=1)
+
+
+def test_a_stored_long_range_result_reproduces_the_trained_lstm(tmp_path):
+    result = long_range.run(TINY, verbose=False)
+    path = tmp_path / "long_range.json"
+    path.write_text(json.dumps({**result.to_dict(), "command": "python -m lessonlib.experiments.long_range tiny"}))
+    stored = long_range.load(path)
+    assert stored.model is None and stored.config == TINY and stored.accuracy == result.accuracy
+    assert stored.command.endswith("tiny") and set(stored.lstm_params) == {6}
+    live, again = long_range.learned_gates(result, 6), long_range.learned_gates(stored, 6)
+    np.testing.assert_allclose(again["c_seq"], live["c_seq"], atol=1e-6)
+    assert again["max_abs_diff"] < 1e-5
+    with pytest.raises(LessonlibInputError, match="python -m lessonlib.experiments.long_range book --json"):
+        long_range.load(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(LessonlibInputError, match="not a long-range results file"):
+        long_range.load(tmp_path / "bad.json")
+
+
+def test_the_cell_path_alone_is_the_product_of_forget_gates_and_part_of_the_full_gradient():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 8, 2))
+    params = _lstm_params(rng, 2, 4)
+    _, _, cache = lstm.lstm_forward(x, params)
+    f = np.split(cache.gates, 4, axis=-1)[1]
+    u = np.random.default_rng(1).normal(size=4)
+    u /= np.linalg.norm(u)
+    cell = cell_path_norms(x, params, seed=1)
+    for d in range(1, 8):
+        assert cell[d] == pytest.approx(np.linalg.norm(u * np.prod(f[:, 8 - d :], axis=1), axis=-1).mean(), rel=1e-10)
+    full = state_gradient_norms("LSTM", x, params, seed=1)
+    assert cell[0] == full[0] == 1.0 and not np.allclose(cell[2:], full[2:])  # the gate paths add to it
+    params["W_h"][:] = 0.0
+    np.testing.assert_allclose(cell_path_norms(x, params, seed=1), state_gradient_norms("LSTM", x, params, seed=1))

@@ -76,6 +76,9 @@ class Result:
     history: dict[str, dict[str, list[float]]]  # "LSTM_T30" -> {"loss": [...], "val_loss": [...], ...}
     seconds: float
     model: Any = field(default=None, repr=False)  # the trained keras.Model (branches named kind_T<length>)
+    lstm_params: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)  # of a stored result
+    command: str = ""  # the command that made a stored result
+    environment: dict[str, Any] = field(default_factory=dict)  # versions and date of a stored result
 
     @property
     def chance(self) -> float:
@@ -92,14 +95,23 @@ class Result:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready): config, accuracy, history, seconds, chance."""
-        return {
+        """Plain data (JSON-ready): config, accuracy, history, seconds, chance, and the trained
+        LSTMs' parameters per length (``lstm_params``: book names, nested lists), if the model is there."""
+        payload = {
             "config": asdict(self.config),
             "accuracy": {k: {str(t): a for t, a in v.items()} for k, v in self.accuracy.items()},
             "history": self.history,
             "seconds": self.seconds,
             "chance": self.chance,
         }
+        if self.model is not None and "LSTM" in self.config.kinds:
+            from lessonlib.keras_weights import params_from_keras
+
+            payload["lstm_params"] = {
+                str(t): {name: np.asarray(v).tolist() for name, v in params_from_keras(self.branch("LSTM", t)).items()}
+                for t in self.config.lengths
+            }
+        return payload
 
     def branch(self, kind: str, length: int) -> Any:
         """The trained recurrent layer of one branch (e.g. to read an LSTM's gates)."""
@@ -214,6 +226,29 @@ def run(config: Config | str = "book", *, verbose: bool = True, **overrides: Any
     return Result(config, accuracy, history, seconds, model)
 
 
+def load(path: Any) -> Result:
+    """A :class:`Result` from a JSON file written by ``main(["book", "--json", path])`` (no model;
+    the trained LSTMs' parameters are in ``result.lstm_params``)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise LessonlibInputError(
+            f"no results file at {path}; write one with: python -m lessonlib.experiments.long_range book --json {path}"
+        )
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    missing = {"config", "accuracy", "history", "seconds"} - set(payload)
+    if missing:
+        raise LessonlibInputError(f"{path} is not a long-range results file: it lacks {sorted(missing)}.")
+    config = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
+    accuracy = {k: {int(t): a for t, a in v.items()} for k, v in payload["accuracy"].items()}
+    lstm_params = {int(t): {name: np.asarray(v, dtype=np.float32) for name, v in p.items()}
+                   for t, p in payload.get("lstm_params", {}).items()}
+    return Result(config, accuracy, payload["history"], payload["seconds"], lstm_params=lstm_params,
+                  command=payload.get("command", ""), environment=payload.get("environment", {}))
+
+
 def learned_gates(result: Result, length: int, example: int = 0) -> dict[str, Any]:
     """Run the trained LSTM of ``length`` with :func:`lessonlib.lstm.lstm_forward` on one
     validation sequence: its mark ``(T,)``, gates ``{"i", "f", "g", "o"}`` ``(T, units)``,
@@ -225,8 +260,18 @@ def learned_gates(result: Result, length: int, example: int = 0) -> dict[str, An
 
     if "LSTM" not in result.config.kinds or length not in result.config.lengths:
         raise LessonlibInputError(f"the result has no LSTM run of length {length}.")
-    layer = result.branch("LSTM", length)
-    params = params_from_keras(layer)
+    if result.model is not None:
+        layer = result.branch("LSTM", length)
+        params = params_from_keras(layer)
+    else:  # a stored result: rebuild the Keras layer from the stored parameters
+        params = result.lstm_params.get(length)
+        if params is None:
+            raise LessonlibInputError(f"the stored result has no LSTM parameters for length {length}.")
+        layer = keras.layers.LSTM(result.config.units, return_sequences=True)
+        layer.build((None, length, result.config.n_symbols + 1))
+        from lessonlib.keras_weights import params_to_keras
+
+        params_to_keras(layer, params)
     _, _, x_val, _ = make_data(result.config, length)
     x = x_val[example : example + 1]  # (1, T, n_symbols + 1)
     h_seq, c_seq, cache = lstm.lstm_forward(x, params)
@@ -252,8 +297,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(result.to_markdown())
     print(f"{result.seconds:.0f} s of training; chance = {result.chance:.2f}")
     if args.json:
+        import platform
+        import sys
+
+        import keras
+
+        payload = result.to_dict()
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        payload["command"] = " ".join(["python -m lessonlib.experiments.long_range", *arguments])
+        payload["environment"] = {"keras": keras.__version__, "numpy": np.__version__,
+                                  "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
         with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(result.to_dict(), out, indent=2)
+            json.dump(payload, out)
+            out.write("\n")
     return 0
 
 
