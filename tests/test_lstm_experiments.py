@@ -177,3 +177,17 @@ def test_the_cell_path_alone_is_the_product_of_forget_gates_and_part_of_the_full
     assert cell[0] == full[0] == 1.0 and not np.allclose(cell[2:], full[2:])  # the gate paths add to it
     params["W_h"][:] = 0.0
     np.testing.assert_allclose(cell_path_norms(x, params, seed=1), state_gradient_norms("LSTM", x, params, seed=1))
+
+
+def test_the_stored_long_range_sweep_is_the_book_preset_with_its_lstms():
+    from conftest import ROOT
+
+    stored = long_range.load(ROOT / "book" / "data" / "long_range.json")
+    assert stored.config == long_range.PRESETS["book"], "re-run: the book preset changed"
+    assert stored.command == "python -m lessonlib.experiments.long_range book --json book/data/long_range.json"
+    assert set(stored.lstm_params) == set(stored.config.lengths)
+    for kind in stored.config.kinds:
+        for t in stored.config.lengths:
+            assert stored.accuracy[kind][t] == stored.history[long_range.branch_name(kind, t)]["val_accuracy"][-1]
+    trace = long_range.learned_gates(stored, stored.config.lengths[0])
+    assert trace["max_abs_diff"] < 1e-5

@@ -90,3 +90,40 @@ def test_the_chapter_prose_matches_the_stored_results():
     assert table["adding", "none", "GRU"]["score_mean"] < table["adding", "none", "LSTM"]["score_mean"]
     assert table["recall", "none", "LSTM"]["solved"] == 3 and table["recall", "none", "GRU"]["solved"] == 0
     assert table["adding", "dropout", "GRU"]["score_max"] < 0.03 and table["adding", "dropout", "LSTM"]["score_max"] > 0.15
+
+
+STORED_INIT = ROOT / "book" / "data" / "lstm_vs_gru_init.json"
+
+
+def test_the_initialisation_controls_start_their_gates_like_the_other_cell():
+    task = lstm_vs_gru.make_task("adding", time=5, n_train=8, n_val=4, n_test=4)
+    units = 6
+    gru_layer = lstm_vs_gru.build_model("GRU_zbias1", task, units).get_layer("gru_zbias1")
+    bias = np.asarray(gru_layer.cell.bias)  # (2, 3 * units), blocks z, r, h
+    assert bias.shape == (2, 3 * units) and np.all(bias[0, :units] == 1.0) and np.all(bias[0, units:] == 0)
+    assert np.all(bias[1] == 0) and gru_layer.count_params() == gru.param_count(2, units)
+    lstm_layer = lstm_vs_gru.build_model("LSTM_nofb", task, units).get_layer("lstm_nofb")
+    assert not lstm_layer.cell.unit_forget_bias and np.all(np.asarray(lstm_layer.cell.bias) == 0)
+    default = lstm_vs_gru.build_model("LSTM", task, units).get_layer("lstm")
+    assert np.all(np.asarray(default.cell.bias)[units : 2 * units] == 1.0)  # the forget block: what GRU_zbias1 copies
+    original = lstm_vs_gru.make_layer("GRU_zbias1", 3, reset_after=False)
+    original.build((None, None, 2))
+    np.testing.assert_array_equal(np.asarray(original.cell.bias), [1, 1, 1, 0, 0, 0, 0, 0, 0])
+
+
+def test_stored_initialisation_controls_were_made_by_this_code():
+    payload = lstm_vs_gru.load(STORED_INIT)
+    assert payload["command"].startswith("python -m lessonlib.experiments.lstm_vs_gru --cells GRU_zbias1 LSTM_nofb")
+    config = payload["config"]
+    assert config["cells"] == ["GRU_zbias1", "LSTM_nofb"] and config["variants"] == ["none"]
+    main = lstm_vs_gru.Config()
+    for key in ("tasks", "time", "seeds", "units", "epochs", "patience", "batch_size", "n_train", "n_val", "n_test"):
+        assert config[key] == json.loads(json.dumps(asdict(main)))[key], f"{key} differs from the main grid's"
+    runs = payload["results"]
+    assert {(r["task"], r["cell"], r["seed"]) for r in runs} == {
+        (t, c, s) for t in main.tasks for c in config["cells"] for s in main.seeds}
+    for r in runs:
+        features = 2 if r["task"] == "adding" else 8
+        u = main.units
+        count = gru.param_count(features, u) if r["cell"] == "GRU_zbias1" else 4 * (features * u + u * u + u)
+        assert r["params"] == count and 1 <= r["best_epoch"] <= r["epochs"] <= main.epochs
