@@ -14,8 +14,13 @@ their sum. The branches share no weights, and Adam updates each weight from its 
 history, so each branch trains exactly as it would alone (same batches, same optimiser
 settings); one model means one compiled training step for all runs instead of one per run.
 
-:func:`run` is called by the book (chapter 4), the tests (a tiny configuration) and the
-benchmark command; ``python -m lessonlib.experiments.long_range [book|full]`` runs a preset.
+:func:`run` is called by the tests (a tiny configuration) and by the command line:
+``python -m lessonlib.experiments.long_range [book|full] [--json PATH]`` runs a preset and, with
+``--json``, stores the accuracies, the curves and the trained LSTMs' parameters. Chapter 4
+reads the ``book`` preset's stored results with :func:`load` (training the nine networks
+takes minutes)::
+
+    python -m lessonlib.experiments.long_range book --json book/data/long_range.json
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ PRESETS = {
     "book": Config(),
     "full": Config(lengths=(10, 30, 100, 200), n_train=10_000, epochs=20),
 }
-"""``tiny`` for the tests, ``book`` for chapter 4 (fits its time budget), ``full`` for a longer run."""
+"""``tiny`` for the tests, ``book`` for chapter 4 (stored in ``book/data/long_range.json``), ``full`` for a longer run."""
 
 
 @dataclass
