@@ -47,16 +47,18 @@ def with_spectral_radius(W: np.ndarray, radius: float) -> np.ndarray:
 
 
 def step_jacobians(x: np.ndarray, params: Mapping[str, np.ndarray], *, activation: str = "tanh") -> np.ndarray:
-    """``J_t = dh_t / dh_{t-1} = W_h diag(f'(a_t))`` for every step: ``(batch, time, units, units)``.
+    """``J_t = dh_t / dh_{t-1} = diag(f'(a_t)) W_h^T`` for every step: ``(batch, time, units, units)``.
 
-    Entry ``[n, t, i, j]`` is ``d h_t[j] / d h_{t-1}[i]`` for sequence ``n``, so a row
-    gradient goes one step back as ``dLoss/dh_{t-1} = dLoss/dh_t @ J_t.T`` (what
-    :func:`lessonlib.rnn.rnn_step_backward` computes without building ``J_t``).
+    The book's one layout (chapter 3, "One layout for every gradient"): entry
+    ``[n, t, i, j]`` is ``d h_t[i] / d h_{t-1}[j]`` for sequence ``n`` (row: a unit of
+    ``h_t``; column: a unit of ``h_{t-1}``), so a row gradient goes one step back as
+    ``dLoss/dh_{t-1} = dLoss/dh_t @ J_t`` (what :func:`lessonlib.rnn.rnn_step_backward`
+    computes without building ``J_t``).
     """
     activation = check_activation(activation)
     h_seq, cache = rnn_forward(x, params, activation=activation)
     d = activation_derivative(h_seq, activation)  # (batch, time, units): f'(a_t)
-    return cache.W_h[None, None] * d[:, :, None, :]  # (batch, time, units, units): W_h diag(f'(a_t))
+    return d[:, :, :, None] * cache.W_h.T[None, None]  # (batch, time, units, units): diag(f'(a_t)) W_h^T
 
 
 def jacobian_norms(x: np.ndarray, params: Mapping[str, np.ndarray], *, activation: str = "tanh") -> np.ndarray:
@@ -73,7 +75,7 @@ def jacobian_norms(x: np.ndarray, params: Mapping[str, np.ndarray], *, activatio
     norms = np.empty(time)
     norms[0] = 1.0
     for k in range(1, time):
-        product = J[:, time - k] @ product  # dh_T/dh_{T-k} = J_{T-k+1} ... J_T
+        product = product @ J[:, time - k]  # dh_T/dh_{T-k} = J_T J_{T-1} ... J_{T-k+1}
         norms[k] = float(np.mean(np.linalg.norm(product, ord=2, axis=(1, 2))))
     return norms
 

@@ -76,8 +76,11 @@ def test_jacobian_norms_agree_with_backpropagated_gradients():
     dh = rnn.hidden_state_gradients(sequence_gradient(u, 8, False), cache)
     product = np.eye(4)
     for k in range(1, 8):
-        product = J[0, 8 - k] @ product  # dh_T / dh_{T-k}
-        np.testing.assert_allclose(u[0] @ product.T, dh[0, 7 - k], rtol=1e-10, atol=1e-12)
+        product = product @ J[0, 8 - k]  # dh_T / dh_{T-k} = J_T ... J_{T-k+1}
+        np.testing.assert_allclose(u[0] @ product, dh[0, 7 - k], rtol=1e-10, atol=1e-12)
+    # entry [i, j] of J_t is d h_t[i] / d h_{t-1}[j]: (1 - h_t[i]^2) W_h[j, i]
+    h_seq, _ = rnn.rnn_forward(x, params)
+    np.testing.assert_allclose(J[0, 3, 1, 2], (1 - h_seq[0, 3, 1] ** 2) * params["W_h"][2, 1], rtol=1e-12)
     norms = gf.jacobian_norms(x, params)
     assert norms.shape == (8,) and norms[0] == 1.0
     np.testing.assert_allclose(norms[7], np.linalg.norm(product, 2), rtol=1e-10)

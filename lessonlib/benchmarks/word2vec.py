@@ -29,7 +29,7 @@ from typing import Any
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                  "TF_CPP_MIN_LOG_LEVEL": "3"}
 GLOVE_RESULT = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "glove_vs_gensim.json"
-"""Where ``--glove`` stores its result (chapter 2 prints it); in the repository, not the wheel."""
+"""Where ``--glove`` stores its result (the Performance page shows it); in the repository, not the wheel."""
 DEFAULTS: dict[str, Any] = {"sg": True, "dim": 100, "window": 5, "negative": 5, "epochs": 5,
                             "min_count": 5, "sample": 1e-3, "alpha": 0.025, "min_alpha": 0.0001, "seed": 1}
 

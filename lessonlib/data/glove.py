@@ -60,6 +60,29 @@ def load_vectors(words: Sequence[str]) -> np.ndarray:
     return np.asarray(matrix()[[index[w] for w in words]], dtype=np.float32)
 
 
+def random_rows(n_rows: int, pretrained: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Rows for words that pretrained vectors lack: ``(n_rows, dim)`` float32.
+
+    The course's one rule for them: normal, centred on 0, with the standard deviation of
+    the entries of ``pretrained`` (``(n_words, dim)``, e.g. GloVe's or a gensim model's
+    ``wv.vectors``), seeded. Centred matters: ``np.random.rand`` rows, all positive, point
+    the same way (pairwise cosine about 0.75), as if every missing word were a synonym of
+    every other; these rows are nearly orthogonal to each other and start at the scale of
+    the real vectors.
+    """
+    if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 0:
+        raise LessonlibInputError(f"n_rows must be a non-negative integer, got {n_rows!r}.")
+    pretrained = np.asarray(pretrained)
+    if pretrained.ndim != 2 or pretrained.shape[0] < 2 or not np.issubdtype(pretrained.dtype, np.floating):
+        raise LessonlibInputError(
+            "pretrained must be a float matrix (n_words, dim) with at least two rows, "
+            f"got {describe(pretrained)}."
+        )
+    scale = float(np.std(pretrained))
+    rng = np.random.default_rng(seed)
+    return rng.normal(0.0, scale, size=(int(n_rows), pretrained.shape[1])).astype(np.float32)
+
+
 def embedding_matrix(
     vocabulary: Sequence[str], seed: int = 0, padding: str | None = ""
 ) -> tuple[np.ndarray, list[str]]:
@@ -67,17 +90,16 @@ def embedding_matrix(
 
     Returns ``(matrix, missing)``: ``matrix`` ``(len(vocabulary), 50)`` float32 to load
     into ``keras.layers.Embedding(..., embeddings_initializer=keras.initializers.Constant(matrix))``;
-    ``missing`` lists the words GloVe lacks, whose rows are random (normal, seeded, with
-    the spread of GloVe's own entries) so they start as distinct, untrained vectors.
+    ``missing`` lists the words GloVe lacks, whose rows come from ``random_rows`` (normal,
+    centred, seeded, with the spread of GloVe's own entries) so they start as distinct,
+    untrained vectors.
     The ``padding`` token (id 0, ``""`` in chapter 1's vocabularies) gets a zero row.
     """
     if isinstance(vocabulary, str) or not all(isinstance(w, str) for w in vocabulary):
         raise LessonlibInputError(f"vocabulary must be a list of strings, got {describe(vocabulary)}.")
     index = word_index()
     vectors = matrix()
-    rng = np.random.default_rng(seed)
-    scale = float(np.std(vectors[:10_000]))
-    out = rng.normal(0.0, scale, size=(len(vocabulary), DIM)).astype(np.float32)
+    out = random_rows(len(vocabulary), vectors[:10_000], seed=seed)
     missing = []
     for i, word in enumerate(vocabulary):
         if padding is not None and word == padding:
