@@ -58,6 +58,7 @@ from typing import Any
 from lessonlib.grading import protocol
 
 CHILD_MODULE = "lessonlib.grading.child"
+TMP_BYTES = 64 * 2**20  # the sandbox's /tmp (bubblewrap: in memory, so bounded)
 START_SECONDS = 60.0  # the most the sandbox's start-up may take before its first cell
 MODES = ("bwrap", "root", "user", "none")
 
@@ -246,7 +247,7 @@ def bwrap_arguments(python: str, job: Path, work: Path, solutions: list[Path]) -
     else:
         args = ["--unshare-all"]
     args += ["--die-with-parent", "--new-session", "--as-pid-1", "--proc", "/proc", "--dev", "/dev",
-             "--tmpfs", "/tmp"]
+             "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     fds: list[int] = []
     made: set[str] = set()
 
