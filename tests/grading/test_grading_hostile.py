@@ -425,6 +425,8 @@ def test_one_failing_report_costs_no_other_report_nor_the_gradebook(tmp_path, mo
     for name in ("a", "b", "c"):
         assert (tmp_path / "out" / name / "results.json").is_file()
     assert len((tmp_path / "out" / "gradebook.csv").read_text().splitlines()) == 4
+    # a sandbox weaker than bubblewrap's is said in a line of the summary, not only in report.json
+    assert result.summary().splitlines()[0].startswith("warning: isolation 'none': NO SANDBOX")
 
 
 def test_reports_always_encode():
