@@ -317,6 +317,27 @@ def test_tampering_with_the_channels_is_reported_as_tampering(hostile_batch):
     assert all(e["judged_score"] == 0 for e in report["exercises"])
 
 
+@pytest.mark.slow
+def test_write_the_hostile_table(hostile_batch, capsys):
+    lines = ["| attack | kind (issue 13) | outcome | score judged | score given (of honest max) |",
+             "| --- | --- | --- | --- | --- |"]
+    for attack in HOSTILE:
+        report = hostile_batch["reports"][attack.notebook]
+        texts = [t for t in _texts(report).splitlines() if t.strip()]
+        found = [t for t in texts if attack.expect and any(p in t for p in attack.expect.split("|"))]
+        outcome = " ".join((found or texts or ["no effect on any score"])[0].split())[:150].replace("|", "\\|")
+        judged = sum(e["judged_score"] for e in report["exercises"])
+        lines.append(f"| {attack.name} | {attack.kind} | {outcome} | {judged:g} | "
+                     f"{report['score']:g}/{report['max_score']:g} (≤ {attack.honest:g}) |")
+    table = "\n".join(lines) + "\n"
+    target = ROOT / "build" / "grading" / "hostile-table.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(table, encoding="utf-8")
+    with capsys.disabled():
+        print("\n" + table)
+    assert table.count("\n|") >= len(HOSTILE)
+
+
 # --------------------------------------------------------------- without a sandbox
 def _verdict(nonce: str = "n" * 32):
     from lessonlib.grading.sandbox import _Verdict
