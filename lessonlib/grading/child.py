@@ -319,10 +319,6 @@ def _supervise(round_dir: Path, args: argparse.Namespace, set_up_warnings: list[
             _no_new_privileges()
             _notebook(round_dir, in_r, res_w)
         except BaseException as exc:
-            if os.environ.get("LESSONLIB_GRADING_DEBUG"):
-                import traceback
-                with open(f"/tmp/lessonlib-child-{os.getpid()}.txt", "w") as f:
-                    traceback.print_exc(file=f)
             try:
                 os.write(2, "the notebook process failed: {}: {}\n".format(*_describe_exception(exc)).encode())
             except OSError:

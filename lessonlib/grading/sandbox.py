@@ -612,7 +612,7 @@ def _environment(home: str) -> dict[str, str]:
         "TF_NUM_INTEROP_THREADS": "1",
         "TQDM_DISABLE": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    } | ({"LESSONLIB_GRADING_DEBUG": "1"} if os.environ.get("LESSONLIB_GRADING_DEBUG") else {})
+    }
 
 
 def run_round(
