@@ -12,7 +12,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # one while the other tests share the rest.
 TEST_WORKERS ?= 2
 
-.PHONY: book test bench lint install clean browser-deps
+.PHONY: book test bench lint install clean browser-deps sandbox-deps
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ book: $(STAMP)
 ## warnings as errors (every executed page checked against benchmarks/budgets.toml), and
 ## the book and notebooks in a real browser (tests/browser).
 ## One BLAS thread per process: two workers on two cores leave no core for more (book: Performance).
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps sandbox-deps
 	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## Run every benchmark (numpy vs the libraries, page and book-build times): writes
@@ -62,6 +62,17 @@ browser-deps:
 	fi; \
 	echo "Installing$$missing (Debian packages, for the browser tests)"; \
 	$(APT_INSTALL)$$missing >/dev/null || { apt-get update -q >/dev/null && $(APT_INSTALL)$$missing >/dev/null; }
+
+## The Debian package the grader's strongest sandbox needs: bubblewrap (bwrap). Without it
+## `lessonlib grade` falls back to unshare (said in a warning line); the tests use it.
+sandbox-deps:
+	@if command -v bwrap >/dev/null; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ]; then \
+	  echo "The grader's sandbox needs bubblewrap (bwrap): sudo apt-get install -y bubblewrap (Debian/Ubuntu), then run make test again."; \
+	  exit 1; \
+	fi; \
+	echo "Installing bubblewrap (Debian package, for the grader's sandbox)"; \
+	$(APT_INSTALL) bubblewrap >/dev/null || { apt-get update -q >/dev/null && $(APT_INSTALL) bubblewrap >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check lessonlib tests benchmarks

@@ -61,9 +61,16 @@ def _gradescope_not_graded(args: argparse.Namespace, problem: str) -> None:
 
     results = gradescope_not_graded(problem, args.visibility, lessonlib.__version__)
     try:
-        write_atomic(Path(args.gradescope_results), json.dumps(results, indent=2, ensure_ascii=False))
+        write_atomic(Path(args.gradescope_results), json.dumps(results, indent=2, ensure_ascii=True))
     except OSError as exc:
-        print(f"lessonlib grade: cannot write --gradescope-results: {exc}", file=sys.stderr)
+        _print(f"lessonlib grade: cannot write --gradescope-results: {exc}", sys.stderr)
+
+
+def _print(text: str, stream: object = None) -> None:
+    """Print ``text`` whatever it holds (a file name that is not valid UTF-8, say)."""
+    stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding, "replace"), file=stream)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -75,7 +82,7 @@ def _grade(args: argparse.Namespace) -> int:
     def usage(message: str, for_learner: str | None = None) -> int:
         """A wrong command line or set-up: said on stderr and, on Gradescope, in results.json
         (``for_learner`` when it is the upload that is wrong, else the grader's own message)."""
-        print(f"lessonlib grade: {message}", file=sys.stderr)
+        _print(f"lessonlib grade: {message}", sys.stderr)
         _gradescope_not_graded(args, for_learner or f"the autograder is not set up right ({message}); "
                                "please tell your instructor.")
         return EXIT_USAGE
@@ -103,28 +110,36 @@ def _grade(args: argparse.Namespace) -> int:
     if args.secret_file:
         try:
             secret = Path(args.secret_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             return usage(f"cannot read --secret-file: {exc}")
         if not secret:
             return usage(f"--secret-file {args.secret_file} is empty")
     limits = Limits(memory_mb=args.memory_mb, cell_timeout=args.cell_timeout,
                     exercise_timeout=args.exercise_timeout, budget=args.budget)
     config = GradeConfig(limits=limits, isolation=args.isolation, integrity=args.integrity,
-                         hidden_seeds=args.hidden_seeds, secret=secret or "", workers=args.workers)
+                         hidden_seeds=args.hidden_seeds, secret=secret or "", workers=args.workers,
+                         secret_file=args.secret_file)
     try:
         result = grade_batch(paths, Path(args.out), config, chapter=args.chapter, progress=not args.quiet,
                              gradescope_visibility=args.visibility)
     except RuntimeError as exc:  # e.g. an isolation mode this machine does not have
         return usage(str(exc))
+    except Exception as exc:  # never leave Gradescope without a results.json
+        return usage(f"the grader failed: {type(exc).__name__}: {exc}")
     if args.verbose:
         for report in result.reports:
-            print(to_text(report))
+            _print(to_text(report))
     if args.gradescope_results:
         if len(result.reports) != 1:  # checked above; kept in case the batch changes
             return usage(f"--gradescope-results needs exactly one submission, graded {len(result.reports)}")
         source = Path(args.out) / result.reports[0]["submission"] / "results.json"
-        write_atomic(Path(args.gradescope_results), source.read_bytes())
-    print(result.summary())
+        try:
+            write_atomic(Path(args.gradescope_results), source.read_bytes())
+        except OSError as exc:
+            _print(f"lessonlib grade: cannot copy results.json: {exc}", sys.stderr)
+            _gradescope_not_graded(args, "the grader could not write this submission's results; please tell "
+                                   "your instructor.")
+    _print(result.summary())
     return result.exit_code
 
 
@@ -159,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--exercise-timeout", type=float, default=15.0, help="seconds per exercise (default: 15)")
     p.add_argument("--budget", type=float, default=300.0, help="seconds per submission in all (default: 300)")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the sandbox (default: 4096)")
-    p.add_argument("--isolation", choices=["auto", "root", "user", "none"], default="auto",
-                   help="sandbox mode (default: the strongest available)")
+    p.add_argument("--isolation", choices=["auto", "bwrap", "root", "user", "none"], default="auto",
+                   help="sandbox mode (default: the strongest available; bwrap needs the Debian package "
+                   "bubblewrap; a weaker one is said in a warning line)")
     p.add_argument("--visibility", default="visible",
                    choices=["visible", "hidden", "after_due_date", "after_published"],
                    help="Gradescope visibility of the results (default: visible)")

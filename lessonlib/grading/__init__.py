@@ -12,9 +12,11 @@ How it fits together:
 * :mod:`~lessonlib.grading.plan` builds the visible and hidden test cases and their
   expected values, in the grader process;
 * :mod:`~lessonlib.grading.sandbox` runs :mod:`~lessonlib.grading.child` in a separate,
-  resource-limited process (no network, read-only filesystem, its own uid when run as
-  root) that executes the notebook and calls the answers on the inputs, handing back
-  plain data only (:mod:`~lessonlib.grading.plaindata`: JSON and ``.npz``, no pickle);
+  resource-limited sandbox (bubblewrap when available: no network, nothing of the
+  grader's files, its own uid when run as root) that executes the notebook and calls the
+  answers on the inputs, handing back plain data only (:mod:`~lessonlib.grading.plaindata`:
+  JSON and ``.npz``, no pickle) on a channel the notebook's cells never hold
+  (:mod:`~lessonlib.grading.protocol`); everything that comes back is read as hostile bytes;
 * :mod:`~lessonlib.grading.judge` compares and diagnoses with the exercises' own
   ``judge`` methods (the same as the notebook's ``check()``) and assigns partial credit;
 * :mod:`~lessonlib.grading.integrity` flags answers that use lessonlib's own code, and

@@ -27,13 +27,15 @@ from lessonlib.exercises.core import FunctionExercise
 from lessonlib.exercises.outcome import Status
 from lessonlib.exercises.registry import list_exercises
 from lessonlib.grading import integrity
-from lessonlib.grading.judge import FLAGGED, ExerciseGrade, failed, judge, validate, with_status
-from lessonlib.grading.plaindata import PlainDataError, unpack
+from lessonlib.grading.judge import FLAGGED, ExerciseGrade, failed, judge_document, merge_phases, with_status
+from lessonlib.grading.plaindata import PlainDataError
 from lessonlib.grading.plan import GradingPlan, build_plan, plan_fingerprint
 from lessonlib.grading.sandbox import (
     Isolation,
     Limits,
     RoundResult,
+    clean_text,
+    course_tree_cover,
     covers_for,
     isolation,
     kill_uid,
@@ -47,18 +49,32 @@ REPORT_SCHEMA = "lessonlib-grade-report/1"
 INTEGRITY_POLICIES = ("zero", "flag")
 
 
+def grader_error(name: str, path: str, sha256: str, exc: BaseException, chapter: int | None = None,
+                 max_score: float = 0.0) -> dict[str, Any]:
+    """The report of a submission the grader itself failed on (it never stops the batch)."""
+    return {
+        "schema": REPORT_SCHEMA, "submission": name, "path": path, "sha256": sha256,
+        "lessonlib": lessonlib.__version__, "chapter": chapter, "status": "failed",
+        "problem": f"grader error: {type(exc).__name__}: {clean_text(str(exc), 500)}",
+        "score": 0.0, "max_score": max_score, "exercises": [], "integrity_flags": [], "notes": [],
+        "sandbox": {}, "grader": {}, "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
 @dataclass(frozen=True)
 class GradeConfig:
     """Everything that decides how submissions are graded."""
 
     limits: Limits = field(default_factory=Limits)
-    isolation: str = "auto"  # auto, root, user, none
+    isolation: str = "auto"  # auto, bwrap, root, user, none
     integrity: str = "zero"  # zero: flagged exercises score 0 pending review; flag: keep the points
     hidden_seeds: int = 2  # secret seeds per function exercise
     secret: str = ""  # the instructor's secret (hidden cases depend on it)
     workers: int = 2
     python: str = sys.executable  # the interpreter the sandbox runs (lessonlib installed)
     uid_base: int = 61000  # sandbox uids are taken from uid_base upwards (root only)
+    secret_file: str | None = None  # where the secret was read from: hidden from the sandbox
+    scan_seconds: float = 20.0  # the integrity scan's time limit (also counted against the budget)
 
     def __post_init__(self) -> None:
         if self.integrity not in INTEGRITY_POLICIES:
@@ -130,7 +146,7 @@ class Grader:
         self.config = config
         self.iso: Isolation = isolation(config.isolation)
         self.base = Path(tempfile.mkdtemp(prefix="lessonlib-grade-"))
-        os.chmod(self.base, 0o711)
+        os.chmod(self.base, 0o711)  # rounds inside have unpredictable names and mode 0700
         self.empty = self.base / "empty"
         self.empty.mkdir(mode=0o755)
         needed = [Path(p) for p in needed_paths(config.python)] + [self.base]
@@ -139,7 +155,10 @@ class Grader:
             if folder.is_dir() and not any(n == folder or folder in n.parents for n in needed)
             and folder != Path("/")
         ]
-        self.hide = _solution_dirs() + [f for f in folders if not any(o in f.parents for o in folders)]
+        self.solutions = _solution_dirs()
+        self.hide = self.solutions + [f for f in folders if not any(o in f.parents for o in folders)]
+        self.hide_files = [Path(config.secret_file).resolve()] if config.secret_file else []
+        self.covers = {**covers_for(config.python), **course_tree_cover(config.python)}
         self._plans: dict[int, GradingPlan] = {}
         self._lock = threading.Lock()
         self._mpl: Path | None | bool = False
@@ -149,7 +168,8 @@ class Grader:
         self._uids: queue.Queue[int | None] = queue.Queue()
         # a uid of its own needs root, and (without namespaces to cover them) a Python
         # installation that other users may read
-        root = os.geteuid() == 0 and (self.iso.mode == "root" or (self.iso.mode == "none" and not covers_for(config.python)))
+        root = os.geteuid() == 0 and (self.iso.mode in ("root", "bwrap")
+                                      or (self.iso.mode == "none" and not covers_for(config.python)))
         self._separate_uid = root
         first = config.uid_base + (os.getpid() % 1000) * 8
         for slot in range(max(config.workers, 1)):
@@ -183,9 +203,8 @@ class Grader:
             return self._corpora
 
     def _round_dir(self, name: str) -> Path:
-        with self._lock:
-            self._counter += 1
-            return self.base / f"r{self._counter}"
+        """A fresh, unpredictable name in the private base folder (0711: not listable)."""
+        return self.base / secrets.token_hex(12)
 
     def close(self) -> None:
         remove_tree(self.base)
@@ -204,9 +223,7 @@ class Grader:
         try:
             report = self._grade(submission, chapter, uid)
         except Exception as exc:  # the grader never crashes on a submission
-            report = self._skeleton(submission, chapter)
-            report["status"] = "failed"
-            report["problem"] = f"the grader failed on this submission: {type(exc).__name__}: {exc}"
+            report = grader_error(submission.name, str(submission.path), submission.sha256, exc, chapter)
         finally:
             self._uids.put(uid)
         report["seconds"] = round(time.monotonic() - started, 3)
@@ -258,8 +275,11 @@ class Grader:
         if submission.chapter is not None and submission.chapter != chapter:
             report["notes"].append(f"The notebook says it is chapter {submission.chapter}; graded as chapter {chapter}.")
         report["grader"]["cases"] = plan_fingerprint(plan)
-        flags = integrity.static_flags([(c.index, c.source) for c in submission.cells], [p.exercise for p in plan.exercises])
-        grades, dynamic, notes, rounds, ran = self._run(submission, plan, uid)
+        deadline = time.monotonic() + self.config.limits.budget  # the scan counts against the budget
+        flags = integrity.static_flags([(c.index, c.source) for c in submission.cells],
+                                       [p.exercise for p in plan.exercises],
+                                       seconds=min(self.config.scan_seconds, self.config.limits.budget / 2))
+        grades, dynamic, notes, rounds, ran = self._run(submission, plan, uid, deadline)
         report["notes"] += notes
         report["sandbox"]["rounds"] = rounds
         if not ran:
@@ -284,10 +304,9 @@ class Grader:
         return with_status(grade, FLAGGED, 0.0, note)
 
     def _run(
-        self, submission: Submission, plan: GradingPlan, uid: int | None
+        self, submission: Submission, plan: GradingPlan, uid: int | None, deadline: float
     ) -> tuple[list[ExerciseGrade], list[integrity.Flag], list[str], int, bool]:
         limits = self.config.limits
-        deadline = time.monotonic() + limits.budget
         resolved: dict[int, ExerciseGrade] = {}
         invalid: dict[int, str] = {}
         dynamic: list[integrity.Flag] = []
@@ -311,7 +330,6 @@ class Grader:
             rounds += 1
             nonce = secrets.token_hex(16)
             spec = {
-                "nonce": nonce,
                 "cells": [{"index": c.index, "source": c.source} for c in submission.cells],
                 "skip": sorted(skip),
                 "exercises": [
@@ -326,11 +344,20 @@ class Grader:
             try:
                 if uid is not None:
                     kill_uid(uid)
-                result = run_round(round_dir, spec, plan.inputs, limits, deadline, self.iso, uid, self.empty,
-                                   self.hide, mpl, self.config.python, corpora)
+                covers = {**self.covers, str(self.base): [str(round_dir / "job"), str(round_dir / "work")]}
+                result = run_round(round_dir, spec, nonce, plan.phase_inputs, limits, deadline, self.iso, uid,
+                                   self.empty, self.hide, mpl, self.config.python, corpora, covers=covers,
+                                   hide_files=self.hide_files, solutions=self.solutions)
             finally:
                 remove_tree(round_dir)
             ran = ran or result.reached_ready or bool(result.cell_errors) or result.during not in (None, ("start", -1))
+            for what in result.tampering:
+                flag = integrity.Flag(integrity.TAMPERING, None, f"in the sandbox, {what}", "dynamic")
+                if flag not in dynamic:
+                    dynamic.append(flag)
+            if result.ended == "tampered":
+                stop_reason = f"the notebook's code tampered with the grading run ({result.reason})"
+                break
             if result.ended == "finished":  # results of a round that crashed are never used
                 self._collect(plan, result, nonce, resolved, invalid, dynamic)
             for index, error in sorted(result.cell_errors.items()):
@@ -371,12 +398,11 @@ class Grader:
                 continue
             exercise_plan = plan.exercises[k]
             try:
-                document, _ = unpack(*raw)
-                validate(document, exercise_plan, nonce)
+                document, arrays = merge_phases(exercise_plan, raw, nonce)
             except PlainDataError as exc:
                 invalid[k] = str(exc)
                 continue
-            resolved[k] = judge(exercise_plan, raw, nonce)
+            resolved[k] = judge_document(exercise_plan, document, arrays)
             invalid.pop(k, None)
             dynamic += integrity.dynamic_flags(exercise_plan.exercise, document)
 

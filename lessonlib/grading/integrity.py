@@ -28,7 +28,9 @@ away in the notebook by design), and obfuscation that avoids every primitive lis
 from __future__ import annotations
 
 import ast
+import re
 import symtable
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -97,13 +99,22 @@ class _Binding:
     cell: int
     node: ast.stmt
     module: str | None = None  # set when the binding is an import: the imported object's name
+    container: bool = False  # the statement stores into the name's items or attributes
+
+
+_FILLING_METHODS = {"update", "setdefault", "append", "extend", "insert", "add", "__setitem__", "__setattr__"}
 
 
 class _Notebook:
-    def __init__(self, cells: Iterable[tuple[int, str]]) -> None:
+    def __init__(self, cells: Iterable[tuple[int, str]], clock: _Clock | None = None) -> None:
+        self.clock = clock or _Clock(None)
         self.trees: list[tuple[int, ast.Module]] = []
         self.unparsed: list[int] = []
+        # per statement, computed once (a statement binding many names is looked at once)
+        self.reads_cache: dict[int, set[str]] = {}
+        self.primitives_cache: dict[int, list[str]] = {}
         for index, source in cells:
+            self.clock.tick()
             try:
                 self.trees.append((index, ast.parse(python_source(source))))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -117,7 +128,10 @@ class _Notebook:
         self._follow_aliases()
 
     def _bind(self, name: str, binding: _Binding) -> None:
-        self.bindings.setdefault(name, []).append(binding)
+        known = self.bindings.setdefault(name, [])
+        if known and known[-1].node is binding.node and known[-1].container == binding.container:
+            return
+        known.append(binding)
 
     def _collect(self, index: int, stmt: ast.stmt) -> None:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -140,8 +154,17 @@ class _Notebook:
             self._bind(stmt.name, _Binding(index, stmt))
             return
         for node in _walk_scope(stmt):
+            self.clock.tick()
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self._bind(node.id, _Binding(index, stmt))
+            elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                container = _root_name(node)  # d["f"] = ... or d.f = ...: the statement fills d
+                if container is not None:
+                    self._bind(container, _Binding(index, stmt, container=True))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (node.args or node.keywords):
+                container = _root_name(node.func.value)  # d.update(f=...), d.append(...): fills d
+                if container is not None and node.func.attr in _FILLING_METHODS:
+                    self._bind(container, _Binding(index, stmt, container=True))
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self._bind(node.name, _Binding(index, stmt))
             elif isinstance(node, (ast.Import, ast.ImportFrom)) and node is not stmt:
@@ -155,7 +178,15 @@ class _Notebook:
                 if name in self.lessonlib:
                     continue
                 for binding in bindings:
+                    self.clock.tick()
                     node = binding.node
+                    if binding.container:
+                        used = sorted(n for n in self.reads(node) if n in self.lessonlib and n != name)
+                        if used:
+                            self.lessonlib[name] = f"a container filled from {self.lessonlib[used[0]]}"
+                            changed = True
+                            break
+                        continue
                     value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
                     root = _root_name(value) if value is not None else None
                     if root in self.lessonlib:
@@ -164,6 +195,20 @@ class _Notebook:
                         break
             if not changed:
                 return
+
+    def reads(self, stmt: ast.stmt) -> set[str]:
+        key = id(stmt)
+        if key not in self.reads_cache:
+            self.clock.tick()
+            self.reads_cache[key] = _global_reads(stmt)
+        return self.reads_cache[key]
+
+    def primitives(self, stmt: ast.stmt) -> list[str]:
+        key = id(stmt)
+        if key not in self.primitives_cache:
+            self.clock.tick()
+            self.primitives_cache[key] = _primitives(stmt)
+        return self.primitives_cache[key]
 
 
 def _is_lessonlib(module: str) -> bool:
@@ -185,6 +230,9 @@ def _walk_scope(node: ast.AST) -> Iterable[ast.AST]:
 
 def _root_name(node: ast.AST | None) -> str | None:
     while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and node.args:
+            node = node.args[0]  # getattr(rep, "one_hot") is rep.one_hot
+            continue
         node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
 
@@ -248,7 +296,7 @@ def _references(stmt: ast.stmt, reads: set[str], lessonlib: dict[str, str]) -> l
     return evidence
 
 
-def _exercise_flags(nb: _Notebook, exercise: Exercise) -> list[Flag]:
+def _exercise_flags(nb: _Notebook, exercise: Exercise, clock: _Clock | None = None) -> list[Flag]:
     flags: list[Flag] = []
     name = exercise.answer_name
     if name in nb.lessonlib:
@@ -263,13 +311,17 @@ def _exercise_flags(nb: _Notebook, exercise: Exercise) -> list[Flag]:
             continue
         seen.add(current)
         for binding in nb.bindings.get(current, []):
+            nb.clock.tick()
             if binding.module is not None:  # an import: lessonlib ones are handled above/below
                 continue
-            reads = _global_reads(binding.node)
+            reads = nb.reads(binding.node)
             helper = "" if current == name else f" (through `{current}`, used by the answer)"
-            for evidence in _references(binding.node, reads, nb.lessonlib):
-                flags.append(Flag(REFERENCE, exercise.id, f"the answer uses {evidence}{helper}", cell=binding.cell))
-            for primitive in _primitives(binding.node):
+            used = {r for r in reads if r in nb.lessonlib}
+            if used:
+                for evidence in _references(binding.node, used, nb.lessonlib):
+                    flags.append(Flag(REFERENCE, exercise.id, f"the answer uses {evidence}{helper}",
+                                      cell=binding.cell))
+            for primitive in nb.primitives(binding.node):
                 flags.append(Flag(SUSPICIOUS, exercise.id, f"the answer's code uses {primitive}{helper}",
                                   cell=binding.cell))
             todo += [r for r in reads if r not in nb.lessonlib]
@@ -279,28 +331,35 @@ def _exercise_flags(nb: _Notebook, exercise: Exercise) -> list[Flag]:
     return flags
 
 
-def _in_install_guard(parents: list[ast.AST]) -> bool:
-    """Inside the shipped set-up cell's ``if importlib.util.find_spec("lessonlib") is None:``."""
-    for node in parents:
-        if isinstance(node, ast.If):
-            test = ast.unparse(node.test)
-            if "find_spec" in test and "'lessonlib'" in test and "is None" in test:
-                return True
-    return False
+def _is_install_guard(node: ast.AST) -> bool:
+    """The shipped set-up cell's ``if importlib.util.find_spec("lessonlib") is None:``."""
+    if not isinstance(node, ast.If):
+        return False
+    test = ast.unparse(node.test)
+    return "find_spec" in test and "'lessonlib'" in test and "is None" in test
 
 
-def _tampering(nb: _Notebook) -> list[Flag]:
+# attributes that reach the interpreter's machinery whatever object they are taken from
+# (``os.sys.setprofile``, ``np.sys._getframe``)
+_DANGEROUS_ATTRIBUTES = {"setprofile", "settrace", "_getframe", "addaudithook", "_current_frames",
+                         "setswitchinterval", "register_at_fork", "_exit", "setrecursionlimit"}
+
+
+def _tampering(nb: _Notebook, clock: _Clock | None = None) -> list[Flag]:
     flags: list[Flag] = []
+    clock = clock or _Clock(None)
 
     def add(cell: int, evidence: str) -> None:
         if not any(f.evidence == evidence for f in flags):
             flags.append(Flag(TAMPERING, None, evidence, cell=cell))
 
     for index, tree in nb.trees:
-        stack: list[tuple[ast.AST, list[ast.AST]]] = [(tree, [])]
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)]  # (node, inside the install guard)
         while stack:
-            node, parents = stack.pop()
-            stack += [(child, [*parents, node]) for child in ast.iter_child_nodes(node)]
+            clock.tick()
+            node, guarded = stack.pop()
+            inner = guarded or _is_install_guard(node)
+            stack += [(child, inner) for child in ast.iter_child_nodes(node)]
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 for module in modules:
@@ -313,27 +372,40 @@ def _tampering(nb: _Notebook) -> list[Flag]:
                     for alias in node.names:
                         if alias.name in ("grading", "solutions"):
                             add(index, f"imports {node.module}.{alias.name}")
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    base = node.module.split(".")[0]
+                    for alias in node.names:  # from sys import setprofile, from os import read
+                        if alias.name in _TAMPERING_CALLS.get(base, ()) or alias.name in _DANGEROUS_ATTRIBUTES:
+                            if not (base == "subprocess" and guarded):
+                                add(index, f"imports {base}.{alias.name}")
             elif isinstance(node, ast.Attribute):
                 root = node.value.id if isinstance(node.value, ast.Name) else None
                 module = nb.bindings.get(root, [_Binding(-1, node)])[0].module if root else None
                 base = (module or root or "").split(".")[0]
                 if base in _TAMPERING_CALLS and node.attr in _TAMPERING_CALLS[base]:
-                    if not (base == "subprocess" and _in_install_guard(parents)):
+                    if not (base == "subprocess" and guarded):
                         add(index, f"uses {base}.{node.attr}")
                 if node.attr in _FRAME_ATTRIBUTES:
                     add(index, f"uses .{node.attr}")
+                if node.attr in _DANGEROUS_ATTRIBUTES:
+                    add(index, f"uses .{node.attr}")
                 if isinstance(node.ctx, ast.Store) and _root_name(node) in nb.lessonlib:
-                    add(index, f"patches lessonlib: assigns `{ast.unparse(node)}`")
+                    add(index, f"patches lessonlib: assigns `{ast.unparse(node)[:120]}`")
                 if node.attr in ("grading", "solutions") and _root_name(node) in nb.lessonlib:
-                    add(index, f"reaches lessonlib's {node.attr}: `{ast.unparse(node)}`")
+                    add(index, f"reaches lessonlib's {node.attr}: `{ast.unparse(node)[:120]}`")
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in _OBFUSCATING_NAMES:
                 add(index, f"uses {node.id}()")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 if node.func.id == "open" and node.args and isinstance(node.args[0], ast.Constant) \
                         and isinstance(node.args[0].value, int):
                     add(index, "opens a raw file descriptor")
-                if node.func.id == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
-                    add(index, "uses getattr() with a computed name")
+                if node.func.id == "getattr" and len(node.args) >= 2:
+                    name = node.args[1]
+                    if not isinstance(name, ast.Constant):
+                        add(index, "uses getattr() with a computed name")
+                    elif isinstance(name.value, str) and (name.value in _DANGEROUS_ATTRIBUTES
+                                                          or name.value in _FRAME_ATTRIBUTES):
+                        add(index, f"uses getattr(..., {name.value!r})")
                 if node.func.id in ("setattr", "delattr") and node.args and _root_name(node.args[0]) in nb.lessonlib:
                     add(index, f"patches lessonlib with {node.func.id}()")
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -343,27 +415,72 @@ def _tampering(nb: _Notebook) -> list[Flag]:
     return flags
 
 
-def static_flags(cells: Iterable[tuple[int, str]], exercises: Iterable[Exercise]) -> list[Flag]:
-    """Every static integrity flag of a notebook's code cells ``(index, source)``."""
-    nb = _Notebook(cells)
-    flags: list[Flag] = []
-    for exercise in exercises:
-        flags += _exercise_flags(nb, exercise)
-    flags += _tampering(nb)
+MAX_SCAN_CHARS = 2_000_000  # code larger than this is not scanned (and is flagged for review)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+class _Clock:
+    """The scan's time limit, checked as it walks (a hostile cell must not cost more)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.ticks = 0
+
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.deadline is not None and self.ticks % 256 == 0 and time.monotonic() > self.deadline:
+            raise _OutOfTime
+
+
+def static_flags(cells: Iterable[tuple[int, str]], exercises: Iterable[Exercise],
+                 seconds: float | None = None) -> list[Flag]:
+    """Every static integrity flag of a notebook's code cells ``(index, source)``.
+
+    ``seconds``: a time limit; a notebook whose scan does not finish in time, or whose
+    code is larger than :data:`MAX_SCAN_CHARS`, gets one ``suspicious`` flag saying so
+    (it needs a human look), never a crash or an unbounded wait."""
+    cells = list(cells)
+    if sum(len(source) for _, source in cells) > MAX_SCAN_CHARS:
+        return [Flag(SUSPICIOUS, None, f"the notebook's code is larger than {MAX_SCAN_CHARS:,} characters: it was not "
+                     "scanned for integrity (review it by hand)")]
+    clock = _Clock(seconds)
+    try:
+        nb = _Notebook(cells, clock)
+        flags: list[Flag] = []
+        for exercise in exercises:
+            flags += _exercise_flags(nb, exercise, clock)
+        flags += _tampering(nb, clock)
+    except (_OutOfTime, RecursionError, MemoryError):
+        return [Flag(SUSPICIOUS, None, "the integrity scan of the notebook's code did not finish within its time "
+                     "limit (review it by hand)")]
     unique: dict[tuple[Any, ...], Flag] = {}
     for flag in flags:
         unique.setdefault((flag.kind, flag.exercise, flag.evidence), flag)
     return list(unique.values())
 
 
+_CALL_NAME = re.compile(r"lessonlib(\.[A-Za-z_<][A-Za-z0-9_<>]{0,60}){1,8}")
+
+
 def dynamic_flags(exercise: Exercise, document: dict[str, Any]) -> list[Flag]:
-    """Flags from what the sandbox saw (untrusted, so it can only add flags, never clear one)."""
+    """Flags from what the sandbox saw (untrusted, so it can only add flags, never clear one).
+
+    Only text of a fixed shape is quoted (a dotted lessonlib name): learner code could
+    otherwise put anything, a hidden input included, into a flag's evidence."""
     flags = []
     origin = document.get("origin")
     if isinstance(origin, str) and origin:
-        flags.append(Flag(REFERENCE, exercise.id, f"the answer object comes from {origin[:200]}", "dynamic"))
+        shown = origin if _CALL_NAME.fullmatch(origin) or origin == "lessonlib" else "a lessonlib module"
+        flags.append(Flag(REFERENCE, exercise.id, f"the answer object comes from {shown}", "dynamic"))
     calls = document.get("calls")
     if isinstance(calls, list) and calls:
-        names = ", ".join(str(c)[:120] for c in calls[:5])
+        named = [c for c in calls if isinstance(c, str) and _CALL_NAME.fullmatch(c)]
+        names = ", ".join(named[:5]) or "(names not shown)"
         flags.append(Flag(REFERENCE, exercise.id, f"lessonlib code ran inside the answer: {names}", "dynamic"))
+    if document.get("tracer_off") is True:
+        flags.append(Flag(SUSPICIOUS, exercise.id, "the answer switched off the grader's call tracer "
+                          "(sys.setprofile or sys.settrace while it ran)", "dynamic"))
     return flags

@@ -6,9 +6,17 @@ The comparison and diagnosis of every (case, result) pair is the exercise's own
 same message in the notebook and in the grade report.
 
 Feedback: the first failing case's diagnosis, visible cases first. When only hidden cases
-fail, the learner is told which hidden case failed and how (incorrect, error), but not the
-diagnosis, which may quote the learner's own output; that goes to ``hidden_diagnosis`` in the
-instructor's report only.
+fail, the learner is told that a hidden case failed and how (incorrect, error), but not its
+inputs nor the diagnosis, which may quote the learner's own output or error message; that
+goes to ``hidden_diagnosis`` in the instructor's report only. What the learner's code
+raised on a visible case may be quoted: the sandbox runs every visible case before any
+hidden input exists in it (:mod:`lessonlib.grading.child`), so such a message cannot carry
+a hidden input.
+
+A checker that raises on the learner's value (an object array of NaN, a hostile ``__eq__``)
+is the learner's wrong answer ("your answer contains ... which cannot be compared") when the
+same checker handles the expected value; only a checker that fails on its own reference
+value is reported as a bug in lessonlib.
 
 Partial credit: a function exercise worth ``p`` points with ``n`` graded cases (visible
 and hidden together) of which ``k`` pass scores ``round(p * k / n, 2)``
@@ -19,14 +27,20 @@ whose every case still raises ``NotImplementedError``, or whose answer is missin
 
 from __future__ import annotations
 
+import copy
+import hmac
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from lessonlib.exercises.core import FunctionExercise, case_inputs
 from lessonlib.exercises.outcome import Outcome, Status
 from lessonlib.grading import protocol
 from lessonlib.grading.plaindata import PlainDataError, decode, unpack
 from lessonlib.grading.plan import ExercisePlan
+from lessonlib.grading.sandbox import clean_text
 
 PARTIAL = "partial"
 FLAGGED = "flagged"
@@ -95,15 +109,32 @@ def missing_answer(plan: ExercisePlan) -> ExerciseGrade:
 
 
 def _text(value: Any, limit: int = protocol.MAX_MESSAGE) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return clean_text(value, limit)
 
 
-def validate(document: Any, plan: ExercisePlan, nonce: str) -> None:
-    """Check a result document's schema; raises :class:`PlainDataError` naming the problem."""
+def _seconds(value: Any) -> float | None:
+    """A number of seconds from the sandbox: finite and not negative, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+        return float(value)
+    return None
+
+
+def validate(document: Any, plan: ExercisePlan, nonce: str, phase: str | None = None) -> None:
+    """Check a result document's schema; raises :class:`PlainDataError` naming the problem.
+
+    ``phase``: "visible" or "hidden" for one phase's document (its cases are that phase's),
+    None for a whole document."""
     if not isinstance(document, dict):
         raise PlainDataError("the result is not a JSON object")
-    if document.get("nonce") != nonce:
+    if not isinstance(document.get("nonce"), str) or not hmac.compare_digest(
+            document["nonce"].encode("utf-8", "replace"), nonce.encode("utf-8", "replace")):
         raise PlainDataError("the result was not written by the grading run (wrong nonce)")
+    if phase is not None and document.get("phase") != phase:
+        raise PlainDataError("the result is for another phase")
+    if "seconds" in document and _seconds(document["seconds"]) is None:
+        raise PlainDataError("the result's time is not a number of seconds")
+    if not isinstance(document.get("tracer_off", False), bool):
+        raise PlainDataError("malformed tracer state")
     if document.get("exercise") != plan.exercise.id:
         raise PlainDataError("the result is for another exercise")
     if document.get("answer") not in ("present", "missing"):
@@ -124,26 +155,85 @@ def validate(document: Any, plan: ExercisePlan, nonce: str) -> None:
             raise PlainDataError("the result has no value")
         return
     cases = document.get("cases")
-    if not isinstance(cases, list) or len(cases) != len(plan.cases):
-        raise PlainDataError(f"expected results for {len(plan.cases)} test cases")
+    n_cases = {None: len(plan.cases), "visible": plan.n_visible, "hidden": plan.n_hidden}[phase]
+    if not isinstance(cases, list) or len(cases) != n_cases:
+        raise PlainDataError(f"expected results for {n_cases} test cases")
     for record in cases:
         if not isinstance(record, dict) or record.get("kind") not in protocol.CASE_KINDS:
             raise PlainDataError("malformed test-case result")
         if record["kind"] == "value" and "value" not in record:
             raise PlainDataError("a test-case result has no value")
+        if record["kind"] == "timeout" and "seconds" in record and _seconds(record["seconds"]) is None:
+            raise PlainDataError("a time-out that is not a number of seconds")
 
 
-def _checked(plan: ExercisePlan, compute: Any) -> Outcome | None:
-    """Run a judging step; a bug in a checker becomes the same error outcome as in check()."""
+def merge_phases(plan: ExercisePlan, raw: dict[str, tuple[bytes, bytes]], nonce: str
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One exercise's visible and hidden result documents (each checked) as one document
+    with every case in the plan's order, and their arrays. Raises :class:`PlainDataError`."""
+    if "visible" not in raw:
+        raise PlainDataError("no result came back for the visible cases")
+    visible, arrays = unpack(*raw["visible"])
+    validate(visible, plan, nonce, "visible")
+    if visible["answer"] == "missing" or "cases" not in visible:
+        return visible, arrays
+    if "hidden" not in raw:
+        raise PlainDataError("no result came back for the hidden cases")
+    hidden, more = unpack(*raw["hidden"])
+    validate(hidden, plan, nonce, "hidden")
+    if set(arrays) & set(more):
+        raise PlainDataError("the hidden cases' arrays reuse names")
+    merged = dict(visible)
+    merged["cases"] = visible["cases"] + hidden["cases"]
+    merged["calls"] = list(dict.fromkeys([*visible.get("calls", []), *hidden.get("calls", [])]))[:50]
+    merged["tracer_off"] = bool(visible.get("tracer_off")) or bool(hidden.get("tracer_off"))
+    merged["seconds"] = (_seconds(visible.get("seconds")) or 0.0) + (_seconds(hidden.get("seconds")) or 0.0)
+    merged["hidden_calls"] = hidden.get("calls", [])
+    return merged, {**arrays, **more}
+
+
+def what_value(value: Any) -> str:
+    """A short, safe description of a learner's value (never its repr)."""
+    try:
+        if isinstance(value, np.ndarray):
+            if value.dtype == object:
+                kinds = sorted({type(v).__name__ for v in value.reshape(-1)[:1000]})
+                return f"a numpy array of dtype object (shape {value.shape}, holding {', '.join(kinds[:4]) or 'nothing'})"
+            return f"a numpy array of dtype {value.dtype}, shape {value.shape}"
+        if isinstance(value, (list, tuple, set, frozenset, dict)):
+            return f"a {type(value).__name__} of {len(value)} item(s)"
+        return f"a {type(value).__name__}"
+    except Exception:
+        return "a value"
+
+
+def _bug(plan: ExercisePlan, exc: BaseException) -> Outcome:
+    return plan.exercise.outcome(
+        Status.ERROR,
+        "The checker itself failed; this is a bug in lessonlib, not in your answer. "
+        "Please report it with the details below.",
+        (f"{type(exc).__name__}: {clean_text(str(exc), 300)}",),
+    )
+
+
+def _checked(plan: ExercisePlan, compute: Any, got: Any = None, reference_check: Any = None,
+             where: str = "") -> Outcome | None:
+    """Run a judging step. A checker that raises on the learner's value but handles the
+    reference one is the learner's wrong answer; otherwise a bug in lessonlib."""
     try:
         return compute()
     except Exception as exc:
-        return plan.exercise.outcome(
-            Status.ERROR,
-            "The checker itself failed; this is a bug in lessonlib, not in your answer. "
-            "Please report it with the details below.",
-            (f"{type(exc).__name__}: {exc}",),
-        )
+        if reference_check is not None:
+            try:
+                reference_check()
+            except Exception:
+                return _bug(plan, exc)
+            return plan.exercise.outcome(
+                Status.INCORRECT,
+                f"{where}your answer contains {what_value(got)}, which cannot be compared with the expected "
+                "value. Return plain numbers, strings, lists or numeric numpy arrays.",
+            )
+        return _bug(plan, exc)
 
 
 def _case_outcome(plan: ExercisePlan, index: int, record: dict[str, Any], arrays: dict[str, Any]) -> Outcome | None:
@@ -179,7 +269,9 @@ def _case_outcome(plan: ExercisePlan, index: int, record: dict[str, Any], arrays
         got = decode(record["value"], arrays)
     except PlainDataError as exc:
         return exercise.outcome(Status.ERROR, f"The result of test case '{case.label}' could not be read: {exc}")
-    return _checked(plan, lambda: exercise.judge(case, got, graded.expected))
+    return _checked(plan, lambda: exercise.judge(case, got, graded.expected), got,
+                    lambda: exercise.judge(case, copy.deepcopy(graded.expected), graded.expected),
+                    f"On test case '{case.label}': ")
 
 
 def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[str, Any]) -> ExerciseGrade:
@@ -189,7 +281,7 @@ def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[st
     passed = [o is None for o in outcomes]
     visible = (sum(p for p, c in zip(passed, plan.cases, strict=True) if not c.hidden), plan.n_visible)
     hidden = (sum(p for p, c in zip(passed, plan.cases, strict=True) if c.hidden), plan.n_hidden)
-    extra = {"visible": visible, "hidden": hidden, "seconds": document.get("seconds")}
+    extra = {"visible": visible, "hidden": hidden, "seconds": _seconds(document.get("seconds"))}
     n_passed, total = sum(passed), len(plan.cases)
     counts = f"{n_passed} of {total} test cases pass ({visible[0]}/{visible[1]} visible, {hidden[0]}/{hidden[1]} hidden)."
     failures = [(i, o) for i, o in enumerate(outcomes) if o is not None]
@@ -210,29 +302,42 @@ def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[st
     # which the learner controls (a way to smuggle hidden inputs out), so the learner sees
     # which hidden case failed and how, and the diagnosis goes to the instructor only.
     hidden_failures = [o for i, o in failures if plan.cases[i].hidden]
+    number = sum(c.hidden for c in plan.cases[: index + 1])
     feedback = (
         f"All {visible[1]} visible test cases pass, but {len(hidden_failures)} of {hidden[1]} hidden test cases "
-        f"fail; the first is '{plan.cases[index].case.label}' ({first.status.value}). Hidden cases use other "
+        f"fail; the first is a hidden case (number {number}: {first.status.value}). Hidden cases use other "
         f"inputs than the notebook's check: make sure your function handles any valid input.\n{counts}"
     )
     return ExerciseGrade(exercise.id, exercise.title, status, score, float(exercise.points), feedback,
-                         hidden_diagnosis=first.message, **extra)
+                         hidden_diagnosis=f"{plan.cases[index].case.label}: {first.message}", **extra)
 
 
-def judge(plan: ExercisePlan, raw: tuple[bytes, bytes], nonce: str) -> ExerciseGrade:
-    """Grade one exercise from the raw result files the sandbox wrote. Never raises."""
+def judge(plan: ExercisePlan, raw: tuple[bytes, bytes] | dict[str, tuple[bytes, bytes]], nonce: str
+          ) -> ExerciseGrade:
+    """Grade one exercise from the raw result bytes the sandbox sent: one whole document
+    ``(json, npz)``, or a document per phase ``{"visible": ..., "hidden": ...}``. Never raises."""
     try:
-        document, arrays = unpack(*raw)
-        validate(document, plan, nonce)
+        if isinstance(raw, dict):
+            document, arrays = merge_phases(plan, raw, nonce)
+        else:
+            document, arrays = unpack(*raw)
+            validate(document, plan, nonce)
     except PlainDataError as exc:
         return failed(plan, Status.ERROR, f"The grader could not read this exercise's result: {exc}")
+    return judge_document(plan, document, arrays)
+
+
+def judge_document(plan: ExercisePlan, document: dict[str, Any], arrays: dict[str, Any]) -> ExerciseGrade:
+    """Grade one exercise from its checked document. Never raises."""
     try:
         grade = _judge_document(plan, document, arrays)
     except Exception as exc:  # a bug in the grader or a checker: this exercise's error, not a crash
         return failed(plan, Status.ERROR, f"The grader failed on this exercise (a bug in lessonlib): "
                       f"{type(exc).__name__}: {exc}")
-    if grade.seconds is None and isinstance(document.get("seconds"), (int, float)):
-        grade.seconds = document["seconds"]
+    if grade.seconds is None:
+        grade.seconds = _seconds(document.get("seconds"))
+    elif _seconds(grade.seconds) is None:
+        grade.seconds = None
     return grade
 
 
@@ -253,7 +358,12 @@ def _judge_document(plan: ExercisePlan, document: dict[str, Any], arrays: dict[s
         if value is None or value is Ellipsis:
             return _from_outcome(plan, exercise.check(value))
         return _from_outcome(plan, exercise.not_callable(_text(document["type"], 200)))
-    return _from_outcome(plan, exercise.check(value))
+    if value is None or value is Ellipsis:
+        return _from_outcome(plan, exercise.check(value))
+    outcome = _checked(plan, lambda: exercise._check(value), value,
+                       lambda: exercise._check(copy.deepcopy(exercise.reference)))
+    assert outcome is not None
+    return _from_outcome(plan, outcome)
 
 
 def with_status(grade: ExerciseGrade, status: str, score: float, note: str) -> ExerciseGrade:

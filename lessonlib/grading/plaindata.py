@@ -380,14 +380,22 @@ def load_archive(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, np.n
     return arrays
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a document")
+
+
 def unpack(json_bytes: bytes, npz_bytes: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Inverse of :func:`pack`: the JSON document and the checked arrays (trees not yet decoded)."""
     if len(json_bytes) > limits.max_json_bytes:
         raise PlainDataError(f"the document is larger than {limits.max_json_bytes} bytes")
+    # every node of a tree is one JSON object: too many objects is refused before parsing
+    # (a parsed object costs some 200 bytes of the grader's memory)
+    if json_bytes.count(b"{") > limits.max_nodes + 10_000:
+        raise PlainDataError(f"more than {limits.max_nodes} values")
     try:
-        document = json.loads(json_bytes.decode("utf-8"))
+        document = json.loads(json_bytes.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise PlainDataError("the document is not valid JSON") from exc
+        raise PlainDataError("the document is not valid JSON (or holds NaN or Infinity)") from exc
     if not isinstance(document, dict):
         raise PlainDataError("the document is not a JSON object")
     return document, (load_archive(npz_bytes, limits) if npz_bytes else {})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,10 @@ class GradingPlan:
 
     chapter: int
     exercises: tuple[ExercisePlan, ...]
-    inputs: tuple[bytes, bytes]  # JSON and .npz bytes of {"inputs": {exercise id: [args, ...]}}
+    inputs: tuple[bytes, bytes]  # JSON and .npz bytes of {"inputs": {exercise id: [args, ...]}}, every case
+    # the same, one document per phase: the visible cases' inputs, then the hidden cases'
+    # (the sandbox receives the hidden ones only after every visible case ran)
+    phase_inputs: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
@@ -128,11 +131,16 @@ def build_plan(exercises: list[Exercise], chapter: int, secret: str, n_seeds: in
                 plans.append(ExercisePlan(exercise))
             except Exception as exc:
                 plans.append(ExercisePlan(exercise, problem=f"{type(exc).__name__}: {exc}"))
-    encoder = Encoder()
-    inputs = {
-        p.exercise.id: [encoder.encode(tuple(c.case.args)) for c in p.cases] for p in plans if p.problem is None
-    }
-    return GradingPlan(chapter, tuple(plans), pack({"inputs": inputs}, encoder.arrays))
+    def encoded(keep: Any) -> tuple[bytes, bytes]:
+        encoder = Encoder()
+        inputs = {
+            p.exercise.id: [encoder.encode(tuple(c.case.args)) for c in p.cases if keep(c)]
+            for p in plans if p.problem is None
+        }
+        return pack({"inputs": inputs}, encoder.arrays)
+
+    phases = {"visible": encoded(lambda c: not c.hidden), "hidden": encoded(lambda c: c.hidden)}
+    return GradingPlan(chapter, tuple(plans), encoded(lambda c: True), phases)
 
 
 def plan_fingerprint(plan: GradingPlan) -> str:

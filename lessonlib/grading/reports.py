@@ -19,10 +19,34 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def safe(value: Any, depth: int = 0) -> Any:
+    """``value`` (a report or part of one) in a form that always encodes: strings without
+    lone surrogates or NUL, finite numbers (others become None), string keys, bounded depth."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value).replace("\x00", "\ufffd")
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if depth > 20:
+        return None
+    if isinstance(value, dict):
+        return {safe(str(k)): safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe(v, depth + 1) for v in value]
+    return safe(str(value))
 
 
 def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
@@ -54,6 +78,7 @@ def _status_line(report: dict[str, Any]) -> str:
 
 def to_text(report: dict[str, Any]) -> str:
     """A readable summary of a report (the CLI prints it with --verbose)."""
+    report = safe(report)
     lines = [_status_line(report)]
     if report.get("problem"):
         lines.append(f"  problem: {report['problem']}")
@@ -67,6 +92,7 @@ def to_text(report: dict[str, Any]) -> str:
 
 def gradescope(report: dict[str, Any], visibility: str = "visible") -> dict[str, Any]:
     """Gradescope's ``results.json`` for one report."""
+    report = safe(report)
     tests = []
     for number, exercise in enumerate(report["exercises"], 1):
         output = exercise["feedback"]
@@ -114,6 +140,7 @@ def gradescope_not_graded(problem: str, visibility: str = "visible", lessonlib_v
 
 def gradebook_csv(reports: list[dict[str, Any]]) -> str:
     """One row per submission, one column per exercise (every chapter in the batch)."""
+    reports = [safe(r) for r in reports]
     exercise_ids: list[str] = []
     for report in reports:
         for exercise in report["exercises"]:
@@ -134,6 +161,7 @@ def gradebook_csv(reports: list[dict[str, Any]]) -> str:
 
 def write_submission(out: Path, report: dict[str, Any], gradescope_visibility: str = "visible") -> Path:
     """Write ``report.json`` and ``results.json`` into ``out/<submission>/``."""
+    report = safe(report)
     folder = out / report["submission"]
     write_atomic(folder / "report.json", json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     write_atomic(folder / "results.json", json.dumps(gradescope(report, gradescope_visibility), indent=2,

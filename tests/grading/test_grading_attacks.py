@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
 import tempfile
@@ -67,8 +68,9 @@ SMUGGLER = 12 + partial_score(2, _ONE_HOT.n_visible, len(_ONE_HOT.cases))  # vis
 
 # The budget batch: a budget of a few seconds, and cells that each stay well under the
 # per-cell time limit but together need more than the budget.
-BUDGET_LIMITS = replace(FAST_LIMITS, budget=10.0)
-SLOW_CELLS, SLOW_CELL_SECONDS = 5, 3.0
+# (generous enough for the honest control to finish on a busy machine)
+BUDGET_LIMITS = replace(FAST_LIMITS, budget=30.0, cell_timeout=15.0)
+SLOW_CELLS, SLOW_CELL_SECONDS = 6, 8.0
 assert SLOW_CELL_SECONDS < BUDGET_LIMITS.cell_timeout / 1.5 and SLOW_CELLS * SLOW_CELL_SECONDS > BUDGET_LIMITS.budget * 1.4
 
 
@@ -164,9 +166,9 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
 
     nb = add_cell(b, "_runner = type(ex.one_hot).check.__globals__  # the sandbox runner's own globals\n"
                   "_real = _runner['call_answer']\n\n"
-                  "def _forged(spec, answer, present, args_list, timeout):\n"
+                  "def _forged(spec, answer, present, args_list, timeout, *rest):\n"
                   "    if spec['id'] == 'ch01.lookup':\n        answer, present = rep.embedding_lookup, True\n"
-                  "    return _real(spec, answer, present, args_list, timeout)\n\n_runner['call_answer'] = _forged")
+                  "    return _real(spec, answer, present, args_list, timeout, *rest)\n\n_runner['call_answer'] = _forged")
     nbs["impersonates_runner"] = nb
 
     nb = add_cell(b, "from lessonlib.exercises.solutions.ch01 import *")
@@ -258,14 +260,14 @@ ATTACKS = [
            "ch01.lookup", 0, 0, judged=2, expect="Integrity flag"),
     Attack("imports / reads / runs the reference solutions", "reads_solutions", None, 0, 0, expect="solutions"),
     Attack("writes outside its folder (a world-writable folder, the reports, lessonlib, /tmp)", "escapes", None, 14, 14,
-           expect="Read-only file system"),
+           expect="Read-only file system|No such file or directory|Permission denied"),
     Attack("network access (a local server, the internet)", "escapes", None, 14, 14, expect="Network is unreachable"),
     Attack("reads another student's (world-readable) submission to leak it in an error message", "escapes", None,
            14, 14, expect="FileNotFoundError"),
     Attack("smuggles hidden inputs out through its error messages", "smuggler", "ch01.one_hot", SMUGGLER, SMUGGLER,
            expect="hidden test cases fail"),
-    Attack("swaps its result file for a symlink to /etc/shadow", "symlinked_result", "ch01.vocabulary", 12, 12,
-           expect="no result came back"),
+    Attack("swaps its result file for a symlink to /etc/shadow (results travel on a pipe: nothing to swap)",
+           "symlinked_result", "ch01.vocabulary", 14, 14, expect="test cases pass"),
     Attack("set-up cell fails (the notebook cannot run normally)", "broken_setup", None, 14, 6,
            expect="ModuleNotFoundError"),
     Attack("unreadable notebook (not JSON)", "unreadable", None, 0, 0, expect="not a readable Jupyter notebook"),
@@ -373,7 +375,8 @@ def test_attack_is_contained(batch, attack):
     assert judged == (attack.judged if attack.judged is not None else attack.given), json.dumps(report, indent=1)[:3000]
     assert "SMUGGLED" not in json.dumps(gradescope_results(batch, attack.notebook))
     assert "MARKER-OF" not in json.dumps(report) or attack.notebook == "control"
-    if attack.exercise and attack.notebook not in ("uses_reference", "impersonates_runner", "smuggler"):
+    if attack.exercise and attack.notebook not in ("uses_reference", "impersonates_runner", "smuggler",
+                                                   "symlinked_result"):
         assert _exercise(report, attack.exercise)["judged_score"] == 0
     assert any(phrase in _text(report, attack) for phrase in attack.expect.split("|")), _text(report, attack)
 
@@ -385,7 +388,9 @@ def test_nothing_escaped_the_sandbox(batch):
     assert hashlib.sha256(LESSONLIB_INIT.read_bytes()).hexdigest() == batch["lessonlib_hash"]
     assert batch["listener"].connections == 0
     uids = {int(p.stat().st_uid) for p in Path("/proc").iterdir() if p.name.isdigit() and p.exists()}
-    assert not {u for u in uids if 61000 <= u < 69000}, "a sandbox process outlived the batch"
+    # this batch's sandbox uids (other batches may be running in other test workers)
+    first = fast_config().uid_base + (os.getpid() % 1000) * 8
+    assert not uids & set(range(first, first + fast_config().workers)), "a sandbox process outlived the batch"
 
 
 def test_the_batch_finished_with_every_report(batch):
@@ -403,7 +408,7 @@ def test_the_time_budget_stops_a_submission_whose_cells_each_keep_to_their_limit
     report = batch["reports"]["over_budget"]
     assert report["status"] == "graded" and report["score"] == 0
     # stopped at the budget: not after every slow cell ran, nor for another reason
-    assert budget - 1 <= report["seconds"] < min(SLOW_CELLS * SLOW_CELL_SECONDS, budget + BUDGET_LIMITS.grace + 3)
+    assert budget - 1 <= report["seconds"] < SLOW_CELLS * SLOW_CELL_SECONDS
     assert not any("ran longer than" in note for note in report["notes"])  # no cell hit its own limit
     assert f"Grading stopped early: the submission used up its time budget of {budget:g} s." in report["notes"]
     assert not any("run again" in note for note in report["notes"])  # no round followed the budget
