@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import lessonlib
-from lessonlib.exercises import Status, check, get_exercise, hints, solution, start
+from lessonlib.exercises import Cause, Status, check, get_exercise, hints, solution, start
 from lessonlib.exercises.compare import compare_array, compare_int, compare_scalar, compare_str_list
 from lessonlib.exercises.notebook import LessonlibVersionWarning
 from lessonlib.exercises.render import OUTCOME_MIMETYPE, to_html, to_text
@@ -33,13 +33,16 @@ def test_learner_code_that_exits_does_not_end_the_check():
     assert check("ch01.one_hot", one_hot).status is Status.ERROR
 
 
-def test_learner_functions_get_copies_of_the_inputs():
+def test_an_input_modified_in_place_is_reported_by_name():
     def one_hot(ids, vocab_size):  # correct result, but vandalises its input
         out = np.eye(vocab_size, dtype=np.float32)[ids]
         ids[...] = 0
         return out
 
-    assert check("ch01.one_hot", one_hot).status is Status.CORRECT
+    outcome = check("ch01.one_hot", one_hot)
+    assert outcome.status is Status.INCORRECT and outcome.cause is Cause.MUTATED
+    assert "changed its input `ids` in place" in outcome.message
+    assert "index (0,): it was 2, it is now 0" in outcome.message
 
 
 def test_passing_a_call_instead_of_a_function_is_explained():
