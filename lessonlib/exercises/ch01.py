@@ -644,12 +644,6 @@ def _mistake_abs(a, b):
     return abs(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
 
 
-def _mistake_normalise_in_place(a, b):
-    a /= np.linalg.norm(a)
-    b /= np.linalg.norm(b)
-    return float(a @ b)
-
-
 COSINE = FunctionExercise(
     id="ch01.cosine",
     title="Cosine similarity of two vectors",
@@ -666,7 +660,6 @@ COSINE = FunctionExercise(
         Mistake("cosine distance", _mistake_distance, "cosine distance"),
         Mistake("the angle", _mistake_angle, "angle arccos"),
         Mistake("absolute value", _mistake_abs, "keep the sign"),
-        Mistake("normalises the inputs in place", _mistake_normalise_in_place, "changed its input `a` in place"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(

@@ -168,7 +168,19 @@ SKIPGRAM_PAIRS = FunctionExercise(
         inputs=("`ids`: a 1-D int64 array, one word or more", "`window`: an int >= 1, possibly longer than the sentence"),
     ),
     make_cases=_pairs_cases,
-    diagnose=_diagnose_pairs,
+    diagnose=chain(
+        variant_diagnosis(
+            (_mistake_self_pairs, "You have one pair too many per word: the centre word is paired with itself. "
+                                  "Skip the position j == t."),
+            (_mistake_wide, lambda got, exp, case: f"Your window is one wider than window={case.args[1]}: take the "
+                                                   "words at distance 1 to window, inclusive."),
+            (_mistake_narrow, lambda got, exp, case: f"Your window is one narrower than window={case.args[1]}: take "
+                                                     "the words at distance 1 to window, inclusive."),
+            (_mistake_right_only, "You only take context words on one side: the window reaches window words to "
+                                  "the left and to the right."),
+        ),
+        _diagnose_pairs,
+    ),
 )
 
 
@@ -880,8 +892,8 @@ def _analogy_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case((words, vectors, "man", "king", "woman"), "man : king :: woman : ?"),
         Case((words, vectors, "boy", "prince", "girl"), "boy : prince :: girl : ?"),
-        Case((words, vectors, "man", "king", "boy"), "man : king :: boy : ?"),
         Case((words, vectors, "cat", "cats", "dog"), "cat : cats :: dog : ?"),
+        Case((words, vectors, "man", "king", "boy"), "man : king :: boy : ?"),
         Case((words, noisy, "paris", "france", "rome"), "paris : france :: rome : ? (noisy vectors)"),
         Case((words, noisy, "woman", "queen", "man"), "woman : queen :: man : ? (noisy vectors)"),
     ]

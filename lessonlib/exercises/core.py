@@ -314,6 +314,15 @@ def _call(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, tup
         return function(*given), given
 
 
+def _contract_compare(contract: Contract, function: bool) -> Callable[[Any, Any], str | None]:
+    """The comparison a contract implies: its type and dtype rule, then its values."""
+
+    def compare(got: Any, expected: Any) -> str | None:
+        return contract.check_type(got, expected) or contract.compare(got, expected, function=function)
+
+    return compare
+
+
 Message = str | Callable[[Any, Any, Case], str]
 
 
@@ -389,6 +398,11 @@ class FunctionExercise(Exercise):
     diagnose: Callable[[Any, Any, Case], str | None] | None = None
     seed: int = 0
     hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.compare is None and self.contract is not None:
+            # ``compare`` stays a plain callable for callers that use it directly (tests, tools).
+            object.__setattr__(self, "compare", _contract_compare(self.contract, function=True))
 
     def cases(self, seed: int | None = None) -> list[Case]:
         rng = np.random.default_rng(self.seed if seed is None else seed)
@@ -602,6 +616,10 @@ class ValueExercise(Exercise):
 
     compare: Callable[[Any, Any], str | None] | None = None
     diagnose: Callable[[Any], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.compare is None and self.contract is not None:
+            object.__setattr__(self, "compare", _contract_compare(self.contract, function=False))
 
     def _compare_fn(self) -> Callable[[Any, Any], str | None]:
         if self.compare is not None:
