@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from lessonlib.exercises.compare import is_generic
 from lessonlib.exercises.contract import Contract, type_name
 from lessonlib.exercises.outcome import Cause, Outcome, Status
 
@@ -55,6 +56,16 @@ class Mistake:
     name: str
     answer: Any
     diagnostic: str
+
+
+class Fact(str):
+    """A diagnosis that states a fact read off this answer and this case ("your vocabulary
+    holds the token 'cat\\tsat'", "row 3 is not the pretrained vector of 'cat'"), not a guess
+    about which mistake produced it. The engine shows a Fact as it is, without checking it
+    against the catalogue; any other diagnosis that contains a catalogued mistake's phrase
+    is shown only if the answer behaves like that mistake. Wrap with ``Fact(f"...")``."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -343,7 +354,8 @@ def variant_diagnosis(
             except Exception:
                 continue
             if same_value(got, wrong, rtol=rtol, atol=atol) and not same_value(wrong, expected, rtol=rtol, atol=atol):
-                return message(got, expected, case) if callable(message) else message
+                text = message(got, expected, case) if callable(message) else message
+                return str(text)  # a claim: the engine checks it against the catalogue
         return None
 
     return diagnose
@@ -467,7 +479,9 @@ class FunctionExercise(Exercise):
             problem = compare(got, expected)
         except Exception as exc:
             return self._uncomparable(got, expected, exc, compare), Cause.UNCOMPARABLE
-        return problem, (Cause.NONE if problem is None else Cause.DIFFERS)
+        if problem is None:
+            return None, Cause.NONE
+        return problem, (Cause.DIFFERS if is_generic(problem) else Cause.STRUCTURE)
 
     def _agrees(self, case: Case, got: Any, other: Any) -> bool:
         """Does ``got`` equal ``other`` (a mistake's result, or :class:`Raised`) on ``case``?
@@ -551,15 +565,17 @@ class FunctionExercise(Exercise):
         if problem is None and mutation is None:
             return None
         message = problem
-        if problem is not None and cause in (Cause.DIFFERS, Cause.CONTRACT):
+        if problem is not None and cause in (Cause.DIFFERS, Cause.STRUCTURE, Cause.CONTRACT):
             try:
                 specific = self.diagnose(got, expected, case) if self.diagnose else None
             except Exception:  # a diagnosis that cannot read this answer gives none
                 specific = None
-            if specific:
+            if specific and isinstance(specific, Fact):
+                message, cause = specific, Cause.DIAGNOSED
+            elif specific:
                 claims = any(callable(m.answer) and m.diagnostic in specific for m in self.mistakes)
                 pairs = list(results) if results else [(case, got)]
-                if (cause is Cause.DIFFERS or claims) and self._trusted(specific, pairs):
+                if (cause is not Cause.CONTRACT or claims) and self._trusted(specific, pairs):
                     message, cause = specific, Cause.DIAGNOSED
         if mutation is not None:
             message = mutation if message is None else f"{mutation}\nAlso: {message}"
@@ -633,6 +649,10 @@ class ValueExercise(Exercise):
         if self.contract is not None:
             problem = self.contract.check_type(answer, reference)
             if problem is not None:
+                whole = isinstance(answer, (float, np.floating)) and float(answer).is_integer()
+                if self.contract.kind == "int" and whole and int(answer) != reference:
+                    inner = self._check(int(answer))
+                    return self.outcome(Status.INCORRECT, f"{problem} And: {inner.message}", cause=inner.cause)
                 return self.outcome(Status.INCORRECT, problem, cause=Cause.CONTRACT)
         compare = self._compare_fn()
         try:
@@ -651,7 +671,7 @@ class ValueExercise(Exercise):
             claimed = [m for m in self.mistakes if m.diagnostic in specific]
             if not claimed or any(self._same(answer, m.answer, compare) for m in claimed):
                 return self.outcome(Status.INCORRECT, specific, cause=Cause.DIAGNOSED)
-        return self.outcome(Status.INCORRECT, problem, cause=Cause.DIFFERS)
+        return self.outcome(Status.INCORRECT, problem, cause=Cause.DIFFERS if is_generic(problem) else Cause.STRUCTURE)
 
     @staticmethod
     def _same(answer: Any, value: Any, compare: Callable[[Any, Any], str | None]) -> bool:
