@@ -9,6 +9,7 @@ live in ``lessonlib/exercises/solutions/ch02.py``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from lessonlib.exercises.core import (
     Case,
     ChoiceExercise,
     Exercise,
+    Fact,
     FunctionExercise,
     Mistake,
     chain,
@@ -70,8 +72,11 @@ def _diagnose_pairs(got: Any, expected: np.ndarray, case: Case) -> str | None:
     if got.shape[0] == expected.shape[0] and np.array_equal(got[:, ::-1], expected):
         return "Each pair is [context, centre]; the first column must be the centre word."
     if got.shape[0] == expected.shape[0] and sorted(map(tuple, got.tolist())) == sorted(map(tuple, expected.tolist())):
-        return ("You have the right pairs in another order: centre positions in order, each with its "
-                "contexts from left to right.")
+        return Fact("You have the right pairs in another order: centre positions in order, each with its "
+                    "contexts from left to right.")
+    if got.shape[0] < expected.shape[0] and set(map(tuple, got.tolist())) == set(map(tuple, expected.tolist())):
+        return Fact(f"You have {got.shape[0]} pairs, expected {expected.shape[0]}: you dropped pairs that repeat "
+                    "(the same two ids at other positions). Keep one row per (centre position, context position).")
     wrapped = [(t, j % n) for t in range(n) for j in range(t - window, min(n, t + window + 1)) if j != t]
     if got.shape[0] == len(wrapped) != expected.shape[0] and np.array_equal(got, _pairs_of(ids, wrapped)):
         return ("Near the start of the sentence your window wraps around to its end: position t - window "
@@ -153,7 +158,7 @@ SKIPGRAM_PAIRS = FunctionExercise(
         Mistake("window one too narrow", _mistake_narrow, "one narrower"),
         Mistake("window one too wide", _mistake_wide, "one wider"),
         Mistake("context first", _mistake_swapped, "first column must be the centre"),
-        Mistake("pairs ordered by offset", _mistake_by_offset, "right pairs in another order"),
+        Mistake("pairs ordered by offset", _mistake_by_offset, "grouped the pairs by offset"),
         Mistake("window wraps around the start", _mistake_wraps, "wraps around"),
         Mistake("no dtype: no pairs gives float64", _mistake_pairs_no_dtype, "np.array([]) is float64"),
         Mistake("no reshape: no pairs gives shape (0,)", _mistake_pairs_no_reshape, "shape (0, 2)"),
@@ -178,6 +183,8 @@ SKIPGRAM_PAIRS = FunctionExercise(
                                                      "the words at distance 1 to window, inclusive."),
             (_mistake_right_only, "You only take context words on one side: the window reaches window words to "
                                   "the left and to the right."),
+            (_mistake_by_offset, "You grouped the pairs by offset (all distance -2 pairs, then -1, ...): list them "
+                                 "by centre position, each centre's contexts from left to right."),
         ),
         _diagnose_pairs,
     ),
@@ -276,6 +283,8 @@ def _keep_variants(counts: np.ndarray, sample: float) -> list[tuple[np.ndarray, 
          "with probability (sqrt(f / sample) + 1) * sample / f."),
         (np.minimum((f / sample + 1) * sample / f, 1),
          "The square root is missing: (sqrt(f / sample) + 1) * sample / f, not (f / sample + 1) * sample / f."),
+        (np.minimum((np.sqrt(sample / f) + 1) * sample / f, 1),
+         "Inside the square root it is f / sample (the word's frequency over the threshold), not sample / f."),
     ]
 
 
@@ -380,6 +389,16 @@ def _ppmi_add_one(X):
     return np.maximum(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t), 0.0)
 
 
+def _ppmi_row_sums_as_row(X):
+    t = X.sum()
+    return np.where(X > 0, np.maximum(_pmi(X, X.sum(axis=1) / t, X.sum(0, keepdims=True) / t), 0.0), 0.0)
+
+
+def _ppmi_log1p(X):
+    t = X.sum()
+    return np.where(X > 0, np.maximum(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t, np.log1p), 0), 0.0)
+
+
 def _diagnose_ppmi(got: Any, expected: np.ndarray, case: Case) -> str | None:
     (X,) = case.args
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
@@ -396,6 +415,9 @@ def _diagnose_ppmi(got: Any, expected: np.ndarray, case: Case) -> str | None:
         (_ppmi_log2, "You used log base 2: PMI here uses the natural logarithm, np.log."),
         (_ppmi_add_one, "You added 1 to every count (add-one smoothing): PPMI uses the counts as they are, "
                         "and sets the cells where X is 0 to 0."),
+        (_ppmi_row_sums_as_row, "P(w) must be a column, shape (words, 1): X.sum(axis=1, keepdims=True). Without "
+                                "keepdims the row sums become a row and pair word j's sum with context j."),
+        (_ppmi_log1p, "You took log1p, log(1 + x): PMI is the plain log of the ratio, np.log."),
     ]
     for wrong, message in known:
         try:
@@ -574,6 +596,37 @@ def _grads(v_c, u_o, U_neg, *, uo_sign=1.0, neg_label=0.0, vc_pos=True, vc_neg=T
     }
 
 
+def _grads_terms(got: Any, expected: dict[str, np.ndarray], case: Case) -> str | None:
+    """Isolate the terms of a wrong gradient: subtract the right term and name the other."""
+    if not isinstance(got, dict) or set(got) != set(_GRAD_KEYS):
+        return None
+    v_c, u_o, U_neg = case.args
+    s = _sigmoid(np.sum(u_o * v_c, axis=1))
+    s_n = _sigmoid(np.einsum("bnk,bk->bn", U_neg, v_c))
+    pos, neg = (s - 1)[:, None] * u_o, np.einsum("bn,bnk->bk", s_n, U_neg)
+    g = {k: np.asarray(got[k], dtype=float) for k in _GRAD_KEYS if np.shape(got[k]) == expected[k].shape}
+    if "v_c" in g and not np.allclose(g["v_c"], expected["v_c"]):
+        rest = g["v_c"] - pos
+        if np.allclose(rest, np.einsum("bn,bnk->bk", s_n - 1, U_neg)):
+            return Fact("In the gradient with respect to v_c, the negatives' term uses σ(u_n·v_c) - 1; a negative's "
+                        "label is 0, so the term is Σ_n σ(u_n·v_c) u_n.")
+        if np.allclose(rest, -neg):
+            return Fact("In the gradient with respect to v_c, the negatives' term has the wrong sign: it is "
+                        "+Σ_n σ(u_n·v_c) u_n.")
+        other = g["v_c"] - neg
+        if np.allclose(other, -pos):
+            return Fact("In the gradient with respect to v_c, the true word's term has the wrong sign: it is "
+                        "(σ(u_o·v_c) - 1) u_o.")
+        if np.allclose(other, s[:, None] * u_o):
+            return Fact("In the gradient with respect to v_c, the true word's term uses σ(u_o·v_c); it is "
+                        "(σ(u_o·v_c) - 1) u_o (the label of the true word is 1).")
+    if "u_o" in g and np.allclose(g["u_o"], s[:, None] * v_c) and not np.allclose(g["u_o"], expected["u_o"]):
+        return Fact("The gradient with respect to u_o uses σ(u_o·v_c); it is (σ(u_o·v_c) - 1) v_c.")
+    if "U_neg" in g and np.allclose(g["U_neg"], -expected["U_neg"]) and not np.allclose(g["U_neg"], expected["U_neg"]):
+        return Fact("The gradient with respect to U_neg has the wrong sign: it is +σ(u_n·v_c) v_c.")
+    return None
+
+
 def _grads_uo_sign(v_c, u_o, U_neg):
     return _grads(v_c, u_o, U_neg, uo_sign=-1.0)
 
@@ -639,6 +692,7 @@ SGNS_GRADS = FunctionExercise(
         (_grads_uo_with_uo, "The gradient with respect to u_o multiplies by u_o itself: dL/du_o is (σ(u_o·v_c) - 1) v_c."),
     ),
 )
+SGNS_GRADS = replace(SGNS_GRADS, diagnose=chain(SGNS_GRADS.diagnose, _grads_terms))
 
 
 # ------------------------------------------------------------------------ CBOW hidden
@@ -684,6 +738,11 @@ def _cbow_zero_is_padding(V, c):
 def _cbow_row0_for_padding(V, c):
     mask = c >= 0
     return V[np.where(mask, c, 0)].sum(axis=1) / mask.sum(axis=1, keepdims=True)
+
+
+def _cbow_batch_count(V, c):
+    mask = c >= 0
+    return (V[np.where(mask, c, 0)] * mask[..., None]).sum(axis=1) / mask.sum()
 
 
 def _cbow_batch_axis(V, c):
@@ -737,6 +796,8 @@ CBOW_HIDDEN = FunctionExercise(
         (_cbow_zero_is_padding, "Only -1 is padding: word 0 is a real word (your mask contexts > 0 drops it)."),
         (_cbow_row0_for_padding, "You replaced -1 by 0 and kept those rows: that adds V[0] for the padding slots; "
                                  "multiply by the mask to zero them."),
+        (_cbow_batch_count, "You divided by the number of real words in the whole batch: divide each row by its "
+                            "own count, mask.sum(axis=1, keepdims=True)."),
         rtol=1e-5, atol=1e-6,
     )(got, exp, case),
 )
@@ -946,9 +1007,9 @@ def _diagnose_analogy(got: Any, expected: str, case: Case) -> str | None:
     if not isinstance(got, str):
         return None
     if got == c:
-        return f"You returned {got!r}, one of the question words (c); exclude a, b and c from the answers."
+        return Fact(f"You returned {got!r}, one of the question words (c); exclude a, b and c from the answers.")
     if got in (a, b):
-        return f"You returned {got!r}, a question word: excluding c is not enough, exclude a and b too."
+        return Fact(f"You returned {got!r}, a question word: excluding c is not enough, exclude a and b too.")
     return None
 
 
@@ -1073,9 +1134,9 @@ def _diagnose_matrix(got: Any, expected: tuple[np.ndarray, list[int]], case: Cas
     if len(rows) and (np.abs(rows).max(axis=1) == 0).any():
         return "Rows of words without a pretrained vector are all zero; give them small random values so they differ and can learn."
     if not np.allclose(rows, expected[0][expected[1]]):
-        return ("The random rows are not those of the seeded matrix: draw the whole matrix at once, "
-                "np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim)), then overwrite "
-                "row 0 and the pretrained rows (drawing only the missing rows gives other numbers).")
+        return Fact("The random rows are not the seeded ones: start from np.random.default_rng(seed).normal(0.0, "
+                    "0.1, size=(len(vocabulary), dim)) (not np.random.seed or another generator), then overwrite "
+                    "row 0 and the pretrained rows.")
     return None
 
 
@@ -1168,7 +1229,7 @@ EMBEDDING_MATRIX = FunctionExercise(
         Mistake("missing as words", _matrix_missing_words, "`missing` holds words"),
         Mistake("missing includes the padding id", _matrix_missing_with_0, "includes 0, the padding id"),
         Mistake("returns (missing, matrix)", _matrix_swapped, "return the matrix first"),
-        Mistake("draws only the missing rows", _matrix_missing_rows_only, "draw the whole matrix at once"),
+        Mistake("draws only the missing rows", _matrix_missing_rows_only, "you drew only the missing rows"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
@@ -1187,7 +1248,13 @@ EMBEDDING_MATRIX = FunctionExercise(
     ),
     make_cases=_matrix_cases,
     compare=_compare_matrix,
-    diagnose=_diagnose_matrix,
+    diagnose=chain(
+        variant_diagnosis(
+            (_matrix_missing_rows_only, "The random rows differ: you drew only the missing rows, one at a time. Draw "
+                                        "the whole matrix at once, then overwrite row 0 and the pretrained rows."),
+        ),
+        _diagnose_matrix,
+    ),
 )
 
 

@@ -343,11 +343,12 @@ def variant_diagnosis(
     """A ``diagnose`` that recognises wrong answers by recomputing them: for each
     ``(wrong_function, message)`` pair in order, if ``wrong_function`` gives ``got`` on this
     case (same types, shapes, dtypes; values within ``rtol``/``atol``) and differs from the
-    expected result, the message is returned (a callable message gets ``(got, expected,
-    case)`` and can name the position or term). The engine then shows it only if it holds on
-    every case (see :meth:`FunctionExercise.judge`)."""
+    expected result, its message is a candidate (a callable message gets ``(got, expected,
+    case)`` and can name the position or term). Returns the candidates in order; the engine
+    shows the first that holds on every case (see :meth:`FunctionExercise.judge`)."""
 
-    def diagnose(got: Any, expected: Any, case: Case) -> str | None:
+    def diagnose(got: Any, expected: Any, case: Case) -> list[str]:
+        found = []
         for function, message in variants:
             try:
                 wrong, _ = _call(function, case.args)
@@ -355,26 +356,31 @@ def variant_diagnosis(
                 continue
             if same_value(got, wrong, rtol=rtol, atol=atol) and not same_value(wrong, expected, rtol=rtol, atol=atol):
                 text = message(got, expected, case) if callable(message) else message
-                return str(text)  # a claim: the engine checks it against the catalogue
-        return None
+                found.append(str(text))  # claims: the engine checks each against the catalogue
+        return found
 
     return diagnose
 
 
-def chain(*diagnoses: Callable[[Any, Any, Case], str | None] | None) -> Callable[[Any, Any, Case], str | None]:
-    """Several ``diagnose`` functions tried in order; the first message wins."""
+def chain(*diagnoses: Callable[[Any, Any, Case], Any] | None) -> Callable[[Any, Any, Case], list[str]]:
+    """Several ``diagnose`` functions tried in order. Returns every message they give, in
+    order: the engine shows the first one it can trust (a :class:`Fact`, or a claim that the
+    answer matches), so a claim that does not hold falls back to the next message."""
 
-    def diagnose(got: Any, expected: Any, case: Case) -> str | None:
+    def diagnose(got: Any, expected: Any, case: Case) -> list[str]:
+        found: list[str] = []
         for one in diagnoses:
             if one is None:
                 continue
             try:
-                found = one(got, expected, case)
+                result = one(got, expected, case)
             except Exception:
-                found = None
-            if found:
-                return found
-        return None
+                continue
+            if isinstance(result, str):
+                found.append(result)
+            elif result:
+                found += [r for r in result if isinstance(r, str) and r]
+        return found
 
     return diagnose
 
@@ -407,7 +413,7 @@ class FunctionExercise(Exercise):
 
     make_cases: Callable[[np.random.Generator], list[Case]] = field(default=lambda rng: [])
     compare: Callable[[Any, Any], str | None] | None = None
-    diagnose: Callable[[Any, Any, Case], str | None] | None = None
+    diagnose: Callable[[Any, Any, Case], Any] | None = None  # a message, or a list of candidates
     seed: int = 0
     hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
 
@@ -567,16 +573,21 @@ class FunctionExercise(Exercise):
         message = problem
         if problem is not None and cause in (Cause.DIFFERS, Cause.STRUCTURE, Cause.CONTRACT):
             try:
-                specific = self.diagnose(got, expected, case) if self.diagnose else None
+                found = self.diagnose(got, expected, case) if self.diagnose else None
             except Exception:  # a diagnosis that cannot read this answer gives none
-                specific = None
-            if specific and isinstance(specific, Fact):
-                message, cause = specific, Cause.DIAGNOSED
-            elif specific:
+                found = None
+            candidates = [found] if isinstance(found, str) else list(found or ())
+            pairs = list(results) if results else [(case, got)]
+            for specific in candidates:
+                if not isinstance(specific, str) or not specific:
+                    continue
+                if isinstance(specific, Fact):
+                    message, cause = specific, Cause.DIAGNOSED
+                    break
                 claims = any(callable(m.answer) and m.diagnostic in specific for m in self.mistakes)
-                pairs = list(results) if results else [(case, got)]
                 if (cause is not Cause.CONTRACT or claims) and self._trusted(specific, pairs):
                     message, cause = specific, Cause.DIAGNOSED
+                    break
         if mutation is not None:
             message = mutation if message is None else f"{mutation}\nAlso: {message}"
             cause = Cause.MUTATED
