@@ -307,6 +307,8 @@ def _diagnose_encode(got: Any, expected: np.ndarray, case: Case) -> str | None:
                     f"Word {original!r} got id 1 ('[UNK]') but {word!r} has id {e}: delete the punctuation "
                     "(also inside words) before looking words up, as the vocabulary was built."
                 )
+        if e == 1 and word not in vocabulary:
+            return Fact(f"Unknown word {word!r} got id {g}: a word the vocabulary lacks gets id 1, the '[UNK]' token.")
         return Fact(f"Word {i} ({word!r}) got id {g}, but its position in the vocabulary is {e}.")
     return None
 
@@ -831,6 +833,7 @@ def _diagnose_one_hot_bytes(got: Any) -> str | None:
         32 * 100 * 20_000 * 8: "That is float64 (8 bytes); Keras uses float32, 4 bytes per value.",
         32 * 100 * 20_000 * 4 * 8: "That is bits: a float32 value takes 4 bytes (32 bits); count bytes.",
         256: "That is megabytes (the bytes divided by 10^6): give the number of bytes itself.",
+        32 * 100 * 20_000 * 2: "That is 2 bytes per value (float16); a float32 value takes four bytes.",
         244: "That is mebibytes (the bytes divided by 2^20): give the number of bytes itself.",
     }
     return known.get(got)

@@ -66,6 +66,9 @@ def _diagnose_pairs(got: Any, expected: np.ndarray, case: Case) -> str | None:
                 "so the result is an integer array also when it is empty.")
     if got.ndim != 2 or got.shape[1:] != (2,) or got.dtype.kind not in "iu":
         return None
+    positions = np.array(_pair_positions(n, window), dtype=np.int64).reshape(-1, 2)
+    if got.shape == positions.shape and np.array_equal(got, positions) and not np.array_equal(positions, expected):
+        return Fact("You returned positions [t, j]; return the word ids at those positions, [ids[t], ids[j]].")
     if got.shape[0] == expected.shape[0] + n:
         return ("You have one pair too many per word: the centre word is paired with itself. "
                 "Skip the position j == t.")
@@ -221,8 +224,14 @@ def _diagnose_noise(got: Any, expected: np.ndarray, case: Case) -> str | None:
     for wrong, message in _noise_messages(counts):
         if np.allclose(got, wrong, rtol=1e-6) and not np.allclose(wrong, expected, rtol=1e-6):
             return message
+    c = counts.astype(np.float64)
+    if np.isclose(got.sum(), 1.0) and len(c) >= 2 and (got > 0).all() and c.max() > c.min():
+        i, j = int(np.argmax(c)), int(np.argmin(c))
+        p = float(np.log(got[i] / got[j]) / np.log(c[i] / c[j]))
+        if abs(p - 0.75) > 0.01 and np.allclose(got, c**p / np.sum(c**p), rtol=1e-6):
+            return Fact(f"Your values are proportional to counts ** {p:.3g}: the exponent is 0.75.")
     if not np.isclose(got.sum(), 1.0):
-        return f"Your values sum to {got.sum():.4g}, not 1: a probability distribution must sum to 1."
+        return Fact(f"Your values sum to {got.sum():.4g}, not 1: a probability distribution must sum to 1.")
     return None
 
 
@@ -399,6 +408,18 @@ def _ppmi_log1p(X):
     return np.where(X > 0, np.maximum(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t, np.log1p), 0), 0.0)
 
 
+def _ppmi_no_total_joint(X):
+    t = X.sum()
+    with np.errstate(divide="ignore"):
+        pmi = np.log(X / ((X.sum(1, keepdims=True) / t) * (X.sum(0, keepdims=True) / t)))
+    return np.where(X > 0, np.maximum(pmi, 0), 0.0)
+
+
+def _ppmi_abs(X):
+    t = X.sum()
+    return np.where(X > 0, np.abs(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t)), 0.0)
+
+
 def _diagnose_ppmi(got: Any, expected: np.ndarray, case: Case) -> str | None:
     (X,) = case.args
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
@@ -418,6 +439,8 @@ def _diagnose_ppmi(got: Any, expected: np.ndarray, case: Case) -> str | None:
         (_ppmi_row_sums_as_row, "P(w) must be a column, shape (words, 1): X.sum(axis=1, keepdims=True). Without "
                                 "keepdims the row sums become a row and pair word j's sum with context j."),
         (_ppmi_log1p, "You took log1p, log(1 + x): PMI is the plain log of the ratio, np.log."),
+        (_ppmi_no_total_joint, f"P(w, c) is X / total: you divided the marginals by the total ({total:g}) but not X."),
+        (_ppmi_abs, "You made negative PMI positive with abs(): PPMI sets negative values to 0 (np.maximum(pmi, 0.0))."),
     ]
     for wrong, message in known:
         try:
@@ -479,6 +502,28 @@ def _log_sig(a: np.ndarray) -> np.ndarray:
 
 def _scores(v_c, u_o, U_neg):
     return np.sum(u_o * v_c, axis=1), np.einsum("bnk,bk->bn", U_neg, v_c)
+
+
+def _loss_terms(got: Any, expected: float, case: Case) -> str | None:
+    """Isolate the loss's two terms: which one is wrong, and how."""
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return None
+    pos, neg = _scores(*case.args)
+    true_term, neg_term = float(-_log_sig(pos).sum()), float(-_log_sig(-neg).sum())
+    negatives = {
+        "has the wrong sign (it must be added: -Σ log σ(-u_n·v_c) is positive)": -neg_term,
+        "uses only the first negative: sum over all K negatives": float(-_log_sig(-neg[:, 0]).sum()),
+        "is missing": 0.0,
+    }
+    for what, term in negatives.items():
+        if np.isclose(value, true_term + term, rtol=1e-6) and not np.isclose(term, neg_term, rtol=1e-6):
+            return Fact(f"The true context word's term is right, but the negatives' term {what}.")
+    if np.isclose(value - neg_term, -true_term, rtol=1e-6) and not np.isclose(true_term, 0):
+        return Fact("The negatives' term is right, but the true context word's term has the wrong sign: "
+                    "-log σ(u_o·v_c) is positive.")
+    return None
 
 
 def _loss_wrong_neg_sign(v_c, u_o, U_neg):
@@ -562,6 +607,7 @@ SGNS_LOSS = FunctionExercise(
         rtol=1e-6,
     ),
 )
+SGNS_LOSS = replace(SGNS_LOSS, diagnose=chain(SGNS_LOSS.diagnose, _loss_terms))
 
 
 # ------------------------------------------------------------------------ SGNS grads

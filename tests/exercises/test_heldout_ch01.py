@@ -109,6 +109,19 @@ WRONG = [
     ("ch01.one_hot_bytes", 256.0, "megabytes"),
     ("ch01.one_hot_bytes", 256, "megabytes"),
     ("ch01.orthogonal", "e", "one letter"),
+    # a second round, written after the checkers were fixed on the answers above
+    ("ch01.vocabulary", lambda texts: ["[UNK]", "", *vocab_most_common(texts)[2:]], "reserved tokens"),
+    ("ch01.vocabulary", lambda texts: ["", "[UNK]", *sorted(_counts(texts), key=lambda w: -_counts(texts)[w])],
+     "reverse alphabetical"),
+    ("ch01.encode", lambda text, vocabulary: np.array(
+        [{w: i for i, w in enumerate(vocabulary)}.get(w, -1) for w in text.lower().translate(STRIP).split()]),
+     "gets id 1"),
+    ("ch01.one_hot", lambda ids, vocab_size: np.eye(vocab_size, dtype=np.int64)[ids], "expected float32"),
+    ("ch01.one_hot", lambda ids, vocab_size: np.eye(vocab_size + 1, dtype=np.float32)[ids], "Shape"),
+    ("ch01.cosine", lambda a, b: round(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))), 3), "rounded"),
+    ("ch01.mask", lambda ids: (ids >= 1).astype(np.int8), "expected bool"),
+    ("ch01.param_count", "200", "whole number"),
+    ("ch01.one_hot_bytes", 32 * 100 * 20_000 * 2, "float16"),
 ]
 
 

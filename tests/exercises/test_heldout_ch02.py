@@ -146,6 +146,19 @@ WRONG = [
     ("ch02.embedding_matrix", matrix_array_missing, "list"),
     ("ch02.embedding_matrix", matrix_skips_unk, "`missing`"),
     ("ch02.polysemy", "bank", "one letter"),
+    # a second round, written after the checkers were fixed on the answers above
+    ("ch02.ppmi", lambda X: np.where(X > 0, np.abs(np.log((X / X.sum()) / np.outer(X.sum(1) / X.sum(), X.sum(0) / X.sum()))),
+                                     0.0), "abs()"),
+    ("ch02.skipgram_pairs", lambda ids, window: np.array(
+        [[t, j] for t in range(len(ids)) for j in range(max(0, t - window), min(len(ids), t + window + 1)) if j != t],
+        dtype=np.int64).reshape(-1, 2), "positions"),
+    ("ch02.noise", lambda counts: counts ** 0.5 / np.sum(counts ** 0.5), "counts ** 0.5"),
+    ("ch02.sgns_loss", lambda v_c, u_o, U_neg: float(-np.log(_sig((u_o * v_c).sum(1))).sum()
+                                                     + np.log(1 - _sig(np.einsum("bnk,bk->bn", U_neg, v_c))).sum()),
+     "negatives' term has the wrong sign"),
+    ("ch02.sgns_loss", lambda v_c, u_o, U_neg: float(-np.log(_sig((u_o * v_c).sum(1))).sum()
+                                                     - np.log(_sig(-np.einsum("bk,bk->b", U_neg[:, 0], v_c))).sum()),
+     "only the first negative"),
 ]
 
 
