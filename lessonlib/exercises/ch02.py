@@ -941,7 +941,7 @@ NEIGHBOURS = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
-        kind="custom",
+        kind="list[str]",
         returns="a list of `topn` str, most similar (by cosine) first, without the query word",
         inputs=(
             "`words`: a list of str; `vectors`: a float array (len(words), k) whose rows have different lengths",
@@ -1079,7 +1079,7 @@ ANALOGY = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
-        kind="custom",
+        kind="str",
         returns="a str: the word (not a, b or c) whose unit vector has the largest cosine with "
         "unit(b) - unit(a) + unit(c)",
         inputs=("`words`: a list of str; `vectors`: a float array (len(words), k), rows of different lengths",
@@ -1115,6 +1115,9 @@ def _matrix_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_MATRIX_RTOL, _MATRIX_ATOL = 1e-6, 1e-7  # the contract states these
+
+
 def _matrix_random(vocabulary, dim, seed):
     return np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
 
@@ -1140,7 +1143,7 @@ def _compare_matrix(got: Any, expected: tuple[np.ndarray, list[int]]) -> str | N
         return f"`missing` must hold ids (ints), the positions in the vocabulary; it holds {bad[0]!r}."
     if [int(i) for i in missing] != ref_missing:
         return f"`missing` must list the ids of the words without a pretrained vector: expected {ref_missing}, got {missing!r}."
-    rows = np.flatnonzero(~np.isclose(matrix, ref, rtol=1e-6, atol=1e-7).all(axis=1))
+    rows = np.flatnonzero(~np.isclose(matrix, ref, rtol=_MATRIX_RTOL, atol=_MATRIX_ATOL).all(axis=1))
     if len(rows):
         row = int(rows[0])
         what = ("all zeros (padding)" if row == 0 else "a row of the seeded random matrix" if row in ref_missing
@@ -1282,6 +1285,8 @@ EMBEDDING_MATRIX = FunctionExercise(
         kind="tuple",
         returns="a tuple `(matrix, missing)`: matrix a float32 array (len(vocabulary), dim), missing a list "
         "of int ids in increasing order",
+        rtol=_MATRIX_RTOL,
+        atol=_MATRIX_ATOL,
         inputs=(
             "`vocabulary`: a list of str, '' (padding) first; `pretrained`: a dict word -> float32 vector of "
             "length dim; `dim`: an int; `seed`: an int",
