@@ -7,17 +7,19 @@ Programmatic API (used alike by the notebooks, the tests and the grader)::
     outcome.status                                # Status.CORRECT, INCORRECT, ...
     outcome.message, outcome.points, outcome.to_dict()
 
-In a notebook, :func:`start` returns handles with ``.check()``, ``.hint()`` and
-``.solution()`` for each exercise of a chapter.
+In a notebook, :func:`start` returns handles with ``.check()``, ``.hint()``,
+``.solution()`` and ``.statement()`` (the exercise's :class:`Contract`) for each exercise of
+a chapter; they display their result right away.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lessonlib.exercises.core import NOT_GIVEN, Exercise, Mistake
+from lessonlib.exercises.contract import Contract
+from lessonlib.exercises.core import NOT_GIVEN, Exercise, Fact, Mistake
 from lessonlib.exercises.notebook import ChapterExercises, start
-from lessonlib.exercises.outcome import Outcome, Status
+from lessonlib.exercises.outcome import Cause, Outcome, Status
 from lessonlib.exercises.registry import all_exercises, get_exercise, list_exercises
 
 
@@ -36,9 +38,19 @@ def solution(exercise_id: str) -> str:
     return get_exercise(exercise_id).solution_code
 
 
+def statement_markdown(exercise_id: str) -> str:
+    """The "Contract" part of an exercise's statement, as Markdown, from the exercise's
+    one :class:`Contract`; the book glues it into the exercise, the notebook shows the same
+    with ``ex.<name>.statement()``."""
+    return get_exercise(exercise_id).statement_markdown()
+
+
 __all__ = [
+    "Cause",
     "ChapterExercises",
+    "Contract",
     "Exercise",
+    "Fact",
     "Mistake",
     "Outcome",
     "Status",
@@ -49,4 +61,5 @@ __all__ = [
     "list_exercises",
     "solution",
     "start",
+    "statement_markdown",
 ]
