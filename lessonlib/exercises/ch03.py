@@ -291,17 +291,17 @@ def _mistake_add_k_len(tokens, prev, word, k, vocab_size):
 
 
 def _mistake_add_k_prev_anywhere(tokens, prev, word, k, vocab_size):
-    pairs = list(zip(tokens, tokens[1:]))
+    pairs = list(zip(tokens, tokens[1:], strict=False))
     return (pairs.count((prev, word)) + k) / (tokens.count(prev) + k * vocab_size)
 
 
 def _mistake_add_k_distinct(tokens, prev, word, k, vocab_size):
-    pairs = list(zip(tokens, tokens[1:]))
+    pairs = list(zip(tokens, tokens[1:], strict=False))
     return (pairs.count((prev, word)) + k) / (tokens[:-1].count(prev) + k * len(set(tokens)))
 
 
 def _mistake_add_k_reversed(tokens, prev, word, k, vocab_size):
-    pairs = list(zip(tokens, tokens[1:]))
+    pairs = list(zip(tokens, tokens[1:], strict=False))
     return (pairs.count((word, prev)) + k) / (tokens[:-1].count(prev) + k * vocab_size)
 
 
@@ -1051,7 +1051,11 @@ def _diagnose_temperature(got: Any, expected: np.ndarray, case: Case) -> str | N
     if not same_structure(got, expected):
         return None
     z = logits / T
-    if not np.isfinite(got).all() and np.ptp(np.append(z, 0.0)) > 700:
+    if not np.isfinite(got).all() and np.ptp(z) > 700:
+        return ("Your result contains NaN or inf: logits / T span more than 700 here, so np.exp overflows to inf "
+                "unless every exponent is at most 0; only subtracting the LARGEST value of logits / T (not the "
+                "smallest, not a constant) guarantees that.")
+    if not np.isfinite(got).all() and np.abs(z).max() > 700:
         return ("Your result contains NaN or inf: np.exp of logits / T this large overflows to inf (or underflows "
                 "to 0, and 0 / 0 is NaN). Subtract the largest value of logits / T before np.exp; the softmax "
                 "does not change.")
@@ -1110,7 +1114,7 @@ TEMPERATURE = FunctionExercise(
         Mistake("no normalisation", lambda logits, temperature: np.exp(logits / temperature), "do not sum to 1"),
         Mistake("divides the probabilities", _mistake_temperature_after, "after the softmax"),
         Mistake("unstable softmax", _mistake_temperature_overflow, "overflows to inf"),
-        Mistake("subtracts the minimum", _mistake_temperature_min, "overflows to inf"),
+        Mistake("subtracts the minimum", _mistake_temperature_min, "only subtracting the LARGEST value"),
         Mistake("ignores the temperature", _mistake_temperature_ignored, "no effect"),
         Mistake("powers the probabilities", _mistake_temperature_power, "raised the probabilities to the power T"),
         Mistake("returns log-probabilities", _mistake_temperature_log, "log-probabilities"),
