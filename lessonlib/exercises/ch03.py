@@ -30,6 +30,7 @@ from lessonlib.exercises.compare import (
     compare_scalar,
     compare_shape,
 )
+from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.core import (
     Case,
     ChoiceExercise,
@@ -337,6 +338,16 @@ ADD_K = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_add_k_cases,
+    contract=Contract(
+        kind="float",
+        returns="a single number (a Python float): (c(prev word) + k) / (c(prev) + k * vocab_size)",
+        inputs=(
+            "`tokens`: a list of str; it may or may not end with '</s>', and prev may be its last token "
+            "(which starts no pair)",
+            "`prev`, `word`: str; either may be missing from tokens, and they may be the same word",
+            "`k`: a positive float; `vocab_size`: an int, at least (often more than) the number of distinct tokens",
+        ),
+    ),
     compare=compare_scalar,
     diagnose=_diagnose_add_k,
 )
@@ -414,6 +425,12 @@ PERPLEXITY = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_perplexity_cases,
+    contract=Contract(
+        kind="float",
+        returns="a single number (a Python float), at least 1",
+        inputs=("`probs`: a 1-D float64 array of probabilities in (0, 1], from 1 to several thousand tokens",),
+        notes=("A text of thousands of tokens must work: a product of that many probabilities is 0 in floating point.",),
+    ),
     compare=compare_scalar,
     diagnose=_diagnose_perplexity,
 )
@@ -534,6 +551,15 @@ CELL_FORWARD = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_cell_cases,
+    contract=Contract(
+        kind="array",
+        returns="h_t, a float array of shape (batch, units)",
+        dtype="float",
+        inputs=(
+            "`x_t`: (batch, features); `h_prev`: (batch, units); batch 1 or more, features and units may differ",
+            "`W_x`: (features, units); `W_h`: (units, units); `b`: (units,); all float64",
+        ),
+    ),
     compare=_compare_floats,
     diagnose=_diagnose_cell,
 )
@@ -680,6 +706,16 @@ LAYER_FORWARD = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_layer_cases,
+    contract=Contract(
+        kind="array",
+        returns="(batch, time, units) if return_sequences else (batch, units), a float array",
+        dtype="float",
+        inputs=(
+            "`x`: (batch, time, features), float64; batch and time from 1 up, in any proportion",
+            "`W_x`: (features, units); `W_h`: (units, units); `b`: (units,)",
+            "`return_sequences`: a bool",
+        ),
+    ),
     compare=_compare_floats,
     diagnose=_diagnose_layer,
 )
@@ -725,6 +761,7 @@ PARAM_COUNT = ValueExercise(
         Mistake("LSTM count", 4 * (100 * 64 + 64 * 64 + 64), "an LSTM(64)"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="int", returns="a whole number, an int (not a float such as 10560.0)"),
     compare=compare_count,
     diagnose=_diagnose_param_count,
 )
@@ -773,6 +810,7 @@ BIDIRECTIONAL_SHAPE = ValueExercise(
         Mistake("time first", (20, 32, 128), "batch-major"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="tuple", returns="a tuple of ints, as array.shape gives it (not a list)"),
     compare=_compare_shape_tuple,
     diagnose=_diagnose_bidirectional,
 )
@@ -885,6 +923,15 @@ STEP_BACKWARD = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_step_backward_cases,
+    contract=Contract(
+        kind="dict",
+        returns="a dict with keys 'dx_t', 'dh_prev', 'dW_x', 'dW_h', 'db': float arrays shaped like x_t, h_prev, "
+        "W_x, W_h and b (units,)",
+        inputs=(
+            "`dh_t`, `h_t`, `h_prev`: (batch, units); `x_t`: (batch, features); batch 1 or more",
+            "`W_x`: (features, units); `W_h`: (units, units); float64; features and units may differ",
+        ),
+    ),
     compare=_compare_float_dicts,
     diagnose=_diagnose_step_backward,
 )
@@ -998,6 +1045,14 @@ CLIP_NORM = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_clip_cases,
+    contract=Contract(
+        kind="dict",
+        returns="a new dict with the same keys, every array scaled by one factor min(1, max_norm / global norm)",
+        inputs=(
+            "`grads`: a dict of float64 arrays of any shapes (one or several keys; some may be all zeros)",
+            "`max_norm`: a positive float; the global norm may be above or below it",
+        ),
+    ),
     compare=_compare_float_dicts,
     diagnose=_diagnose_clip,
 )
@@ -1121,6 +1176,16 @@ TEMPERATURE = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     make_cases=_temperature_cases,
+    contract=Contract(
+        kind="array",
+        returns="a float array of the shape of logits, non-negative, summing to 1",
+        dtype="float",
+        inputs=(
+            "`logits`: a 1-D float64 array of 1 or more values, possibly tied, possibly as large as +-1000",
+            "`temperature`: a positive float, below, equal to or above 1",
+        ),
+        notes=("Large logits must not overflow: no NaN or inf for logits / T of any size.",),
+    ),
     compare=_compare_floats,
     diagnose=_diagnose_temperature,
 )
@@ -1141,6 +1206,7 @@ VANISHING = ChoiceExercise(
         Mistake("sigmoid because of its range", "d", "range of the outputs"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="str", returns="one letter as a string: 'a', 'b', 'c' or 'd'"),
     options={
         "a": "tanh, because its outputs can be negative, so gradients cancel out.",
         "b": "sigmoid: its derivative is at most 0.25, so each step back multiplies the gradient by at most "
@@ -1169,6 +1235,7 @@ CAPTIONING = ChoiceExercise(
         Mistake("many-to-many", "d", "features of one input"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="str", returns="one letter as a string: 'a', 'b', 'c' or 'd'"),
     options={
         "a": "one-to-one: one image in, one caption out.",
         "b": "one-to-many: one input, the image, and a sequence of words out, one per step.",
