@@ -314,6 +314,50 @@ def _call(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, tup
         return function(*given), given
 
 
+Message = str | Callable[[Any, Any, Case], str]
+
+
+def variant_diagnosis(
+    *variants: tuple[Callable[..., Any], Message], rtol: float = 1e-6, atol: float = 1e-9
+) -> Callable[[Any, Any, Case], str | None]:
+    """A ``diagnose`` that recognises wrong answers by recomputing them: for each
+    ``(wrong_function, message)`` pair in order, if ``wrong_function`` gives ``got`` on this
+    case (same types, shapes, dtypes; values within ``rtol``/``atol``) and differs from the
+    expected result, the message is returned (a callable message gets ``(got, expected,
+    case)`` and can name the position or term). The engine then shows it only if it holds on
+    every case (see :meth:`FunctionExercise.judge`)."""
+
+    def diagnose(got: Any, expected: Any, case: Case) -> str | None:
+        for function, message in variants:
+            try:
+                wrong, _ = _call(function, case.args)
+            except Exception:
+                continue
+            if same_value(got, wrong, rtol=rtol, atol=atol) and not same_value(wrong, expected, rtol=rtol, atol=atol):
+                return message(got, expected, case) if callable(message) else message
+        return None
+
+    return diagnose
+
+
+def chain(*diagnoses: Callable[[Any, Any, Case], str | None] | None) -> Callable[[Any, Any, Case], str | None]:
+    """Several ``diagnose`` functions tried in order; the first message wins."""
+
+    def diagnose(got: Any, expected: Any, case: Case) -> str | None:
+        for one in diagnoses:
+            if one is None:
+                continue
+            try:
+                found = one(got, expected, case)
+            except Exception:
+                found = None
+            if found:
+                return found
+        return None
+
+    return diagnose
+
+
 @dataclass(frozen=True)
 class FunctionExercise(Exercise):
     """The learner writes a function; it must agree with the reference on every case.
@@ -512,8 +556,10 @@ class FunctionExercise(Exercise):
         return self.outcome(Status.CORRECT, f"All {n_cases} test cases pass.")
 
     def check_cases(self, answer: Any, cases: list[Case]) -> Outcome:
-        """Run ``answer`` on ``cases`` and report the first problem (an exception, or the
-        first case whose result or inputs are wrong, judged against all the results)."""
+        """Run ``answer`` on ``cases`` and report a problem: an exception, or else the first
+        failing case whose message names the cause (a trusted diagnosis, the contract, a
+        modified input), or else the first failing case. Diagnoses are judged against the
+        results on all cases."""
         if not callable(answer):
             return self.not_callable(type(answer).__name__)
         reference = self.reference
@@ -533,13 +579,17 @@ class FunctionExercise(Exercise):
                     )
                 runs.append((Raised(type(exc).__name__, _clean(str(exc))[:300]), None))
         results = [(case, got) for case, (got, _) in zip(cases, runs, strict=True)]
+        first: Outcome | None = None
         for case, (got, after), exp in zip(cases, runs, expected, strict=True):
             if isinstance(got, Raised):  # raised after an earlier case failed: that one is reported
                 continue
             outcome = self.judge(case, got, exp, after=after, results=results)
-            if outcome is not None:
-                return outcome
-        return self.passed(len(cases))
+            if outcome is None:
+                continue
+            if outcome.cause is not Cause.DIFFERS:
+                return outcome  # the first failing case whose message names the cause
+            first = first or outcome
+        return first or self.passed(len(cases))
 
 
 @dataclass(frozen=True)
