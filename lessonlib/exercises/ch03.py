@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import importlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -98,16 +98,19 @@ def same_structure(got: Any, expected: Any) -> bool:
 
 
 def named_variant(
-    got: Any, expected: Any, variants: dict[str, Callable[[], Any]], *, rtol: float = 1e-5, atol: float = 1e-7
+    got: Any, expected: Any, variants: dict[str, Callable[[], Any]], *, rtol: float = 1e-5, atol: float = 1e-7,
+    catalogued: Callable[[], Sequence[str]] | None = None,
 ) -> str | None:
     """The message of the one known wrong answer that ``got`` equals on this case.
 
     A variant counts only if it differs from the right answer on this case (a variant that is
     right here cannot explain a wrong value), and a message is given only if exactly one
-    variant (or several with the same message) matches: two different explanations of the
-    same value would make either one a guess.
+    variant matches: two different explanations of the same value would make either one a
+    guess. One exception: if exactly one of the matching messages names a catalogued mistake
+    (contains a phrase of ``catalogued()``), that one is given, because the engine shows it
+    only after checking that the answer behaves like that mistake on every case.
     """
-    found: set[str] = set()
+    found: list[str] = []
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for message, compute in variants.items():
@@ -117,9 +120,30 @@ def named_variant(
                 continue  # this variant cannot run on these shapes
             if _same(wrong, expected, rtol, atol):
                 continue
-            if _same(got, wrong, rtol, atol):
-                found.add(message)
-    return found.pop() if len(found) == 1 else None
+            if _same(got, wrong, rtol, atol) and message not in found:
+                found.append(message)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1 and catalogued is not None:
+        phrases = tuple(catalogued())
+        claims = [m for m in found if any(p in m for p in phrases)]
+        if len(claims) == 1:
+            return claims[0]
+    return None
+
+
+def _phrases(exercise_name: str) -> Callable[[], tuple[str, ...]]:
+    """The diagnostic phrases of this module's exercise ``exercise_name`` (read when called)."""
+    return lambda: tuple(m.diagnostic for m in globals()[exercise_name].mistakes)
+
+
+def rounded_message(got: Any, expected: float) -> str | None:
+    """A number that equals the right one rounded to a few decimals: say so (it is right, but rounded)."""
+    value = float(np.asarray(got))
+    for digits in range(0, 5):
+        if value == round(expected, digits) and not np.isclose(value, expected, rtol=1e-5, atol=1e-6):
+            return f"You rounded the result to {digits} decimals ({value!r}); return it unrounded."
+    return None
 
 
 def separating(
@@ -261,10 +285,39 @@ def _add_k_variants(tokens, prev, word, k, V) -> dict[str, Callable[[], Any]]:
     return variants
 
 
+def _whole(value: float) -> int | None:
+    return int(round(value)) if np.isfinite(value) and abs(value - round(value)) < 1e-6 else None
+
+
+def _locate_add_k(got: float, expected: float, case: Case) -> str | None:
+    """Which part of (c(prev word) + k) / (c(prev) + k V) is wrong, when only one part is."""
+    tokens, prev, word, k, V = case.args
+    c_pair = _pair_count(tokens, prev, word)
+    c_prev = sum(1 for a in tokens[:-1] if a == prev)
+    denominator = c_prev + k * V
+    if got <= 0 or not np.isfinite(got):
+        return None
+    pair = _whole(got * denominator - k)
+    if pair is not None and pair != c_pair and pair >= 0:
+        return (f"With the right denominator, c(prev) + k * vocab_size = {denominator:g}, your answer implies a pair "
+                f"count c(prev word) of {pair}, but ({prev!r}, {word!r}) occurs {c_pair} times as neighbours: count "
+                "the positions i with tokens[i] == prev and tokens[i + 1] == word.")
+    implied = (c_pair + k) / got
+    count = _whole(implied - k * V)
+    if count is not None and count != c_prev:
+        return (f"The numerator is right, but your denominator implies c(prev) = {count}: prev = {prev!r} starts "
+                f"{c_prev} pairs here (count it in tokens[:-1]), and the denominator is c(prev) + k * vocab_size "
+                f"= {denominator:g}.")
+    return (f"The numerator c(prev word) + k = {c_pair + k:g} is right, but your denominator is {implied:.6g}; it must "
+            f"be c(prev) + k * vocab_size = {c_prev} + {k:g} * {V} = {denominator:g}.")
+
+
 def _diagnose_add_k(got: Any, expected: float, case: Case) -> str | None:
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _add_k_variants(*case.args))
+    value = float(np.asarray(got))
+    return (named_variant(got, expected, _add_k_variants(*case.args), catalogued=_phrases("ADD_K")) or rounded_message(value, expected)
+            or _locate_add_k(value, expected, case))
 
 
 def _mistake_add_k_none(tokens, prev, word, k, vocab_size):
@@ -379,11 +432,18 @@ def _perplexity_variants(p: np.ndarray) -> dict[str, Callable[[], Any]]:
         "The sign is flipped: that is exp(mean(log p)) = 1 / perplexity; perplexity is exp(-mean(log p)).":
             lambda: float(np.exp(mean_log)),
         "You mixed bases: with the natural log, exponentiate with e (np.exp), not 2.": lambda: float(2 ** (-mean_log)),
-        "You mixed bases: the mean of log2 (or log10) must be exponentiated in the same base, 2 ** (...) "
-        "(or 10 ** (...)), not with np.exp.": lambda: float(np.exp(-np.mean(np.log2(p)))),
+        "You mixed bases: the mean of log2 must be exponentiated in base 2, 2 ** (...), not with np.exp.":
+            lambda: float(np.exp(-np.mean(np.log2(p)))),
         "That is 1 / mean(p); perplexity averages the logs: exp(-mean(log p)).": lambda: float(1 / np.mean(p)),
         "That is mean(1 / p), the average of the inverse probabilities; perplexity averages the logs: "
         "exp(-mean(log p)).": lambda: float(np.mean(1 / p)),
+        "You mixed bases: a mean of log10 values must be exponentiated in base 10, 10 ** (...); np.exp undoes "
+        "only the natural log.":
+            lambda: float(np.exp(-np.mean(np.log10(p)))),
+        "That is the exponential of the entropy of the list of probabilities, -sum(p log p); perplexity uses "
+        "each token's probability once, exp(-mean(log p)).": lambda: float(np.exp(-np.sum(p * np.log(p)))),
+        "You divided the sum of the logs by n - 1; the mean over n tokens divides by n.":
+            lambda: float(np.exp(-np.sum(np.log(p)) / (p.size - 1))),
     }
 
 
@@ -396,7 +456,17 @@ def _diagnose_perplexity(got: Any, expected: float, case: Case) -> str | None:
         return (f"Your result is {value}: over {p.size} tokens the product of the probabilities (or exp of the "
                 "sum of their logs) leaves the range of floating-point numbers. Average the logs first: "
                 "exp(-mean(log p)).")
-    return named_variant(got, expected, _perplexity_variants(p))
+    found = named_variant(got, expected, _perplexity_variants(p), catalogued=_phrases("PERPLEXITY")) or rounded_message(value, expected)
+    if found:
+        return found
+    if value < 1:
+        return ("A perplexity is at least 1 (1 means the model was certain of every token), and yours is below 1: "
+                "check the sign of the exponent, exp(-mean(log p)).")
+    ratio = np.log(value) / np.log(expected) if expected > 1 else np.nan
+    if np.isfinite(ratio) and not np.isclose(ratio, 1.0, rtol=1e-4):
+        return (f"log(your value) is {ratio:.4g} times the right log-perplexity, -mean(log p): check the mean (divide "
+                "the sum of the logs by the number of tokens) and that the log and the exponential use the same base.")
+    return None
 
 
 def _mistake_perplexity_product(probs):
@@ -485,6 +555,13 @@ def _cell_variants(x, h, W_x, W_h, b) -> dict[str, Callable[[], Any]]:
             lambda: np.tanh(x @ W_x.T + h @ W_h + b),
         "You used the element-wise product h_prev * W_h; the recurrent term is the matrix product h_prev @ W_h.":
             lambda: np.tanh(x @ W_x + h * W_h + b),
+        "x_t was multiplied by W_h as well; x_t takes the input weights W_x (features, units).":
+            lambda: np.tanh(x @ W_h + h @ W_h + b),
+        "h_prev was multiplied by W_x as well; h_prev takes the recurrent weights W_h (units, units).":
+            lambda: np.tanh(x @ W_x + h @ W_x + b),
+        "You added b twice: h_t = tanh(x_t W_x + h_prev W_h + b) has one bias.": lambda: np.tanh(x @ W_x + h @ W_h + 2 * b),
+        "You used ReLU, np.maximum(0, ...); a SimpleRNN's default activation is tanh.":
+            lambda: np.maximum(0, x @ W_x + h @ W_h + b),
     }
 
 
@@ -508,8 +585,30 @@ def _diagnose_cell(got: Any, expected: np.ndarray, case: Case) -> str | None:
         if _same(got, np.broadcast_to(b, expected.shape)):
             return ("With x_t = 0 and h_prev = 0, h_t must be tanh(b) in every row; you returned b itself: the "
                     "bias did not go through the tanh, h_t = tanh(x_t W_x + h_prev W_h + b).")
-    specific = named_variant(got, expected, _cell_variants(x, h, W_x, W_h, b))
-    return specific or _PROBE_TERMS.get(case.label)
+    specific = named_variant(got, expected, _cell_variants(x, h, W_x, W_h, b), catalogued=_phrases("CELL_FORWARD"))
+    return specific or batch_rows_message(got, expected, "h_t") or _tanh_range(got, expected) or _PROBE_TERMS.get(case.label)
+
+
+def _tanh_range(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """True statements about the range of the values, whatever the code behind them."""
+    if np.abs(got).max() > 1 + 1e-9:
+        return ("Some of your values lie outside (-1, 1), tanh's range: the whole sum x_t W_x + h_prev W_h + b must "
+                "go through one tanh, and nothing may be added after it.")
+    if got.min() >= 0 and expected.min() < 0:
+        return "Your h_t has no negative values where tanh gives some: is the activation tanh (not a sigmoid or ReLU)?"
+    return None
+
+
+def batch_rows_message(got: np.ndarray, expected: np.ndarray, name: str) -> str | None:
+    """Rows of a batch mixed up: every row equal, or rows in the wrong order."""
+    if got.ndim < 2 or got.shape[0] < 2:
+        return None
+    if np.allclose(got, got[:1]) and not np.allclose(expected, expected[:1]):
+        return (f"Every row of your {name} is the same, but the sequences of the batch differ: each row must be "
+                "computed from its own row of the inputs (no mean or sum over the batch axis 0).")
+    if _same(got, expected[::-1]):
+        return f"The rows of your {name} are in reverse order: row j belongs to sequence j of the batch."
+    return None
 
 
 def _cell_mistake(message_start: str) -> Callable[..., Any]:
@@ -631,7 +730,30 @@ def _diagnose_layer(got: Any, expected: np.ndarray, case: Case) -> str | None:
         return "Your output is time-major (time, batch, units): stack the steps on axis 1, as Keras returns (batch, time, units)."
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _layer_variants(x, W_x, W_h, b, return_sequences))
+    return (named_variant(got, expected, _layer_variants(x, W_x, W_h, b, return_sequences), catalogued=_phrases("LAYER_FORWARD"))
+            or _locate_layer(got, expected, case) or batch_rows_message(got, expected, "result"))
+
+
+def _locate_layer(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
+    """The first wrong time step (every state returned), or which state was returned (the last one asked)."""
+    x, W_x, W_h, b, return_sequences = case.args
+    full = _reference_layer(x, W_x, W_h, b)
+    time = x.shape[1]
+    if not return_sequences:
+        for t in range(time - 1):
+            if _same(got, full[:, t]):
+                return (f"You returned the state after step t = {t} (counting from 0); the last one is t = {time - 1}, "
+                        "h_seq[:, -1]: have you run the loop over every step?")
+        return None
+    wrong = [t for t in range(time) if not _same(got[:, t], expected[:, t])]
+    if not wrong:
+        return None
+    t = wrong[0]
+    if t == 0:
+        return ("Your very first state, h_seq[:, 0], is already wrong: it is tanh(x[:, 0] @ W_x + h_0 @ W_h + b) with "
+                "h_0 = 0 (h_0 itself is not returned); check the first step and the cell.")
+    return (f"Your states are right for steps 0 to {t - 1} and wrong from step t = {t}: look at what changes from "
+            "step to step (the input x[:, t] and the state h carried from the step before).")
 
 
 def _mistake_all_states(x, W_x, W_h, b, return_sequences):
@@ -861,6 +983,12 @@ def _step_backward_variants(dh_t, h_t, h_prev, x_t, W_x, W_h) -> dict[str, Calla
         "dW_h is transposed: h_prev.T @ da, shape (units, units).": lambda: grads(da, dWh=da.T @ h_prev),
         "db is the mean of da over the batch; the loss sums over the batch, so db = da.sum(axis=0).":
             lambda: grads(da, db=da.mean(axis=0)),
+        "dh_prev is the gradient at h_prev itself, da @ W_h.T: do not multiply by 1 - h_prev**2 here (that belongs to "
+        "the previous step's own backward pass).": lambda: grads(da, dh=(da @ W_h.T) * (1 - h_prev**2)),
+        "dW_x pairs x_t with da, the gradient after the tanh derivative: x_t.T @ da, not x_t.T @ dh_t.":
+            lambda: grads(da, dWx=x_t.T @ dh_t),
+        "dW_h pairs h_prev with da, the gradient after the tanh derivative: h_prev.T @ da, not h_prev.T @ dh_t.":
+            lambda: grads(da, dWh=h_prev.T @ dh_t),
     }
 
 
@@ -874,9 +1002,34 @@ def _diagnose_step_backward(got: Any, expected: dict[str, np.ndarray], case: Cas
         return "db must be summed over the batch: the same b is added to every sequence, so db = da.sum(axis=0), shape (units,)."
     if db_shape == (batch,) and batch != units:
         return "db was summed over the units axis: sum over the batch, db = da.sum(axis=0), shape (units,)."
+    if db_shape == (1, units):
+        return "db has shape (1, units): sum over the batch without keepdims, db = da.sum(axis=0), shape (units,) like b."
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _step_backward_variants(*case.args))
+    return named_variant(got, expected, _step_backward_variants(*case.args), catalogued=_phrases("STEP_BACKWARD")) or _locate_step_backward(got, expected, case)
+
+
+_STEP_FORMULAS = {
+    "dx_t": "dx_t = da @ W_x.T, shape (batch, features)",
+    "dh_prev": "dh_prev = da @ W_h.T, shape (batch, units): the gradient at h_prev itself (the previous step's tanh is "
+    "handled when that step is processed)",
+    "dW_x": "dW_x = x_t.T @ da, shape (features, units): pair da with the input that W_x multiplied, x_t",
+    "dW_h": "dW_h = h_prev.T @ da, shape (units, units): pair da with the state that W_h multiplied, h_prev",
+    "db": "db = da.sum(axis=0), shape (units,)",
+}
+
+
+def _locate_step_backward(got: dict[str, np.ndarray], expected: dict[str, np.ndarray], case: Case) -> str | None:
+    """Which gradients are wrong; if only some, the formulas of those (da itself is right if db is)."""
+    wrong = [k for k in _STEP_FORMULAS if not _same(got[k], expected[k])]
+    if not wrong:
+        return None
+    if len(wrong) == len(_STEP_FORMULAS):
+        return ("Every gradient is wrong, so start with the one they share: da = dh_t * (1 - h_t**2), the gradient at "
+                "the pre-activation a = x_t W_x + h_prev W_h + b.")
+    right = [k for k in _STEP_FORMULAS if k not in wrong]
+    formulas = "; ".join(_STEP_FORMULAS[k] for k in wrong)
+    return f"{', '.join(right)} {'are' if len(right) > 1 else 'is'} right, so da is; check {formulas}."
 
 
 def _step_with(da_rule, dh_prev_rule=None, dW_h_rule=None, db_rule=None, dW_x_rule=None, dx_rule=None):
@@ -980,6 +1133,12 @@ def _clip_variants(grads: dict[str, np.ndarray], max_norm: float) -> dict[str, C
             lambda: scaled(min(1.0, norm / max_norm)) if norm <= max_norm else scaled(norm / max_norm),
         "max(1, ...) scales small gradients up and leaves large ones alone; use min(1, max_norm / norm).":
             lambda: scaled(max(1.0, max_norm / norm)),
+        "You measured the gradients by their largest absolute entry (the max norm); the global norm is the square "
+        "root of the sum of the squares of every entry.":
+            lambda: scaled(min(1.0, max_norm / max(np.abs(g).max() for g in grads.values()))),
+        "You measured the gradients by the sum of the absolute values (an L1 norm); the global norm is the square "
+        "root of the sum of the squares of every entry (L2).":
+            lambda: scaled(min(1.0, max_norm / sum(np.abs(g).sum() for g in grads.values()))),
     }
 
 
@@ -987,7 +1146,33 @@ def _diagnose_clip(got: Any, expected: dict[str, np.ndarray], case: Case) -> str
     grads, max_norm = case.args
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _clip_variants(grads, max_norm))
+    return named_variant(got, expected, _clip_variants(grads, max_norm), catalogued=_phrases("CLIP_NORM")) or _locate_clip(got, expected, case)
+
+
+def _locate_clip(got: dict[str, np.ndarray], expected: dict[str, np.ndarray], case: Case) -> str | None:
+    """Is the answer one factor times the gradients? Then name the factor and the norm it implies."""
+    grads, max_norm = case.args
+    norm = _global_norm(grads)
+    right = min(1.0, max_norm / norm)
+    factors = {}
+    for name, g in grads.items():
+        if np.abs(g).max() > 0:
+            factor = float(np.sum(got[name] * g) / np.sum(g * g))
+            factors[name] = factor if _same(got[name], g * factor) else None
+    if any(f is None for f in factors.values()):
+        odd = sorted(k for k, f in factors.items() if f is None)
+        return (f"{', '.join(odd)} {'is' if len(odd) == 1 else 'are'} not a multiple of the gradient you were given: "
+                "clipping only rescales, every array by the same factor min(1, max_norm / norm).")
+    values = sorted(set(round(f, 9) for f in factors.values()))
+    if len(values) > 1:
+        return ("You scaled the arrays by different factors (" + ", ".join(f"{k}: {f:.4g}" for k, f in factors.items())
+                + "): clipping by the global norm scales all of them by one factor, min(1, max_norm / norm).")
+    factor = values[0]
+    if factor > 0:
+        return (f"You scaled every array by {factor:.4g}; the factor is min(1, max_norm / norm) = {right:.4g} with the "
+                f"global norm sqrt(sum of the squares of every entry) = {norm:.4g}; your factor implies a norm of "
+                f"{max_norm / factor:.4g}.")
+    return None
 
 
 def _mistake_clip_each(grads, max_norm):
@@ -1114,7 +1299,33 @@ def _diagnose_temperature(got: Any, expected: np.ndarray, case: Case) -> str | N
         return ("Your result contains NaN or inf: np.exp of logits / T this large overflows to inf (or underflows "
                 "to 0, and 0 / 0 is NaN). Subtract the largest value of logits / T before np.exp; the softmax "
                 "does not change.")
-    return named_variant(got, expected, _temperature_variants(logits, T))
+    return named_variant(got, expected, _temperature_variants(logits, T), catalogued=_phrases("TEMPERATURE")) or _locate_temperature(got, expected, case)
+
+
+def _locate_temperature(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
+    """True statements about the result: sum, one-hot, all equal, or the temperature it implies."""
+    logits, T = case.args
+    if not np.isfinite(got).all():
+        return "Your result contains NaN or inf: subtract the largest value of logits / T before np.exp."
+    total = float(got.sum())
+    if not np.isclose(total, 1.0, rtol=1e-6):
+        return f"Your probabilities sum to {total:.6g}, not 1: divide the exponentials by their sum."
+    if got.size > 1 and np.ptp(logits) > 0:
+        if np.allclose(got, got[0]):
+            return ("All your probabilities are equal although the logits differ: were the logits clipped, or lost "
+                    "to an overflow? Subtract the largest value of logits / T before np.exp instead.")
+        if np.count_nonzero(got) == 1 and np.count_nonzero(expected > 1e-12) > 1:
+            return ("You returned a one-hot vector (the argmax): return the whole distribution softmax(logits / T), "
+                    "from which a token is then sampled.")
+        positive = (got > 1e-300) & (expected > 1e-300)
+        i, j = int(np.argmax(np.where(positive, logits, -np.inf))), int(np.argmin(np.where(positive, logits, np.inf)))
+        if logits[i] != logits[j] and got[i] > 0 and got[j] > 0 and np.log(got[i] / got[j]) > 0:
+            implied = (logits[i] - logits[j]) / np.log(got[i] / got[j])
+            with np.errstate(all="ignore"):
+                if _same(got, _softmax(logits / implied), 1e-4, 1e-9):
+                    return (f"Your probabilities are softmax(logits / T') with T' = {implied:.4g}, but T = {T:.4g}: "
+                            "check how the temperature enters (logits / temperature, before the softmax).")
+    return None
 
 
 def _mistake_temperature_overflow(logits, temperature):
@@ -1179,7 +1390,8 @@ TEMPERATURE = FunctionExercise(
     contract=Contract(
         kind="array",
         returns="a float array of the shape of logits, non-negative, summing to 1",
-        dtype="float",
+        dtype="same:logits",
+        dtype_note="float32 cannot hold logits / T of a few thousand precisely enough for the probabilities",
         inputs=(
             "`logits`: a 1-D float64 array of 1 or more values, possibly tied, possibly as large as +-1000",
             "`temperature`: a positive float, below, equal to or above 1",

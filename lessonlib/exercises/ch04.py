@@ -31,6 +31,11 @@ from lessonlib.exercises.core import (
 )
 
 SOLUTIONS = "lessonlib.exercises.solutions.ch04"
+
+
+def _phrases(exercise_name: str) -> Callable[[], tuple[str, ...]]:
+    """The diagnostic phrases of this module's exercise ``exercise_name`` (read when called)."""
+    return lambda: tuple(m.diagnostic for m in globals()[exercise_name].mistakes)
 KERAS_ORDER = "Keras' order is i, f, c (the candidate g), o"
 GATES = "ifgo"
 
@@ -154,7 +159,7 @@ def _diagnose_cell(got: Any, expected: Any, case: Case) -> str | None:
     if not same_structure(got, expected):
         return None
     variants = {message: (lambda kw=kw: _cell_variant(*case.args, **kw)) for message, kw in _CELL_MISTAKES.values()}
-    return named_variant(got, expected, variants, rtol=1e-4, atol=1e-6) or _locate_cell(got, expected, case)
+    return named_variant(got, expected, variants, rtol=1e-4, atol=1e-6, catalogued=_phrases("CELL_FORWARD")) or _locate_cell(got, expected, case)
 
 
 def _cell_mistake(key: str) -> Callable[..., Any]:
@@ -266,7 +271,7 @@ def _diagnose_split(got: Any, expected: dict[str, np.ndarray], case: Case) -> st
         return "Name the candidate block 'g' (the course's name for Keras' 'c' block): keys 'i', 'f', 'g', 'o'."
     if not isinstance(got, dict) or set(got) != set(GATES):
         return None
-    return named_variant(got, expected, _split_variants(kernel))
+    return named_variant(got, expected, _split_variants(kernel), catalogued=_phrases("SPLIT_KERNEL"))
 
 
 def _mistake_split_rows(kernel):
@@ -363,7 +368,7 @@ def _diagnose_mean_gates(got: Any, expected: tuple[np.ndarray, np.ndarray], case
     (n,) = case.args
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _mean_gates_variants(n), rtol=1e-6, atol=1e-9)
+    return named_variant(got, expected, _mean_gates_variants(n), rtol=1e-6, atol=1e-9, catalogued=_phrases("MEAN_GATES"))
 
 
 def _mistake_gates_swapped(n):
@@ -517,7 +522,7 @@ def _diagnose_backward(got: Any, expected: Any, case: Case) -> str | None:
     variants = {
         message: (lambda kw=kw: _backward_variant(*case.args, **kw)) for message, kw in _BACKWARD_MISTAKES.values()
     }
-    return named_variant(got, expected, variants, rtol=1e-6, atol=1e-9) or _locate_backward(got, expected, case)
+    return named_variant(got, expected, variants, rtol=1e-6, atol=1e-9, catalogued=_phrases("STEP_BACKWARD")) or _locate_backward(got, expected, case)
 
 
 def _backward_mistake(key: str) -> Callable[..., Any]:
