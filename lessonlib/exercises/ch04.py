@@ -13,6 +13,7 @@ output. Solutions live in ``lessonlib/exercises/solutions/ch04.py``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -155,10 +156,22 @@ def _locate_cell(got: Any, expected: Any, case: Case) -> str | None:
     return None
 
 
+_NAMED_ORDERS = {"ifgo", "figo", "ifog", "igfo"}
+_OTHER_ORDERS = ["".join(p) for p in itertools.permutations(GATES) if "".join(p) not in _NAMED_ORDERS]
+
+
+def _order_words(order: str) -> str:
+    """E.g. 'block 1 as f, block 2 as i, ...' for the order the learner read the blocks in."""
+    return ", ".join(f"block {k + 1} as {gate}" for k, gate in enumerate(order))
+
+
 def _diagnose_cell(got: Any, expected: Any, case: Case) -> str | None:
     if not same_structure(got, expected):
         return None
     variants = {message: (lambda kw=kw: _cell_variant(*case.args, **kw)) for message, kw in _CELL_MISTAKES.values()}
+    for order in _OTHER_ORDERS:
+        variants[f"You read the gate blocks in another order ({_order_words(order)}); {KERAS_ORDER}."] = (
+            lambda order=order: _cell_variant(*case.args, order=order))
     return named_variant(got, expected, variants, rtol=1e-4, atol=1e-6, catalogued=_phrases("CELL_FORWARD")) or _locate_cell(got, expected, case)
 
 
@@ -269,8 +282,23 @@ def _diagnose_split(got: Any, expected: dict[str, np.ndarray], case: Case) -> st
     (kernel,) = case.args
     if isinstance(got, dict) and set(got) == {"i", "f", "c", "o"}:
         return "Name the candidate block 'g' (the course's name for Keras' 'c' block): keys 'i', 'f', 'g', 'o'."
-    if not isinstance(got, dict) or set(got) != set(GATES):
+    if not isinstance(got, dict):
         return None
+    if set(got) != set(GATES):
+        return (f"Your dict has the keys {sorted(map(repr, got))}; the four blocks go under the lower-case keys "
+                "'i', 'f', 'g', 'o'.")
+    dtypes = {k: getattr(v, "dtype", None) for k, v in got.items()}
+    if all(isinstance(v, np.ndarray) and v.shape == expected[k].shape for k, v in got.items()) and any(
+            d != kernel.dtype for d in dtypes.values()):
+        return (f"The blocks must keep the kernel's dtype ({kernel.dtype}): slicing keeps it; a conversion such as "
+                ".astype(...) or np.array(..., dtype=...) changes it.")
+    if all(isinstance(v, np.ndarray) and v.shape == expected[k].shape for k, v in got.items()):
+        source = {k: next((j for j, gate in enumerate(GATES) if _same(v, expected[gate])), None) for k, v in got.items()}
+        if all(j is not None for j in source.values()) and len(set(source.values())) == 4:
+            order = "".join(sorted(GATES, key=lambda k: source[k]))
+            message = named_variant(got, expected, _split_variants(kernel), catalogued=_phrases("SPLIT_KERNEL"))
+            return message or (f"You took the right blocks but gave them the wrong names ({_order_words(order)}); "
+                               + KERAS_ORDER + ".")
     return named_variant(got, expected, _split_variants(kernel), catalogued=_phrases("SPLIT_KERNEL"))
 
 
@@ -368,7 +396,24 @@ def _diagnose_mean_gates(got: Any, expected: tuple[np.ndarray, np.ndarray], case
     (n,) = case.args
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _mean_gates_variants(n), rtol=1e-6, atol=1e-9, catalogued=_phrases("MEAN_GATES"))
+    return (named_variant(got, expected, _mean_gates_variants(n), rtol=1e-6, atol=1e-9, catalogued=_phrases("MEAN_GATES"))
+            or _locate_mean_gates(got, expected))
+
+
+def _locate_mean_gates(got: Any, expected: Any) -> str | None:
+    """Which gate is wrong, from which step, and whether f_t + i_t = 1 (weights of an average)."""
+    f, i = (np.asarray(a, dtype=np.float64) for a in got)
+    parts = []
+    for name, mine, right, formula in (("f", f, expected[0], "(t - 1)/t"), ("i", i, expected[1], "1/t")):
+        bad = ~np.isclose(mine, right, rtol=1e-6, atol=1e-9)
+        if bad.any():
+            t = int(np.argmax(bad)) + 1
+            parts.append(f"{name} is wrong from step t = {t} (yours {mine[t - 1]:.4g}, {name}_t = {formula} = "
+                         f"{right[t - 1]:.4g})")
+    if not parts:
+        return None
+    total = " Note that the weights of an average sum to 1: f_t + i_t = 1 at every step." if not np.allclose(f + i, 1) else ""
+    return "; ".join(parts) + "." + total
 
 
 def _mistake_gates_swapped(n):
