@@ -452,10 +452,13 @@ def _diagnose_perplexity(got: Any, expected: float, case: Case) -> str | None:
     if not same_structure(got, expected):
         return None
     value = float(np.asarray(got))
-    if p.size >= _LONG_TEXT and (not np.isfinite(value) or value == 0):
-        return (f"Your result is {value}: over {p.size} tokens the product of the probabilities (or exp of the "
-                "sum of their logs) leaves the range of floating-point numbers. Average the logs first: "
-                "exp(-mean(log p)).")
+    if p.size >= _LONG_TEXT and value == 0:
+        return (f"Your result is 0.0: over {p.size} tokens a product of probabilities underflows to 0, and a "
+                "perplexity is at least 1 anyway. Average the logs instead: exp(-mean(log p)).")
+    if p.size >= _LONG_TEXT and not np.isfinite(value):
+        return (f"Your result is {value}: over {p.size} tokens the product of the probabilities underflows to 0 "
+                "(and 0 to a negative power is inf), or exp of the sum of their logs overflows. Average the logs "
+                "first: exp(-mean(log p)).")
     found = named_variant(got, expected, _perplexity_variants(p), catalogued=_phrases("PERPLEXITY")) or rounded_message(value, expected)
     if found:
         return found
@@ -491,7 +494,7 @@ PERPLEXITY = FunctionExercise(
         Mistake("log2 with np.exp", lambda probs: float(np.exp(-np.mean(np.log2(probs)))), "not with np.exp"),
         Mistake("one over the mean probability", lambda probs: float(1 / np.mean(probs)), "1 / mean(p)"),
         Mistake("mean of the inverse probabilities", lambda probs: float(np.mean(1 / probs)), "mean(1 / p)"),
-        Mistake("product of the probabilities", _mistake_perplexity_product, "leaves the range"),
+        Mistake("product of the probabilities", _mistake_perplexity_product, "0 to a negative power is inf"),
     ),
     solutions_module=SOLUTIONS,
     make_cases=_perplexity_cases,
