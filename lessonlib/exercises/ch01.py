@@ -21,9 +21,12 @@ from lessonlib.exercises.core import (
     Case,
     ChoiceExercise,
     Exercise,
+    Fact,
     FunctionExercise,
     Mistake,
     ValueExercise,
+    chain,
+    variant_diagnosis,
 )
 from lessonlib.text import tokenize
 
@@ -51,6 +54,7 @@ def _vocabulary_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case((["The cat sat on the mat.", "The dog sat on the rug!"],), "two sentences"),
         Case((["b a c", "c b d e", "a"],), "equal counts"),
+        Case((["d d d e", "e f", "e f g"],), "a word repeated inside one text"),
         Case((["Don't stop -- it's well-known.", "  The\tcat's  hat\n", "It's the cat's."],),
              "punctuation inside words, tabs and double spaces"),
         Case((random_texts,), "random sentences"),
@@ -62,60 +66,64 @@ def _vocab_tokens(texts: list[str]) -> Counter:
 
 
 def _diagnose_vocabulary(got: Any, expected: list[str], case: Case) -> str | None:
+    """Facts about the list (which token, which pair); the catalogued variants are recognised
+    by recomputing them (``_VOCABULARY_VARIANTS``) before this runs."""
     if not isinstance(got, list) or not all(isinstance(t, str) for t in got):
         return None
     (texts,) = case.args
     if got[:2] != ["", "[UNK]"]:
-        return (
+        return Fact(
             "The first two entries must be the reserved tokens '' (padding, id 0) and "
-            "'[UNK]' (unknown words, id 1); your list starts with "
-            f"{got[:2]!r}."
+            f"'[UNK]' (unknown words, id 1); your list starts with {got[:2]!r}."
         )
     for token in got[2:]:
         if token == "" or any(ch.isspace() for ch in token):
-            return (
-                f"Your vocabulary holds the token {token!r}: split on any run of whitespace "
-                "(tabs, newlines, double spaces) with text.split(), not text.split(' ')."
+            return Fact(
+                f"Your vocabulary holds the token {token!r}: split on whitespace with text.split() "
+                "(no argument), which treats tabs, newlines and runs of spaces as one separator."
             )
     seen: set[str] = set()
     for token in got:
         if token in seen:
-            return f"{token!r} appears twice: every token must get exactly one id."
+            return Fact(f"{token!r} appears more than once: every token must get exactly one id.")
         seen.add(token)
     words = set(expected[2:])
+    ends = [t for t in got[2:] if t != t.translate(_STRIP) and t.strip(string.punctuation).translate(_STRIP) == t.strip(string.punctuation)]
+    inside = [t for t in got[2:] if t.strip(string.punctuation) != t.strip(string.punctuation).translate(_STRIP)]
     for token in got[2:]:
         if token != token.lower():
-            return f"Token {token!r} has capitals: lower-case the text before counting."
-        if token != token.translate(_STRIP):
-            return (
-                f"Token {token!r} still has punctuation inside: remove every punctuation character "
-                "(text.translate(str.maketrans('', '', string.punctuation))), not only at the ends."
-            )
+            return Fact(f"Token {token!r} has capital letters: lower-case the text before counting.")
+    if ends:
+        return Fact(f"Token {ends[0]!r} still has punctuation: delete every punctuation character before splitting.")
+    if inside:
+        return Fact(
+            f"Token {inside[0]!r} still has punctuation inside the word: delete every punctuation character "
+            "(text.translate(str.maketrans('', '', string.punctuation))), not only the ones at the ends."
+        )
+    for token in got[2:]:
         if token not in words:
-            whole = next((w for w in words if token in w and w != token), None)
+            whole = next((w for w in sorted(words) if token in w and w != token), None)
             if whole is not None:
-                return (
-                    f"Token {token!r} is a piece of the word {whole!r}: strip the punctuation first "
-                    f"(so that \"don't\" becomes 'dont'), then split on whitespace; a regex such as \\w+ "
-                    "cuts words at apostrophes and hyphens."
+                return Fact(
+                    f"Token {token!r} is only a piece of the word {whole!r}: delete the punctuation first "
+                    f"(so that \"don't\" becomes 'dont'), then split on whitespace; splitting at punctuation "
+                    "(a regex such as \\w+, or replacing it by spaces) cuts words at apostrophes and hyphens."
                 )
-            return f"Token {token!r} is not a word of the texts after standardising."
+            return Fact(f"Token {token!r} is not a word of the texts after standardising.")
     missing = [w for w in expected[2:] if w not in seen]
     if missing:
-        return f"The word {missing[0]!r} is missing from your vocabulary."
+        return Fact(f"The word {missing[0]!r} is missing from your vocabulary.")
     counts = _vocab_tokens(texts)
     pairs = list(zip(got[2:], got[3:], strict=False))
-    if all(counts[a] <= counts[b] for a, b in pairs) and any(counts[a] < counts[b] for a, b in pairs):
-        return "Your list goes from the least to the most frequent word: most frequent first (reverse=True)."
     for first, second in pairs:
         if counts[first] < counts[second]:
-            return (
-                f"{first!r} (count {counts[first]}) comes before {second!r} "
-                f"(count {counts[second]}): sort by frequency, most frequent first."
+            return Fact(
+                f"{first!r} (count {counts[first]}) comes before {second!r} (count {counts[second]}): "
+                "sort by the number of times each word occurs in all the texts together, most frequent first."
             )
     for first, second in pairs:
         if counts[first] == counts[second] and first < second:
-            return (
+            return Fact(
                 f"{first!r} and {second!r} both occur {counts[first]} time(s): equal counts "
                 f"must be in reverse alphabetical order, so {second!r} comes first."
             )
@@ -167,6 +175,11 @@ def _mistake_strip_ends(texts):
     return ["", "[UNK]"] + sorted(counts, key=lambda w: (counts[w], w), reverse=True)
 
 
+def _mistake_once_per_text(texts):
+    counts = Counter(w for t in texts for w in set(_std(t)))
+    return ["", "[UNK]"] + sorted(counts, key=lambda w: (counts[w], w), reverse=True)
+
+
 def _mistake_least_first(texts):
     counts = Counter(w for t in texts for w in _std(t))
     return ["", "[UNK]"] + sorted(counts, key=lambda w: (counts[w], w))
@@ -187,14 +200,15 @@ VOCABULARY = FunctionExercise(
     ),
     mistakes=(
         Mistake("forgets the reserved tokens", _mistake_no_reserved, "reserved tokens"),
-        Mistake("does not lower-case", _mistake_no_lower, "has capitals"),
-        Mistake("sorts alphabetically", _mistake_alphabetical, "sort by frequency"),
-        Mistake("breaks ties alphabetically", _mistake_ties_ascending, "reverse alphabetical"),
-        Mistake("keeps duplicates", _mistake_duplicates, "appears twice"),
-        Mistake("tokenises with the regex \\w+", _mistake_regex_words, "is a piece of the word"),
-        Mistake("splits on single spaces", _mistake_split_space, "any run of whitespace"),
-        Mistake("strips punctuation only at the ends", _mistake_strip_ends, "still has punctuation inside"),
+        Mistake("does not lower-case", _mistake_no_lower, "has capital letters"),
+        Mistake("sorts alphabetically", _mistake_alphabetical, "sorted the words alphabetically"),
+        Mistake("breaks ties alphabetically", _mistake_ties_ascending, "you put words with equal counts in alphabetical"),
+        Mistake("keeps duplicates", _mistake_duplicates, "you listed every occurrence"),
+        Mistake("tokenises with the regex \\w+", _mistake_regex_words, "is only a piece of the word"),
+        Mistake("splits on single spaces", _mistake_split_space, "split(' ') keeps"),
+        Mistake("strips punctuation only at the ends", _mistake_strip_ends, "still has punctuation inside the word"),
         Mistake("least frequent first", _mistake_least_first, "least to the most frequent"),
+        Mistake("counts each word once per text", _mistake_once_per_text, "once per text"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
@@ -210,7 +224,21 @@ VOCABULARY = FunctionExercise(
     ),
     make_cases=_vocabulary_cases,
     compare=compare_str_list,
-    diagnose=_diagnose_vocabulary,
+    diagnose=chain(
+        variant_diagnosis(
+            (_mistake_alphabetical, "You sorted the words alphabetically: sort by frequency, most frequent "
+                                    "first (equal counts in reverse alphabetical order)."),
+            (_mistake_ties_ascending, "Equal counts: you put words with equal counts in alphabetical order; "
+                                      "Keras puts them in reverse alphabetical order (sort by (count, word), reverse=True)."),
+            (_mistake_duplicates, "Your list repeats words: you listed every occurrence; list each distinct word once."),
+            (_mistake_least_first, "Your list goes from the least to the most frequent word: most frequent first (reverse=True)."),
+            (_mistake_once_per_text, "You counted each word once per text (in how many texts it occurs); count every "
+                                     "occurrence: 'd' occurs 3 times in 'd d d e'."),
+            (_mistake_split_space, "Your vocabulary holds '' or words glued by tabs: text.split(' ') keeps "
+                                   "empty strings and tabs; text.split() splits on any whitespace."),
+        ),
+        _diagnose_vocabulary,
+    ),
 )
 
 
@@ -232,60 +260,56 @@ def _encode_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_SPLITTERS = (
+    (lambda text: text.lower().translate(_STRIP).split(" "),
+     "split on any whitespace with text.split(), not text.split(' ') (tabs, newlines and double spaces)"),
+    (lambda text: re.findall(r"\w+", text.lower()),
+     "a regex such as \\w+, or replacing punctuation by spaces, cuts words at apostrophes; delete the "
+     "punctuation, then split on whitespace"),
+    (lambda text: text.lower().split(),
+     "delete the punctuation before splitting, as the vocabulary was built"),
+)
+
+
 def _diagnose_encode(got: Any, expected: np.ndarray, case: Case) -> str | None:
+    """Facts about the ids: which word got which id and why."""
     if not isinstance(got, np.ndarray):
         return None
     text, vocabulary = case.args
     words = tokenize(text)
-    if len(text.strip()) == 0 and got.dtype != np.int64:
-        return (
-            f"For an empty text your array has dtype {got.dtype}: np.array([]) is float64. "
-            "Pass dtype=np.int64 so that every result is int64."
-        )
     if got.ndim == 1 and got.shape != expected.shape:
-        if got.shape[0] == len(text.lower().translate(_STRIP).split(" ")):
-            return (
-                f"Your array has {got.shape[0]} ids but the text has {len(words)} words: split on any "
-                "whitespace with text.split(), not text.split(' ')."
-            )
-        if got.shape[0] == len(re.findall(r"\w+", text.lower())):
-            return (
-                f"Your array has {got.shape[0]} ids but the text has {len(words)} words: a regex such as "
-                "\\w+ cuts words at apostrophes; delete the punctuation, then split on whitespace."
-            )
+        for split, advice in _SPLITTERS:
+            pieces = [w for w in split(text) if w or split is _SPLITTERS[0][0]]
+            if got.shape[0] == len(pieces):
+                return Fact(f"Your array has {got.shape[0]} ids but the text has {len(words)} words: {advice}.")
         return None
     if got.shape != expected.shape:
         return None
-    index = {w: i for i, w in enumerate(vocabulary)}
     raw = text.split()
     for i, (g, e) in enumerate(zip(got.tolist(), expected.tolist(), strict=True)):
         if g == e:
             continue
         word = words[i]
+        original = raw[i] if len(raw) == len(words) else word
         if e == 1 and g == 0:
-            return (
+            return Fact(
                 f"Unknown word {word!r} got id 0, the padding id: unknown words must "
                 "get id 1, the '[UNK]' token."
             )
-        if g == e + 1:
-            return (
-                f"Word {word!r} got id {g}, expected {e}: off by one. A word's id is its position in the "
-                "vocabulary list, counting from 0 (enumerate(vocabulary))."
-            )
         if e != 1 and g == 1:
-            original = raw[i] if len(raw) == len(words) else word
             if original.lower() != original and original.lower().translate(_STRIP) == word:
-                return (
+                return Fact(
                     f"Word {original!r} got id 1 ('[UNK]') but {word!r} has id {e}: lower-case the text "
                     "before looking words up, as the vocabulary was built."
                 )
             if original.translate(_STRIP) != original:
-                return (
+                return Fact(
                     f"Word {original!r} got id 1 ('[UNK]') but {word!r} has id {e}: delete the punctuation "
                     "(also inside words) before looking words up, as the vocabulary was built."
                 )
-        if index.get(word) == e and g not in (0, 1):
-            return f"Word {word!r} got id {g}, but its position in the vocabulary is {e}."
+        if e == 1 and word not in vocabulary:
+            return Fact(f"Unknown word {word!r} got id {g}: a word the vocabulary lacks gets id 1, the '[UNK]' token.")
+        return Fact(f"Word {i} ({word!r}) got id {g}, but its position in the vocabulary is {e}.")
     return None
 
 
@@ -350,6 +374,9 @@ ENCODE = FunctionExercise(
         Mistake("keeps the punctuation", _mistake_keeps_punctuation, "delete the punctuation"),
         Mistake("no dtype: an empty text gives float64", _mistake_no_dtype, "np.array([]) is float64"),
         Mistake("splits on single spaces", _mistake_encode_split_space, "not text.split(' ')"),
+        Mistake("tokenises with the regex \\w+", lambda text, vocabulary: np.array(
+            [{w: i for i, w in enumerate(vocabulary)}.get(w, 1) for w in re.findall(r"\w+", text.lower())],
+            dtype=np.int64), "cuts words at apostrophes"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
@@ -363,7 +390,16 @@ ENCODE = FunctionExercise(
         ),
     ),
     make_cases=_encode_cases,
-    diagnose=_diagnose_encode,
+    diagnose=chain(
+        variant_diagnosis(
+            (_mistake_no_dtype, "For an empty text np.array([]) is float64: pass dtype=np.int64 so that every "
+                                "result is int64."),
+            (_mistake_enumerate_from_1, lambda got, exp, case: (
+                "Every id is one too large: ids are off by one. A word's id is its position in the vocabulary "
+                "list, counting from 0 (enumerate(vocabulary), not enumerate(vocabulary, 1)).")),
+        ),
+        _diagnose_encode,
+    ),
 )
 
 
@@ -613,6 +649,8 @@ def _diagnose_cosine(got: Any, expected: float, case: Case) -> str | None:
         "That is the cosine distance 1 - cos; return the similarity cos itself.": 1 - expected,
         "That is the angle arccos(cos) in radians; return the cosine itself.": float(np.arccos(np.clip(expected, -1, 1))),
         "You returned |cos|: keep the sign, opposite vectors have cosine -1.": abs(expected),
+        "You divided by |a| and then multiplied by |b|: a @ b / np.linalg.norm(a) * np.linalg.norm(b) "
+        "needs parentheses, a @ b / (np.linalg.norm(a) * np.linalg.norm(b)).": dot / na * nb,
     }
     for message, wrong in known.items():
         if np.isclose(value, wrong, rtol=1e-4) and not np.isclose(wrong, expected):
@@ -644,12 +682,6 @@ def _mistake_abs(a, b):
     return abs(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
 
 
-def _mistake_normalise_in_place(a, b):
-    a /= np.linalg.norm(a)
-    b /= np.linalg.norm(b)
-    return float(a @ b)
-
-
 COSINE = FunctionExercise(
     id="ch01.cosine",
     title="Cosine similarity of two vectors",
@@ -666,7 +698,6 @@ COSINE = FunctionExercise(
         Mistake("cosine distance", _mistake_distance, "cosine distance"),
         Mistake("the angle", _mistake_angle, "angle arccos"),
         Mistake("absolute value", _mistake_abs, "keep the sign"),
-        Mistake("normalises the inputs in place", _mistake_normalise_in_place, "changed its input `a` in place"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
@@ -801,6 +832,9 @@ def _diagnose_one_hot_bytes(got: Any) -> str | None:
         100 * 20_000 * 4: "That is one sentence; the batch has 32.",
         32 * 100 * 20_000 * 8: "That is float64 (8 bytes); Keras uses float32, 4 bytes per value.",
         32 * 100 * 20_000 * 4 * 8: "That is bits: a float32 value takes 4 bytes (32 bits); count bytes.",
+        256: "That is megabytes (the bytes divided by 10^6): give the number of bytes itself.",
+        32 * 100 * 20_000 * 2: "That is 2 bytes per value (float16); a float32 value takes four bytes.",
+        244: "That is mebibytes (the bytes divided by 2^20): give the number of bytes itself.",
     }
     return known.get(got)
 

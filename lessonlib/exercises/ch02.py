@@ -9,6 +9,7 @@ live in ``lessonlib/exercises/solutions/ch02.py``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from lessonlib.exercises.core import (
     Case,
     ChoiceExercise,
     Exercise,
+    Fact,
     FunctionExercise,
     Mistake,
     chain,
@@ -64,14 +66,20 @@ def _diagnose_pairs(got: Any, expected: np.ndarray, case: Case) -> str | None:
                 "so the result is an integer array also when it is empty.")
     if got.ndim != 2 or got.shape[1:] != (2,) or got.dtype.kind not in "iu":
         return None
+    positions = np.array(_pair_positions(n, window), dtype=np.int64).reshape(-1, 2)
+    if got.shape == positions.shape and np.array_equal(got, positions) and not np.array_equal(positions, expected):
+        return Fact("You returned positions [t, j]; return the word ids at those positions, [ids[t], ids[j]].")
     if got.shape[0] == expected.shape[0] + n:
         return ("You have one pair too many per word: the centre word is paired with itself. "
                 "Skip the position j == t.")
     if got.shape[0] == expected.shape[0] and np.array_equal(got[:, ::-1], expected):
         return "Each pair is [context, centre]; the first column must be the centre word."
     if got.shape[0] == expected.shape[0] and sorted(map(tuple, got.tolist())) == sorted(map(tuple, expected.tolist())):
-        return ("You have the right pairs in another order: centre positions in order, each with its "
-                "contexts from left to right.")
+        return Fact("You have the right pairs in another order: centre positions in order, each with its "
+                    "contexts from left to right.")
+    if got.shape[0] < expected.shape[0] and set(map(tuple, got.tolist())) == set(map(tuple, expected.tolist())):
+        return Fact(f"You have {got.shape[0]} pairs, expected {expected.shape[0]}: you dropped pairs that repeat "
+                    "(the same two ids at other positions). Keep one row per (centre position, context position).")
     wrapped = [(t, j % n) for t in range(n) for j in range(t - window, min(n, t + window + 1)) if j != t]
     if got.shape[0] == len(wrapped) != expected.shape[0] and np.array_equal(got, _pairs_of(ids, wrapped)):
         return ("Near the start of the sentence your window wraps around to its end: position t - window "
@@ -153,7 +161,7 @@ SKIPGRAM_PAIRS = FunctionExercise(
         Mistake("window one too narrow", _mistake_narrow, "one narrower"),
         Mistake("window one too wide", _mistake_wide, "one wider"),
         Mistake("context first", _mistake_swapped, "first column must be the centre"),
-        Mistake("pairs ordered by offset", _mistake_by_offset, "right pairs in another order"),
+        Mistake("pairs ordered by offset", _mistake_by_offset, "grouped the pairs by offset"),
         Mistake("window wraps around the start", _mistake_wraps, "wraps around"),
         Mistake("no dtype: no pairs gives float64", _mistake_pairs_no_dtype, "np.array([]) is float64"),
         Mistake("no reshape: no pairs gives shape (0,)", _mistake_pairs_no_reshape, "shape (0, 2)"),
@@ -168,7 +176,21 @@ SKIPGRAM_PAIRS = FunctionExercise(
         inputs=("`ids`: a 1-D int64 array, one word or more", "`window`: an int >= 1, possibly longer than the sentence"),
     ),
     make_cases=_pairs_cases,
-    diagnose=_diagnose_pairs,
+    diagnose=chain(
+        variant_diagnosis(
+            (_mistake_self_pairs, "You have one pair too many per word: the centre word is paired with itself. "
+                                  "Skip the position j == t."),
+            (_mistake_wide, lambda got, exp, case: f"Your window is one wider than window={case.args[1]}: take the "
+                                                   "words at distance 1 to window, inclusive."),
+            (_mistake_narrow, lambda got, exp, case: f"Your window is one narrower than window={case.args[1]}: take "
+                                                     "the words at distance 1 to window, inclusive."),
+            (_mistake_right_only, "You only take context words on one side: the window reaches window words to "
+                                  "the left and to the right."),
+            (_mistake_by_offset, "You grouped the pairs by offset (all distance -2 pairs, then -1, ...): list them "
+                                 "by centre position, each centre's contexts from left to right."),
+        ),
+        _diagnose_pairs,
+    ),
 )
 
 
@@ -202,8 +224,14 @@ def _diagnose_noise(got: Any, expected: np.ndarray, case: Case) -> str | None:
     for wrong, message in _noise_messages(counts):
         if np.allclose(got, wrong, rtol=1e-6) and not np.allclose(wrong, expected, rtol=1e-6):
             return message
+    c = counts.astype(np.float64)
+    if np.isclose(got.sum(), 1.0) and len(c) >= 2 and (got > 0).all() and c.max() > c.min():
+        i, j = int(np.argmax(c)), int(np.argmin(c))
+        p = float(np.log(got[i] / got[j]) / np.log(c[i] / c[j]))
+        if abs(p - 0.75) > 0.01 and np.allclose(got, c**p / np.sum(c**p), rtol=1e-6):
+            return Fact(f"Your values are proportional to counts ** {p:.3g}: the exponent is 0.75.")
     if not np.isclose(got.sum(), 1.0):
-        return f"Your values sum to {got.sum():.4g}, not 1: a probability distribution must sum to 1."
+        return Fact(f"Your values sum to {got.sum():.4g}, not 1: a probability distribution must sum to 1.")
     return None
 
 
@@ -264,6 +292,8 @@ def _keep_variants(counts: np.ndarray, sample: float) -> list[tuple[np.ndarray, 
          "with probability (sqrt(f / sample) + 1) * sample / f."),
         (np.minimum((f / sample + 1) * sample / f, 1),
          "The square root is missing: (sqrt(f / sample) + 1) * sample / f, not (f / sample + 1) * sample / f."),
+        (np.minimum((np.sqrt(sample / f) + 1) * sample / f, 1),
+         "Inside the square root it is f / sample (the word's frequency over the threshold), not sample / f."),
     ]
 
 
@@ -368,6 +398,28 @@ def _ppmi_add_one(X):
     return np.maximum(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t), 0.0)
 
 
+def _ppmi_row_sums_as_row(X):
+    t = X.sum()
+    return np.where(X > 0, np.maximum(_pmi(X, X.sum(axis=1) / t, X.sum(0, keepdims=True) / t), 0.0), 0.0)
+
+
+def _ppmi_log1p(X):
+    t = X.sum()
+    return np.where(X > 0, np.maximum(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t, np.log1p), 0), 0.0)
+
+
+def _ppmi_no_total_joint(X):
+    t = X.sum()
+    with np.errstate(divide="ignore"):
+        pmi = np.log(X / ((X.sum(1, keepdims=True) / t) * (X.sum(0, keepdims=True) / t)))
+    return np.where(X > 0, np.maximum(pmi, 0), 0.0)
+
+
+def _ppmi_abs(X):
+    t = X.sum()
+    return np.where(X > 0, np.abs(_pmi(X, X.sum(1, keepdims=True) / t, X.sum(0, keepdims=True) / t)), 0.0)
+
+
 def _diagnose_ppmi(got: Any, expected: np.ndarray, case: Case) -> str | None:
     (X,) = case.args
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
@@ -384,6 +436,11 @@ def _diagnose_ppmi(got: Any, expected: np.ndarray, case: Case) -> str | None:
         (_ppmi_log2, "You used log base 2: PMI here uses the natural logarithm, np.log."),
         (_ppmi_add_one, "You added 1 to every count (add-one smoothing): PPMI uses the counts as they are, "
                         "and sets the cells where X is 0 to 0."),
+        (_ppmi_row_sums_as_row, "P(w) must be a column, shape (words, 1): X.sum(axis=1, keepdims=True). Without "
+                                "keepdims the row sums become a row and pair word j's sum with context j."),
+        (_ppmi_log1p, "You took log1p, log(1 + x): PMI is the plain log of the ratio, np.log."),
+        (_ppmi_no_total_joint, f"P(w, c) is X / total: you divided the marginals by the total ({total:g}) but not X."),
+        (_ppmi_abs, "You made negative PMI positive with abs(): PPMI sets negative values to 0 (np.maximum(pmi, 0.0))."),
     ]
     for wrong, message in known:
         try:
@@ -445,6 +502,28 @@ def _log_sig(a: np.ndarray) -> np.ndarray:
 
 def _scores(v_c, u_o, U_neg):
     return np.sum(u_o * v_c, axis=1), np.einsum("bnk,bk->bn", U_neg, v_c)
+
+
+def _loss_terms(got: Any, expected: float, case: Case) -> str | None:
+    """Isolate the loss's two terms: which one is wrong, and how."""
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return None
+    pos, neg = _scores(*case.args)
+    true_term, neg_term = float(-_log_sig(pos).sum()), float(-_log_sig(-neg).sum())
+    negatives = {
+        "has the wrong sign (it must be added: -Σ log σ(-u_n·v_c) is positive)": -neg_term,
+        "uses only the first negative: sum over all K negatives": float(-_log_sig(-neg[:, 0]).sum()),
+        "is missing": 0.0,
+    }
+    for what, term in negatives.items():
+        if np.isclose(value, true_term + term, rtol=1e-6) and not np.isclose(term, neg_term, rtol=1e-6):
+            return Fact(f"The true context word's term is right, but the negatives' term {what}.")
+    if np.isclose(value - neg_term, -true_term, rtol=1e-6) and not np.isclose(true_term, 0):
+        return Fact("The negatives' term is right, but the true context word's term has the wrong sign: "
+                    "-log σ(u_o·v_c) is positive.")
+    return None
 
 
 def _loss_wrong_neg_sign(v_c, u_o, U_neg):
@@ -528,6 +607,7 @@ SGNS_LOSS = FunctionExercise(
         rtol=1e-6,
     ),
 )
+SGNS_LOSS = replace(SGNS_LOSS, diagnose=chain(SGNS_LOSS.diagnose, _loss_terms))
 
 
 # ------------------------------------------------------------------------ SGNS grads
@@ -560,6 +640,37 @@ def _grads(v_c, u_o, U_neg, *, uo_sign=1.0, neg_label=0.0, vc_pos=True, vc_neg=T
         "u_o": uo_sign * (s - 1)[:, None] * (v_c if uo_with is None else uo_with),
         "U_neg": (s_n - neg_label)[:, :, None] * (v_c if neg_with is None else neg_with)[:, None, :],
     }
+
+
+def _grads_terms(got: Any, expected: dict[str, np.ndarray], case: Case) -> str | None:
+    """Isolate the terms of a wrong gradient: subtract the right term and name the other."""
+    if not isinstance(got, dict) or set(got) != set(_GRAD_KEYS):
+        return None
+    v_c, u_o, U_neg = case.args
+    s = _sigmoid(np.sum(u_o * v_c, axis=1))
+    s_n = _sigmoid(np.einsum("bnk,bk->bn", U_neg, v_c))
+    pos, neg = (s - 1)[:, None] * u_o, np.einsum("bn,bnk->bk", s_n, U_neg)
+    g = {k: np.asarray(got[k], dtype=float) for k in _GRAD_KEYS if np.shape(got[k]) == expected[k].shape}
+    if "v_c" in g and not np.allclose(g["v_c"], expected["v_c"]):
+        rest = g["v_c"] - pos
+        if np.allclose(rest, np.einsum("bn,bnk->bk", s_n - 1, U_neg)):
+            return Fact("In the gradient with respect to v_c, the negatives' term uses σ(u_n·v_c) - 1; a negative's "
+                        "label is 0, so the term is Σ_n σ(u_n·v_c) u_n.")
+        if np.allclose(rest, -neg):
+            return Fact("In the gradient with respect to v_c, the negatives' term has the wrong sign: it is "
+                        "+Σ_n σ(u_n·v_c) u_n.")
+        other = g["v_c"] - neg
+        if np.allclose(other, -pos):
+            return Fact("In the gradient with respect to v_c, the true word's term has the wrong sign: it is "
+                        "(σ(u_o·v_c) - 1) u_o.")
+        if np.allclose(other, s[:, None] * u_o):
+            return Fact("In the gradient with respect to v_c, the true word's term uses σ(u_o·v_c); it is "
+                        "(σ(u_o·v_c) - 1) u_o (the label of the true word is 1).")
+    if "u_o" in g and np.allclose(g["u_o"], s[:, None] * v_c) and not np.allclose(g["u_o"], expected["u_o"]):
+        return Fact("The gradient with respect to u_o uses σ(u_o·v_c); it is (σ(u_o·v_c) - 1) v_c.")
+    if "U_neg" in g and np.allclose(g["U_neg"], -expected["U_neg"]) and not np.allclose(g["U_neg"], expected["U_neg"]):
+        return Fact("The gradient with respect to U_neg has the wrong sign: it is +σ(u_n·v_c) v_c.")
+    return None
 
 
 def _grads_uo_sign(v_c, u_o, U_neg):
@@ -627,6 +738,7 @@ SGNS_GRADS = FunctionExercise(
         (_grads_uo_with_uo, "The gradient with respect to u_o multiplies by u_o itself: dL/du_o is (σ(u_o·v_c) - 1) v_c."),
     ),
 )
+SGNS_GRADS = replace(SGNS_GRADS, diagnose=chain(SGNS_GRADS.diagnose, _grads_terms))
 
 
 # ------------------------------------------------------------------------ CBOW hidden
@@ -672,6 +784,11 @@ def _cbow_zero_is_padding(V, c):
 def _cbow_row0_for_padding(V, c):
     mask = c >= 0
     return V[np.where(mask, c, 0)].sum(axis=1) / mask.sum(axis=1, keepdims=True)
+
+
+def _cbow_batch_count(V, c):
+    mask = c >= 0
+    return (V[np.where(mask, c, 0)] * mask[..., None]).sum(axis=1) / mask.sum()
 
 
 def _cbow_batch_axis(V, c):
@@ -725,6 +842,8 @@ CBOW_HIDDEN = FunctionExercise(
         (_cbow_zero_is_padding, "Only -1 is padding: word 0 is a real word (your mask contexts > 0 drops it)."),
         (_cbow_row0_for_padding, "You replaced -1 by 0 and kept those rows: that adds V[0] for the padding slots; "
                                  "multiply by the mask to zero them."),
+        (_cbow_batch_count, "You divided by the number of real words in the whole batch: divide each row by its "
+                            "own count, mask.sum(axis=1, keepdims=True)."),
         rtol=1e-5, atol=1e-6,
     )(got, exp, case),
 )
@@ -822,7 +941,7 @@ NEIGHBOURS = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
-        kind="custom",
+        kind="list[str]",
         returns="a list of `topn` str, most similar (by cosine) first, without the query word",
         inputs=(
             "`words`: a list of str; `vectors`: a float array (len(words), k) whose rows have different lengths",
@@ -880,8 +999,8 @@ def _analogy_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case((words, vectors, "man", "king", "woman"), "man : king :: woman : ?"),
         Case((words, vectors, "boy", "prince", "girl"), "boy : prince :: girl : ?"),
-        Case((words, vectors, "man", "king", "boy"), "man : king :: boy : ?"),
         Case((words, vectors, "cat", "cats", "dog"), "cat : cats :: dog : ?"),
+        Case((words, vectors, "man", "king", "boy"), "man : king :: boy : ?"),
         Case((words, noisy, "paris", "france", "rome"), "paris : france :: rome : ? (noisy vectors)"),
         Case((words, noisy, "woman", "queen", "man"), "woman : queen :: man : ? (noisy vectors)"),
     ]
@@ -934,9 +1053,9 @@ def _diagnose_analogy(got: Any, expected: str, case: Case) -> str | None:
     if not isinstance(got, str):
         return None
     if got == c:
-        return f"You returned {got!r}, one of the question words (c); exclude a, b and c from the answers."
+        return Fact(f"You returned {got!r}, one of the question words (c); exclude a, b and c from the answers.")
     if got in (a, b):
-        return f"You returned {got!r}, a question word: excluding c is not enough, exclude a and b too."
+        return Fact(f"You returned {got!r}, a question word: excluding c is not enough, exclude a and b too.")
     return None
 
 
@@ -960,7 +1079,7 @@ ANALOGY = FunctionExercise(
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
-        kind="custom",
+        kind="str",
         returns="a str: the word (not a, b or c) whose unit vector has the largest cosine with "
         "unit(b) - unit(a) + unit(c)",
         inputs=("`words`: a list of str; `vectors`: a float array (len(words), k), rows of different lengths",
@@ -996,6 +1115,9 @@ def _matrix_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_MATRIX_RTOL, _MATRIX_ATOL = 1e-6, 1e-7  # the contract states these
+
+
 def _matrix_random(vocabulary, dim, seed):
     return np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
 
@@ -1021,7 +1143,7 @@ def _compare_matrix(got: Any, expected: tuple[np.ndarray, list[int]]) -> str | N
         return f"`missing` must hold ids (ints), the positions in the vocabulary; it holds {bad[0]!r}."
     if [int(i) for i in missing] != ref_missing:
         return f"`missing` must list the ids of the words without a pretrained vector: expected {ref_missing}, got {missing!r}."
-    rows = np.flatnonzero(~np.isclose(matrix, ref, rtol=1e-6, atol=1e-7).all(axis=1))
+    rows = np.flatnonzero(~np.isclose(matrix, ref, rtol=_MATRIX_RTOL, atol=_MATRIX_ATOL).all(axis=1))
     if len(rows):
         row = int(rows[0])
         what = ("all zeros (padding)" if row == 0 else "a row of the seeded random matrix" if row in ref_missing
@@ -1061,9 +1183,9 @@ def _diagnose_matrix(got: Any, expected: tuple[np.ndarray, list[int]], case: Cas
     if len(rows) and (np.abs(rows).max(axis=1) == 0).any():
         return "Rows of words without a pretrained vector are all zero; give them small random values so they differ and can learn."
     if not np.allclose(rows, expected[0][expected[1]]):
-        return ("The random rows are not those of the seeded matrix: draw the whole matrix at once, "
-                "np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim)), then overwrite "
-                "row 0 and the pretrained rows (drawing only the missing rows gives other numbers).")
+        return Fact("The random rows are not the seeded ones: start from np.random.default_rng(seed).normal(0.0, "
+                    "0.1, size=(len(vocabulary), dim)) (not np.random.seed or another generator), then overwrite "
+                    "row 0 and the pretrained rows.")
     return None
 
 
@@ -1156,13 +1278,15 @@ EMBEDDING_MATRIX = FunctionExercise(
         Mistake("missing as words", _matrix_missing_words, "`missing` holds words"),
         Mistake("missing includes the padding id", _matrix_missing_with_0, "includes 0, the padding id"),
         Mistake("returns (missing, matrix)", _matrix_swapped, "return the matrix first"),
-        Mistake("draws only the missing rows", _matrix_missing_rows_only, "draw the whole matrix at once"),
+        Mistake("draws only the missing rows", _matrix_missing_rows_only, "you drew only the missing rows"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
         kind="tuple",
         returns="a tuple `(matrix, missing)`: matrix a float32 array (len(vocabulary), dim), missing a list "
         "of int ids in increasing order",
+        rtol=_MATRIX_RTOL,
+        atol=_MATRIX_ATOL,
         inputs=(
             "`vocabulary`: a list of str, '' (padding) first; `pretrained`: a dict word -> float32 vector of "
             "length dim; `dim`: an int; `seed`: an int",
@@ -1175,7 +1299,13 @@ EMBEDDING_MATRIX = FunctionExercise(
     ),
     make_cases=_matrix_cases,
     compare=_compare_matrix,
-    diagnose=_diagnose_matrix,
+    diagnose=chain(
+        variant_diagnosis(
+            (_matrix_missing_rows_only, "The random rows differ: you drew only the missing rows, one at a time. Draw "
+                                        "the whole matrix at once, then overwrite row 0 and the pretrained rows."),
+        ),
+        _diagnose_matrix,
+    ),
 )
 
 
