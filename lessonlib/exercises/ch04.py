@@ -367,8 +367,8 @@ SPLIT_KERNEL = FunctionExercise(
 
 # -------------------------------------------------------------------------- mean gates
 def _mean_gates_cases(rng: np.random.Generator) -> list[Case]:
-    return [Case((5,), "five steps"), Case((1,), "one step"), Case((int(rng.integers(6, 40)),), "a random length"),
-            Case((2,), "two steps")]
+    return [Case((int(rng.integers(3, 9)),), "a few steps"), Case((1,), "one step"),
+            Case((int(rng.integers(10, 40)),), "a longer run"), Case((2,), "two steps")]
 
 
 def _mean_gates_variants(n: int) -> dict[str, Callable[[], Any]]:
