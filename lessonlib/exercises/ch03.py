@@ -100,15 +100,15 @@ def same_structure(got: Any, expected: Any) -> bool:
 def named_variant(
     got: Any, expected: Any, variants: dict[str, Callable[[], Any]], *, rtol: float = 1e-5, atol: float = 1e-7,
     catalogued: Callable[[], Sequence[str]] | None = None,
-) -> str | None:
+) -> str | list[str] | None:
     """The message of the one known wrong answer that ``got`` equals on this case.
 
     A variant counts only if it differs from the right answer on this case (a variant that is
     right here cannot explain a wrong value), and a message is given only if exactly one
     variant matches: two different explanations of the same value would make either one a
-    guess. One exception: if exactly one of the matching messages names a catalogued mistake
-    (contains a phrase of ``catalogued()``), that one is given, because the engine shows it
-    only after checking that the answer behaves like that mistake on every case.
+    guess. One exception: the matching messages that name catalogued mistakes (contain a
+    phrase of ``catalogued()``) are returned as candidates, because the engine shows one only
+    after checking that the answer behaves like that mistake on every case.
     """
     found: list[str] = []
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -127,9 +127,21 @@ def named_variant(
     if len(found) > 1 and catalogued is not None:
         phrases = tuple(catalogued())
         claims = [m for m in found if any(p in m for p in phrases)]
-        if len(claims) == 1:
-            return claims[0]
+        if claims:
+            return claims  # type: ignore[return-value]  # the engine keeps the one that holds on every case
     return None
+
+
+def candidates(*messages: str | list[str] | None) -> list[str]:
+    """The diagnoses to try in order: the engine shows the first one it trusts (a claim of a
+    catalogued mistake only if the answer behaves like that mistake on every case)."""
+    found: list[str] = []
+    for message in messages:
+        if isinstance(message, list):
+            found += message
+        elif message:
+            found.append(message)
+    return found
 
 
 def _phrases(exercise_name: str) -> Callable[[], tuple[str, ...]]:
@@ -297,6 +309,10 @@ def _locate_add_k(got: float, expected: float, case: Case) -> str | None:
     denominator = c_prev + k * V
     if got <= 0 or not np.isfinite(got):
         return None
+    unsmoothed = _whole(got * denominator)
+    if unsmoothed == c_pair and c_pair > 0:
+        return (f"With the right denominator, c(prev) + k * vocab_size = {denominator:g}, your numerator is "
+                f"c(prev word) = {c_pair} without the + k: add k to the count of every pair, seen or unseen.")
     pair = _whole(got * denominator - k)
     if pair is not None and pair != c_pair and pair >= 0:
         return (f"With the right denominator, c(prev) + k * vocab_size = {denominator:g}, your answer implies a pair "
@@ -308,16 +324,18 @@ def _locate_add_k(got: float, expected: float, case: Case) -> str | None:
         return (f"The numerator is right, but your denominator implies c(prev) = {count}: prev = {prev!r} starts "
                 f"{c_prev} pairs here (count it in tokens[:-1]), and the denominator is c(prev) + k * vocab_size "
                 f"= {denominator:g}.")
-    return (f"The numerator c(prev word) + k = {c_pair + k:g} is right, but your denominator is {implied:.6g}; it must "
-            f"be c(prev) + k * vocab_size = {c_prev} + {k:g} * {V} = {denominator:g}.")
+    return (f"Your value {got:.6g} is not (c(prev word) + k) / (c(prev) + k * vocab_size) = {c_pair + k:g} / "
+            f"{denominator:g}: with that numerator it would need the denominator {implied:.6g}, with that denominator "
+            f"the numerator {got * denominator:.6g}. Here c(prev word) = {c_pair}, c(prev) = {c_prev} (prev as the "
+            f"first word of a pair), V = vocab_size = {V}.")
 
 
 def _diagnose_add_k(got: Any, expected: float, case: Case) -> str | None:
     if not same_structure(got, expected):
         return None
     value = float(np.asarray(got))
-    return (named_variant(got, expected, _add_k_variants(*case.args), catalogued=_phrases("ADD_K")) or rounded_message(value, expected)
-            or _locate_add_k(value, expected, case))
+    return candidates(named_variant(got, expected, _add_k_variants(*case.args), catalogued=_phrases("ADD_K")),
+                      rounded_message(value, expected), _locate_add_k(value, expected, case))
 
 
 def _mistake_add_k_none(tokens, prev, word, k, vocab_size):
@@ -459,17 +477,17 @@ def _diagnose_perplexity(got: Any, expected: float, case: Case) -> str | None:
         return (f"Your result is {value}: over {p.size} tokens the product of the probabilities underflows to 0 "
                 "(and 0 to a negative power is inf), or exp of the sum of their logs overflows. Average the logs "
                 "first: exp(-mean(log p)).")
-    found = named_variant(got, expected, _perplexity_variants(p), catalogued=_phrases("PERPLEXITY")) or rounded_message(value, expected)
-    if found:
-        return found
+    found = [named_variant(got, expected, _perplexity_variants(p), catalogued=_phrases("PERPLEXITY")),
+             rounded_message(value, expected)]
     if value < 1:
-        return ("A perplexity is at least 1 (1 means the model was certain of every token), and yours is below 1: "
-                "check the sign of the exponent, exp(-mean(log p)).")
-    ratio = np.log(value) / np.log(expected) if expected > 1 else np.nan
+        found.append("A perplexity is at least 1 (1 means the model was certain of every token), and yours is below 1: "
+                     "check the sign of the exponent, exp(-mean(log p)).")
+    ratio = np.log(value) / np.log(expected) if expected > 1 and value > 0 else np.nan
     if np.isfinite(ratio) and not np.isclose(ratio, 1.0, rtol=1e-4):
-        return (f"log(your value) is {ratio:.4g} times the right log-perplexity, -mean(log p): check the mean (divide "
-                "the sum of the logs by the number of tokens) and that the log and the exponential use the same base.")
-    return None
+        found.append(f"log(your value) is {ratio:.4g} times the right log-perplexity, -mean(log p): check the mean "
+                     "(divide the sum of the logs by the number of tokens) and that the log and the exponential use "
+                     "the same base.")
+    return candidates(*found)
 
 
 def _mistake_perplexity_product(probs):
@@ -589,7 +607,8 @@ def _diagnose_cell(got: Any, expected: np.ndarray, case: Case) -> str | None:
             return ("With x_t = 0 and h_prev = 0, h_t must be tanh(b) in every row; you returned b itself: the "
                     "bias did not go through the tanh, h_t = tanh(x_t W_x + h_prev W_h + b).")
     specific = named_variant(got, expected, _cell_variants(x, h, W_x, W_h, b), catalogued=_phrases("CELL_FORWARD"))
-    return specific or batch_rows_message(got, expected, "h_t") or _tanh_range(got, expected) or _PROBE_TERMS.get(case.label)
+    return candidates(specific, batch_rows_message(got, expected, "h_t"), _tanh_range(got, expected),
+                      _PROBE_TERMS.get(case.label))
 
 
 def _tanh_range(got: np.ndarray, expected: np.ndarray) -> str | None:
@@ -733,8 +752,9 @@ def _diagnose_layer(got: Any, expected: np.ndarray, case: Case) -> str | None:
         return "Your output is time-major (time, batch, units): stack the steps on axis 1, as Keras returns (batch, time, units)."
     if not same_structure(got, expected):
         return None
-    return (named_variant(got, expected, _layer_variants(x, W_x, W_h, b, return_sequences), catalogued=_phrases("LAYER_FORWARD"))
-            or _locate_layer(got, expected, case) or batch_rows_message(got, expected, "result"))
+    return candidates(
+        named_variant(got, expected, _layer_variants(x, W_x, W_h, b, return_sequences), catalogued=_phrases("LAYER_FORWARD")),
+        _locate_layer(got, expected, case), batch_rows_message(got, expected, "result"))
 
 
 def _locate_layer(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
@@ -1009,7 +1029,8 @@ def _diagnose_step_backward(got: Any, expected: dict[str, np.ndarray], case: Cas
         return "db has shape (1, units): sum over the batch without keepdims, db = da.sum(axis=0), shape (units,) like b."
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _step_backward_variants(*case.args), catalogued=_phrases("STEP_BACKWARD")) or _locate_step_backward(got, expected, case)
+    return candidates(named_variant(got, expected, _step_backward_variants(*case.args), catalogued=_phrases("STEP_BACKWARD")),
+                      _locate_step_backward(got, expected, case))
 
 
 _STEP_FORMULAS = {
@@ -1103,11 +1124,20 @@ def _clip_cases(rng: np.random.Generator) -> list[Case]:
     small = {"W_x": rng.normal(size=(2, 3)) * 0.1, "b": rng.normal(size=3) * 0.1}
     one = {"W": rng.normal(size=(5, 3)) * float(rng.uniform(2, 4))}
     mixed = {"W_x": rng.normal(size=(4, 2)) * 2, "W_h": rng.normal(size=(2, 2)) * 0.01, "b": np.zeros(2)}
+
+    def with_norm(norm: float) -> dict[str, np.ndarray]:
+        grads = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+        return {k: g * (norm / _global_norm(grads)) for k, g in grads.items()}
+
+    big_max = float(rng.uniform(2.0, 4.0))  # the norm is below max_norm, its square above
+    small_max = float(rng.uniform(0.2, 0.4))  # the norm is above max_norm, its square below
     return [
         Case((big, float(rng.uniform(0.5, 2.0))), "an exploding gradient of three arrays"),
         Case((small, float(rng.uniform(1.0, 3.0))), "a gradient already below max_norm"),
         Case((one, 1.0), "a single array, clipped to norm 1"),
         Case((mixed, float(rng.uniform(0.5, 1.5))), "one large and two small arrays (b all zeros)"),
+        Case((with_norm(0.8 * big_max), big_max), "a norm just below a max_norm above 1"),
+        Case((with_norm(1.25 * small_max), small_max), "a norm just above a max_norm below 1"),
     ]
 
 
@@ -1134,6 +1164,8 @@ def _clip_variants(grads: dict[str, np.ndarray], max_norm: float) -> dict[str, C
             lambda: scaled(min(1.0, max_norm / np.sqrt(sum(np.mean(g**2) for g in grads.values())))),
         "The factor is upside down: scale by max_norm / norm (which is below 1 when clipping), not norm / max_norm.":
             lambda: scaled(min(1.0, norm / max_norm)) if norm <= max_norm else scaled(norm / max_norm),
+        "You compared the squared norm with max_norm: clip when sqrt(sum of squares) exceeds max_norm.":
+            lambda: scaled(max_norm / norm) if squared > max_norm else scaled(1.0),
         "max(1, ...) scales small gradients up and leaves large ones alone; use min(1, max_norm / norm).":
             lambda: scaled(max(1.0, max_norm / norm)),
         "You measured the gradients by their largest absolute entry (the max norm); the global norm is the square "
@@ -1149,7 +1181,8 @@ def _diagnose_clip(got: Any, expected: dict[str, np.ndarray], case: Case) -> str
     grads, max_norm = case.args
     if not same_structure(got, expected):
         return None
-    return named_variant(got, expected, _clip_variants(grads, max_norm), catalogued=_phrases("CLIP_NORM")) or _locate_clip(got, expected, case)
+    return candidates(named_variant(got, expected, _clip_variants(grads, max_norm), catalogued=_phrases("CLIP_NORM")),
+                      _locate_clip(got, expected, case))
 
 
 def _locate_clip(got: dict[str, np.ndarray], expected: dict[str, np.ndarray], case: Case) -> str | None:
@@ -1206,6 +1239,12 @@ def _mistake_clip_mean(grads, max_norm):
     return {k: g * min(1.0, max_norm / norm) for k, g in grads.items()}
 
 
+def _mistake_clip_squared_test(grads, max_norm):
+    squared = sum(np.sum(g**2) for g in grads.values())
+    scale = max_norm / np.sqrt(squared) if squared > max_norm else 1.0
+    return {k: g * scale for k, g in grads.items()}
+
+
 def _mistake_clip_max(grads, max_norm):
     norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     return {k: g * max(1.0, max_norm / norm) for k, g in grads.items()}
@@ -1230,6 +1269,7 @@ CLIP_NORM = FunctionExercise(
         Mistake("sums the arrays' norms", _mistake_clip_sum_of_norms, "not the sum of the arrays' norms"),
         Mistake("means of squares", _mistake_clip_mean, "not their means"),
         Mistake("max instead of min", _mistake_clip_max, "max(1, ...)"),
+        Mistake("compares the squared norm", _mistake_clip_squared_test, "compared the squared norm"),
     ),
     solutions_module=SOLUTIONS,
     make_cases=_clip_cases,
@@ -1284,6 +1324,12 @@ def _temperature_variants(logits: np.ndarray, T: float) -> dict[str, Callable[[]
             lambda: _softmax(logits) ** T,
         "You returned log-probabilities (a log-softmax); return the probabilities themselves.":
             lambda: np.log(_softmax(logits / T)),
+        "You took np.exp of logits / T directly: for large logits it overflows to inf (and inf / inf is NaN). "
+        "Subtract the largest value of logits / T before np.exp; the softmax does not change.":
+            lambda: np.exp(logits / T) / np.exp(logits / T).sum(),
+        "You subtracted the smallest value of logits / T: when the logits are far apart, exp of the differences "
+        "still overflows; only subtracting the LARGEST value keeps every exponent at most 0.":
+            lambda: np.exp(logits / T - (logits / T).min()) / np.exp(logits / T - (logits / T).min()).sum(),
         "You normalised by the sum of exp(logits), without the temperature; use the same exponentials above and "
         "below: e = exp(logits / T - max), e / e.sum().": lambda: np.exp(logits / T) / np.exp(logits).sum(),
     }
@@ -1293,23 +1339,21 @@ def _diagnose_temperature(got: Any, expected: np.ndarray, case: Case) -> str | N
     logits, T = case.args
     if not same_structure(got, expected):
         return None
-    z = logits / T
-    if not np.isfinite(got).all() and np.ptp(z) > 700:
-        return ("Your result contains NaN or inf: logits / T span more than 700 here, so np.exp overflows to inf "
-                "unless every exponent is at most 0; only subtracting the LARGEST value of logits / T (not the "
-                "smallest, not a constant) guarantees that.")
-    if not np.isfinite(got).all() and np.abs(z).max() > 700:
-        return ("Your result contains NaN or inf: np.exp of logits / T this large overflows to inf (or underflows "
-                "to 0, and 0 / 0 is NaN). Subtract the largest value of logits / T before np.exp; the softmax "
-                "does not change.")
-    return named_variant(got, expected, _temperature_variants(logits, T), catalogued=_phrases("TEMPERATURE")) or _locate_temperature(got, expected, case)
+    return candidates(named_variant(got, expected, _temperature_variants(logits, T), catalogued=_phrases("TEMPERATURE")),
+                      _locate_temperature(got, expected, case))
 
 
 def _locate_temperature(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
     """True statements about the result: sum, one-hot, all equal, or the temperature it implies."""
     logits, T = case.args
     if not np.isfinite(got).all():
-        return "Your result contains NaN or inf: subtract the largest value of logits / T before np.exp."
+        z = logits / T
+        if np.ptp(z) > 700:
+            return ("Your result contains NaN or inf: logits / T span more than 700 here, so np.exp of the differences "
+                    "leaves the floating-point range unless every exponent is at most 0: subtract max(logits / T) "
+                    "(not the smallest value, not the mean, not a constant).")
+        return ("Your result contains NaN or inf: np.exp of values this large leaves the floating-point range (inf, "
+                "or 0 and then 0 / 0 = NaN). Subtract the largest value of logits / T before np.exp.")
     total = float(got.sum())
     if not np.isclose(total, 1.0, rtol=1e-6):
         return f"Your probabilities sum to {total:.6g}, not 1: divide the exponentials by their sum."
@@ -1382,7 +1426,7 @@ TEMPERATURE = FunctionExercise(
         Mistake("multiplies by T", _mistake_temperature_times, "divide them"),
         Mistake("no normalisation", lambda logits, temperature: np.exp(logits / temperature), "do not sum to 1"),
         Mistake("divides the probabilities", _mistake_temperature_after, "after the softmax"),
-        Mistake("unstable softmax", _mistake_temperature_overflow, "overflows to inf"),
+        Mistake("unstable softmax", _mistake_temperature_overflow, "You took np.exp of logits / T directly"),
         Mistake("subtracts the minimum", _mistake_temperature_min, "only subtracting the LARGEST value"),
         Mistake("ignores the temperature", _mistake_temperature_ignored, "no effect"),
         Mistake("powers the probabilities", _mistake_temperature_power, "raised the probabilities to the power T"),

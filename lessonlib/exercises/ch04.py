@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lessonlib.exercises.ch03 import _same, compare_count, named_variant, same_structure
+from lessonlib.exercises.ch03 import _same, candidates, compare_count, named_variant, same_structure
 from lessonlib.exercises.compare import compare_array_dict, compare_array_tuple
 from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.core import (
@@ -137,6 +137,8 @@ _CELL_MISTAKES: dict[str, tuple[str, dict[str, Any]]] = {
 def _locate_cell(got: Any, expected: Any, case: Case) -> str | None:
     """Which output, and on the gate probes which term, is wrong (for answers no known mistake explains)."""
     h_right, c_right = _same(got[0], expected[0], 1e-4, 1e-5), _same(got[1], expected[1], 1e-4, 1e-5)
+    if h_right and not c_right:
+        return "h_t is right but c_t is not: return the c_t = f * c_prev + i * g you used for h_t."
     if case.label == _PROBE_KEEP and not c_right:
         c_prev, b = case.args[2], case.args[5]
         units = c_prev.shape[-1]
@@ -151,8 +153,6 @@ def _locate_cell(got: Any, expected: Any, case: Case) -> str | None:
                 "g = tanh(z_g) (block 3), and yours is not: check the write term i * g.")
     if c_right and not h_right:
         return "c_t is right but h_t is not: h_t = o * tanh(c_t), with the output gate o = sigmoid(...) (block 4)."
-    if h_right and not c_right:
-        return "h_t is right but c_t is not: return the c_t = f * c_prev + i * g you used for h_t."
     return None
 
 
@@ -172,7 +172,8 @@ def _diagnose_cell(got: Any, expected: Any, case: Case) -> str | None:
     for order in _OTHER_ORDERS:
         variants[f"You read the gate blocks in another order ({_order_words(order)}); {KERAS_ORDER}."] = (
             lambda order=order: _cell_variant(*case.args, order=order))
-    return named_variant(got, expected, variants, rtol=1e-4, atol=1e-6, catalogued=_phrases("CELL_FORWARD")) or _locate_cell(got, expected, case)
+    return candidates(named_variant(got, expected, variants, rtol=1e-4, atol=1e-6, catalogued=_phrases("CELL_FORWARD")),
+                      _locate_cell(got, expected, case))
 
 
 def _cell_mistake(key: str) -> Callable[..., Any]:
@@ -296,9 +297,9 @@ def _diagnose_split(got: Any, expected: dict[str, np.ndarray], case: Case) -> st
         source = {k: next((j for j, gate in enumerate(GATES) if _same(v, expected[gate])), None) for k, v in got.items()}
         if all(j is not None for j in source.values()) and len(set(source.values())) == 4:
             order = "".join(sorted(GATES, key=lambda k: source[k]))
-            message = named_variant(got, expected, _split_variants(kernel), catalogued=_phrases("SPLIT_KERNEL"))
-            return message or (f"You took the right blocks but gave them the wrong names ({_order_words(order)}); "
-                               + KERAS_ORDER + ".")
+            return candidates(named_variant(got, expected, _split_variants(kernel), catalogued=_phrases("SPLIT_KERNEL")),
+                              f"You took the right blocks but gave them the wrong names ({_order_words(order)}); "
+                              + KERAS_ORDER + ".")
     return named_variant(got, expected, _split_variants(kernel), catalogued=_phrases("SPLIT_KERNEL"))
 
 
@@ -396,8 +397,9 @@ def _diagnose_mean_gates(got: Any, expected: tuple[np.ndarray, np.ndarray], case
     (n,) = case.args
     if not same_structure(got, expected):
         return None
-    return (named_variant(got, expected, _mean_gates_variants(n), rtol=1e-6, atol=1e-9, catalogued=_phrases("MEAN_GATES"))
-            or _locate_mean_gates(got, expected))
+    return candidates(
+        named_variant(got, expected, _mean_gates_variants(n), rtol=1e-6, atol=1e-9, catalogued=_phrases("MEAN_GATES")),
+        _locate_mean_gates(got, expected))
 
 
 def _locate_mean_gates(got: Any, expected: Any) -> str | None:
@@ -412,7 +414,9 @@ def _locate_mean_gates(got: Any, expected: Any) -> str | None:
                          f"{right[t - 1]:.4g})")
     if not parts:
         return None
-    total = " Note that the weights of an average sum to 1: f_t + i_t = 1 at every step." if not np.allclose(f + i, 1) else ""
+    with np.errstate(all="ignore"):
+        sums_to_one = bool(np.allclose(f + i, 1))
+    total = "" if sums_to_one else " Note that the weights of an average sum to 1: f_t + i_t = 1 at every step."
     return "; ".join(parts) + "." + total
 
 
@@ -567,7 +571,8 @@ def _diagnose_backward(got: Any, expected: Any, case: Case) -> str | None:
     variants = {
         message: (lambda kw=kw: _backward_variant(*case.args, **kw)) for message, kw in _BACKWARD_MISTAKES.values()
     }
-    return named_variant(got, expected, variants, rtol=1e-6, atol=1e-9, catalogued=_phrases("STEP_BACKWARD")) or _locate_backward(got, expected, case)
+    return candidates(named_variant(got, expected, variants, rtol=1e-6, atol=1e-9, catalogued=_phrases("STEP_BACKWARD")),
+                      _locate_backward(got, expected, case))
 
 
 def _backward_mistake(key: str) -> Callable[..., Any]:

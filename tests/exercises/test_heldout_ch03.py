@@ -278,8 +278,86 @@ def temp_power(logits, temperature):  # exp((l - m) / T) = exp(l - m) ** (1 / T)
     return e / e.sum()
 
 
+
+# ------------------------------------------------ a second round, written after the first fixes
+def addk_prev_skip_first(tokens, prev, word, k, vocab_size):
+    pairs = Counter(zip(tokens, tokens[1:], strict=False))
+    return (pairs[(prev, word)] + k) / (tokens[1:].count(prev) + k * vocab_size)
+
+
+def addk_k_only_unseen(tokens, prev, word, k, vocab_size):
+    c = Counter(zip(tokens, tokens[1:], strict=False))[(prev, word)]
+    return (c if c else k) / (tokens[:-1].count(prev) + k * vocab_size)
+
+
+def perp_log1p(probs):
+    return float(np.exp(-np.mean(np.log1p(probs))))
+
+
+def perp_array(probs):
+    return np.exp(-np.mean(np.log(probs), keepdims=True))
+
+
+def cell_tanh_b(x_t, h_prev, W_x, W_h, b):
+    return np.tanh(x_t @ W_x + h_prev @ W_h) + np.tanh(b)
+
+
+def cell_shared(x_t, h_prev, W_x, W_h, b):
+    return np.tanh((x_t + h_prev) @ W_x + b)
+
+
+def layer_ignores_flag(x, W_x, W_h, b, return_sequences):
+    h = np.zeros((x.shape[0], W_h.shape[0]))
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ W_x + h @ W_h + b)
+    return h
+
+
+def layer_one_step_short(x, W_x, W_h, b, return_sequences):
+    h = np.zeros((x.shape[0], W_h.shape[0]))
+    out = [h]
+    for t in range(x.shape[1] - 1):
+        h = np.tanh(x[:, t] @ W_x + h @ W_h + b)
+        out.append(h)
+    seq = np.stack(out, axis=1)
+    return seq if return_sequences else seq[:, -1]
+
+
+def back_db_total(dh_t, h_t, h_prev, x_t, W_x, W_h):
+    da = dh_t * (1 - h_t**2)
+    return {"dx_t": da @ W_x.T, "dh_prev": da @ W_h.T, "dW_x": x_t.T @ da, "dW_h": h_prev.T @ da, "db": da.sum()}
+
+
+def back_dx_no_deriv(dh_t, h_t, h_prev, x_t, W_x, W_h):
+    da = dh_t * (1 - h_t**2)
+    return {"dx_t": dh_t @ W_x.T, "dh_prev": da @ W_h.T, "dW_x": x_t.T @ da, "dW_h": h_prev.T @ da, "db": da.sum(axis=0)}
+
+
+def clip_eps(grads, max_norm):  # correct alternative
+    norm = np.sqrt(sum((g**2).sum() for g in grads.values()))
+    return {k: g * (max_norm / (norm + 1e-9) if norm > max_norm else 1.0) for k, g in grads.items()}
+
+
+def clip_norm_squared_compare(grads, max_norm):
+    sq = sum((g**2).sum() for g in grads.values())
+    return {k: g * (max_norm / np.sqrt(sq)) if sq > max_norm else g for k, g in grads.items()}
+
+
+def temp_mean(logits, temperature):
+    z = logits / temperature
+    e = np.exp(z - z.mean())
+    return e / e.sum()
+
+
+def temp_renorm(logits, temperature):  # correct alternative: p ** (1 / T), renormalised
+    e = np.exp(logits - logits.max())
+    p = (e / e.sum()) ** (1 / temperature)
+    return p / p.sum()
+
+# ---- ch04
+
 WRONG = [
-    ("ch03.add_k", addk_plus_V, "your denominator is"),
+    ("ch03.add_k", addk_plus_V, "would need the denominator"),
     ("ch03.add_k", addk_rounded, "You rounded"),
     ("ch03.add_k", addk_appends_eos, "changed its input `tokens`"),
     ("ch03.add_k", addk_set_pairs, "implies a pair count"),
@@ -287,9 +365,9 @@ WRONG = [
     ("ch03.perplexity", perp_entropy, "entropy"),
     ("ch03.perplexity", perp_rounded, "You rounded"),
     ("ch03.perplexity", perp_n_minus_1, "n - 1"),
-    ("ch03.perplexity", perp_gmean, "underflows to 0"),
+    ("ch03.perplexity", perp_gmean, "at least 1"),
     ("ch03.cell_forward", cell_relu, "ReLU"),
-    ("ch03.cell_forward", cell_Wh_both, "x_t was multiplied by W_h as well"),
+    ("ch03.cell_forward", cell_Wh_both, "only the term x_t W_x is left"),
     ("ch03.cell_forward", cell_double_bias, "added b twice"),
     ("ch03.cell_forward", cell_mean_batch, "Every row of your h_t is the same"),
     ("ch03.layer_forward", layer_h_init_x, "state after step t ="),
@@ -321,6 +399,23 @@ RIGHT = [
     ("ch03.clip_norm", clip_vector),
     ("ch03.temperature", temp_scipy), ("ch03.temperature", temp_logsumexp), ("ch03.temperature", temp_power),
 ]
+
+
+WRONG += [
+    ("ch03.add_k", addk_prev_skip_first, "FIRST word of a pair"),
+    ("ch03.add_k", addk_k_only_unseen, "without the + k"),
+    ("ch03.perplexity", perp_log1p, "at least 1"),
+    ("ch03.perplexity", perp_array, "Expected a single number"),
+    ("ch03.cell_forward", cell_tanh_b, "outside (-1, 1)"),
+    ("ch03.cell_forward", cell_shared, "h_prev was multiplied by W_x as well"),
+    ("ch03.layer_forward", layer_ignores_flag, "you returned only the last"),
+    ("ch03.layer_forward", layer_one_step_short, "h_seq[:, 0]"),
+    ("ch03.step_backward", back_db_total, "'db'"),
+    ("ch03.step_backward", back_dx_no_deriv, "check dx_t = da @ W_x.T"),
+    ("ch03.clip_norm", clip_norm_squared_compare, "compared the squared norm"),
+    ("ch03.temperature", temp_mean, "span more than 700"),
+]
+RIGHT += [("ch03.clip_norm", clip_eps), ("ch03.temperature", temp_renorm)]
 
 
 @pytest.mark.parametrize(("exercise_id", "answer", "phrase"), WRONG, ids=[w[1].__name__ for w in WRONG])

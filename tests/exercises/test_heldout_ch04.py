@@ -201,6 +201,71 @@ def cell_o_from_c(x_t, h_prev, c_prev, W_x, W_h, b):  # the output gate computed
     return o * np.tanh(c), c
 
 
+
+# ------------------------------------------------ a second round, written after the first fixes
+def cell_split_axis0(x_t, h_prev, c_prev, W_x, W_h, b):
+    z_i, z_f, z_g, z_o = np.split(_z(x_t, h_prev, W_x, W_h, b), 4)
+    c = sig(z_f) * c_prev + sig(z_i) * np.tanh(z_g)
+    return sig(z_o) * np.tanh(c), c
+
+
+def cell_returns_c_prev(x_t, h_prev, c_prev, W_x, W_h, b):
+    z_i, z_f, z_g, z_o = np.split(_z(x_t, h_prev, W_x, W_h, b), 4, axis=1)
+    c = sig(z_f) * c_prev + sig(z_i) * np.tanh(z_g)
+    return sig(z_o) * np.tanh(c), c_prev
+
+
+def cell_bad_sigmoid(x_t, h_prev, c_prev, W_x, W_h, b):
+    def s(a):
+        return 1 / (1 + np.exp(a))
+    z_i, z_f, z_g, z_o = np.split(_z(x_t, h_prev, W_x, W_h, b), 4, axis=1)
+    c = s(z_f) * c_prev + s(z_i) * np.tanh(z_g)
+    return s(z_o) * np.tanh(c), c
+
+
+def cell_tanh_sigmoid(x_t, h_prev, c_prev, W_x, W_h, b):  # correct alternative
+    def s(a):
+        return (1 + np.tanh(a / 2)) / 2
+    z_i, z_f, z_g, z_o = np.split(_z(x_t, h_prev, W_x, W_h, b), 4, axis=1)
+    c = s(z_f) * c_prev + s(z_i) * np.tanh(z_g)
+    return s(z_o) * np.tanh(c), c
+
+
+def split_reshape(kernel):  # correct alternative
+    r = kernel.reshape(kernel.shape[0], 4, -1)
+    return {k: r[:, j, :] for j, k in enumerate("ifgo")}
+
+
+def split_drop_last_unit(kernel):
+    u = kernel.shape[1] // 4
+    return {k: kernel[:, j * u:(j + 1) * u - 1] for j, k in enumerate("ifgo")}
+
+
+def gates_reversed(n):
+    t = np.arange(1, n + 1)
+    return ((t - 1) / t)[::-1], (1 / t)[::-1]
+
+
+def gates_cumulative(n):
+    t = np.arange(1, n + 1)
+    return np.cumsum((t - 1) / t) / t, 1 / t
+
+
+def back_dc_without_o(dh_t, dc_t, c_prev, c_t, gates, W_h):
+    i, f, g, o = (gates[k] for k in "ifgo")
+    tc = np.tanh(c_t)
+    dc = dc_t + dh_t * (1 - tc**2)
+    dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh_t * tc * o * (1 - o)], axis=-1)
+    return dz, dz @ W_h.T, dc * f
+
+
+def back_dh_prev_from_dc(dh_t, dc_t, c_prev, c_t, gates, W_h):
+    i, f, g, o = (gates[k] for k in "ifgo")
+    tc = np.tanh(c_t)
+    dc = dc_t + dh_t * o * (1 - tc**2)
+    dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh_t * tc * o * (1 - o)], axis=-1)
+    return dz, dh_t * o, dc * f
+
 WRONG = [
     ("ch04.cell_forward", cell_order_fiog, "another order"),
     ("ch04.cell_forward", cell_relu_g, "c_t must be the candidate g"),
@@ -230,6 +295,19 @@ RIGHT = [
     ("ch04.mean_gates", gates_float_n), ("ch04.mean_gates", gates_loop),
     ("ch04.step_backward", back_sigmoid_from_z), ("ch04.step_backward", back_dh_prev_no_T),
 ]
+
+
+WRONG += [
+    ("ch04.cell_forward", cell_split_axis0, "raised ValueError"),
+    ("ch04.cell_forward", cell_returns_c_prev, "h_t is right but c_t is not"),
+    ("ch04.cell_forward", cell_bad_sigmoid, "c_t must equal c_prev"),
+    ("ch04.split_kernel", split_drop_last_unit, "Shape is"),
+    ("ch04.mean_gates", gates_reversed, "from step t = 1"),
+    ("ch04.mean_gates", gates_cumulative, "f is wrong from step t = 2"),
+    ("ch04.step_backward", back_dc_without_o, "blocks i, f, g"),
+    ("ch04.step_backward", back_dh_prev_from_dc, "dz_t is right; dh_prev is not"),
+]
+RIGHT += [("ch04.cell_forward", cell_tanh_sigmoid), ("ch04.split_kernel", split_reshape)]
 
 
 @pytest.mark.parametrize(("exercise_id", "answer", "phrase"), WRONG, ids=[w[1].__name__ for w in WRONG])
