@@ -1,15 +1,23 @@
 """Chapter 3 exercises: language models and recurrent networks.
 
-Each exercise: seeded test cases, a comparison, a diagnosis that names what is wrong
-(which term, which gradient, which axis), hints from gentle to explicit, and a catalogue
-of known mistakes with the diagnostic each must produce. Solutions live in
-``lessonlib/exercises/solutions/ch03.py``.
+Each exercise: a contract (what the answer must be), seeded test cases built to separate
+every catalogued mistake from the reference and from each other (corpora that do not end
+with </s>, vocab_size above the number of distinct tokens, texts of thousands of tokens,
+non-square weights, batch and time of 1 and odd sizes, logits near 1000 with T != 1), a
+diagnosis that names what is wrong (which term, which gradient, which axis, which time
+step), hints from gentle to explicit, and a catalogue of known mistakes with the
+diagnostic each must produce. Solutions live in ``lessonlib/exercises/solutions/ch03.py``.
 
-The recurrent-cell checks diagnose as the Coursera sequence-model tests do: their first
-cases zero every input but one (only ``x_t``, only ``h_prev``, only ``b``), so a wrong
-result there names the term that is wrong. Those probes are ordinary test cases (plain
-arrays), so the grader, which runs learner code in another process, gets the same
-diagnoses.
+How a diagnosis is found (:func:`named_variant`, :func:`candidates`): each known wrong
+answer is recomputed on the case, and its message is a candidate only if it differs from
+the right answer there and is the only one matching (or names a catalogued mistake, which
+the engine then verifies on every case). After it come facts read off the answer itself
+(the implied denominator of a probability, tanh's range, the first wrong time step, the
+factor a clipping used, the temperature a softmax implies), so an answer no catalogue
+foresaw is still located. The recurrent-cell cases first zero every input but one (only
+x_t, only h_prev, only b), as the Coursera sequence-model tests do, so a wrong result there
+names the term that is wrong; they are ordinary cases (plain arrays), so the grader, which
+runs learner code in another process, gets the same diagnoses.
 """
 
 from __future__ import annotations
