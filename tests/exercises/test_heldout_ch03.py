@@ -451,3 +451,11 @@ def test_value_and_choice_answers_name_the_cause(exercise_id, value, phrase):
 def test_numpy_scalars_and_ints_are_accepted_where_the_contract_allows():
     assert check("ch03.param_count", np.int64(10560)).status is Status.CORRECT
     assert check("ch03.perplexity", lambda probs: np.exp(-np.mean(np.log(probs)))).status is Status.CORRECT
+
+
+def test_a_bias_outside_the_tanh_is_not_told_that_tanh_is_missing():
+    def bias_outside(x_t, h_prev, W_x, W_h, b):
+        return np.tanh(x_t @ W_x + h_prev @ W_h) + b
+
+    outcome = check("ch03.cell_forward", bias_outside)
+    assert "did not go through the tanh" in outcome.message and "tanh is missing" not in outcome.message

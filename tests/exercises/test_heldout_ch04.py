@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lessonlib.exercises import Status, check
+from lessonlib.exercises import Status, check, get_exercise
 from lessonlib.exercises.audit import names_cause
 
 
@@ -349,3 +349,20 @@ def test_forget_fraction_to_three_digits_is_accepted(value):
 @pytest.mark.parametrize("value", [0.36, 0.357, 0.4])
 def test_forget_fraction_off_in_the_third_digit_is_rejected(value):
     assert check("ch04.forget_fraction", value).status is Status.INCORRECT
+
+
+def test_right_gates_in_the_wrong_containers_are_told_the_container_not_a_mistake():
+    def as_list(n):
+        t = np.arange(1, n + 1)
+        return [(t - 1) / t, 1 / t]
+
+    def tuple_of_lists(n):
+        t = np.arange(1, n + 1)
+        return list((t - 1) / t), list(1 / t)
+
+    listed = check("ch04.mean_gates", as_list)
+    assert listed.status is Status.INCORRECT and "Return a tuple" in listed.message
+    inner = check("ch04.mean_gates", tuple_of_lists)
+    assert inner.status is Status.INCORRECT and "f: Expected a numpy array" in inner.message
+    for outcome in (listed, inner):  # never a catalogued mistake (n = 1 once made "i_t = 1" look right)
+        assert not any(m.diagnostic in outcome.message for m in get_exercise("ch04.mean_gates").mistakes)
