@@ -1335,6 +1335,8 @@ def _temperature_variants(logits: np.ndarray, T: float) -> dict[str, Callable[[]
             lambda: _softmax(logits),
         "You raised the probabilities to the power T; the temperature divides the logits: softmax(logits / T).":
             lambda: _softmax(logits) ** T,
+        "logits // T is floor division (it rounds down); divide with /: softmax(logits / T).":
+            lambda: _softmax(logits // T),
         "You returned log-probabilities (a log-softmax); return the probabilities themselves.":
             lambda: np.log(_softmax(logits / T)),
         "You took np.exp of logits / T directly: for large logits it overflows to inf (and inf / inf is NaN). "

@@ -153,6 +153,10 @@ def _locate_cell(got: Any, expected: Any, case: Case) -> str | None:
                 "g = tanh(z_g) (block 3), and yours is not: check the write term i * g.")
     if c_right and not h_right:
         return "c_t is right but h_t is not: h_t = o * tanh(c_t), with the output gate o = sigmoid(...) (block 4)."
+    if not c_right:
+        return ("c_t is wrong (and h_t = o * tanh(c_t) with it): c_t = f * c_prev + i * g, with i = sigmoid(block 1), "
+                "f = sigmoid(block 2), g = tanh(block 3) of z = x_t @ W_x + h_prev @ W_h + b, nothing else "
+                "(no peepholes, no extra terms).")
     return None
 
 
@@ -557,7 +561,9 @@ def _locate_backward(got: Any, expected: Any, case: Case) -> str | None:
         where = (f"dz_t's block{'s' if len(blocks) > 1 else ''} {', '.join(blocks)} "
                  f"(in the order i, f, g, o) {'are' if len(blocks) > 1 else 'is'} wrong")
         return where + (f"; {', '.join(right)} right." if right else ".") + (
-            " dh_prev = dz_t @ W_h.T inherits it." if "dh_prev" in wrong else "")
+            " dh_prev = dz_t @ W_h.T inherits it." if "dh_prev" in wrong else "") + (
+            " dc_prev is wrong too: dc_prev = dc * f, with dc = dc_t + dh_t * o * (1 - tanh(c_t)**2)."
+            if "dc_prev" in wrong else "")
     if wrong == ["dc_prev"]:
         return "dz_t and dh_prev are right; dc_prev is not: dc_prev = dc * f, with dc = dc_t + dh_t * o * (1 - tanh(c_t)**2)."
     if wrong == ["dh_prev"]:

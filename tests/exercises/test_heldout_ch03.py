@@ -356,6 +356,50 @@ def temp_renorm(logits, temperature):  # correct alternative: p ** (1 / T), reno
 
 # ---- ch04
 
+
+# ------------------------------------------------ a third round, written after the second fixes
+def addk_numpy_count(tokens, prev, word, k, vocab_size):
+    t = np.array(tokens)
+    pair = np.sum((t[:-1] == prev) & (t[1:] == word))
+    return (pair + k) / (np.sum(t == prev) + k * vocab_size)   # prev counted anywhere
+
+
+def perp_log_of_mean(probs):
+    return float(np.exp(-np.log(np.mean(probs))))
+
+
+def cell_bias_in_both(x_t, h_prev, W_x, W_h, b):
+    return np.tanh((x_t @ W_x + b) + np.tanh(h_prev @ W_h + b))
+
+
+def layer_keeps_h0(x, W_x, W_h, b, return_sequences):
+    h0 = np.zeros((x.shape[0], W_h.shape[0]))
+    out = []
+    for t in range(x.shape[1]):
+        out.append(np.tanh(x[:, t] @ W_x + h0 @ W_h + b))
+    seq = np.stack(out, 1)
+    return seq if return_sequences else seq[:, -1]
+
+
+def back_dW_h_outer_sum(dh_t, h_t, h_prev, x_t, W_x, W_h):
+    da = dh_t * (1 - h_t**2)
+    return {"dx_t": da @ W_x.T, "dh_prev": da @ W_h.T, "dW_x": x_t.T @ da,
+            "dW_h": np.outer(h_prev.sum(0), da.sum(0)), "db": da.sum(axis=0)}
+
+
+def clip_per_key_global(grads, max_norm):
+    out = {}
+    for k, g in grads.items():
+        n = np.sqrt((g**2).sum())
+        out[k] = g * max_norm / n if n > max_norm else g
+    return out
+
+
+def temp_int_division(logits, temperature):
+    z = logits // temperature
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
 WRONG = [
     ("ch03.add_k", addk_plus_V, "would need the denominator"),
     ("ch03.add_k", addk_rounded, "You rounded"),
@@ -416,6 +460,17 @@ WRONG += [
     ("ch03.temperature", temp_mean, "span more than 700"),
 ]
 RIGHT += [("ch03.clip_norm", clip_eps), ("ch03.temperature", temp_renorm)]
+
+
+WRONG += [
+    ("ch03.add_k", addk_numpy_count, "FIRST word of a pair"),
+    ("ch03.perplexity", perp_log_of_mean, "1 / mean(p)"),
+    ("ch03.cell_forward", cell_bias_in_both, "only the bias is left"),
+    ("ch03.layer_forward", layer_keeps_h0, "not carried from step to step"),
+    ("ch03.step_backward", back_dW_h_outer_sum, "check dW_h = h_prev.T @ da"),
+    ("ch03.clip_norm", clip_per_key_global, "its own norm"),
+    ("ch03.temperature", temp_int_division, "floor division"),
+]
 
 
 @pytest.mark.parametrize(("exercise_id", "answer", "phrase"), WRONG, ids=[w[1].__name__ for w in WRONG])

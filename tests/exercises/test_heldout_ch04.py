@@ -266,6 +266,39 @@ def back_dh_prev_from_dc(dh_t, dc_t, c_prev, c_t, gates, W_h):
     dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh_t * tc * o * (1 - o)], axis=-1)
     return dz, dh_t * o, dc * f
 
+
+# ------------------------------------------------ a third round, written after the second fixes
+def lstm_g_sigmoid_o_tanh(x_t, h_prev, c_prev, W_x, W_h, b):
+    z_i, z_f, z_g, z_o = np.split(x_t @ W_x + h_prev @ W_h + b, 4, axis=1)
+    c = sig(z_f) * c_prev + sig(z_i) * sig(z_g)
+    return np.tanh(z_o) * np.tanh(c), c
+
+
+def lstm_peephole_c_prev(x_t, h_prev, c_prev, W_x, W_h, b):
+    z_i, z_f, z_g, z_o = np.split(x_t @ W_x + h_prev @ W_h + b, 4, axis=1)
+    i, f = sig(z_i + c_prev), sig(z_f + c_prev)
+    c = f * c_prev + i * np.tanh(z_g)
+    return sig(z_o) * np.tanh(c), c
+
+
+def split_first_dim(kernel):
+    u = kernel.shape[0] // 4 if kernel.shape[0] >= 4 else 1
+    return {k: kernel[j * u:(j + 1) * u, :] for j, k in enumerate("ifgo")}
+
+
+def gates_ema_growing(n):
+    t = np.arange(1, n + 1)
+    f = 1 - 1 / (t + 1)
+    return f, 1 - f
+
+
+def back_o_uses_c(dh_t, dc_t, c_prev, c_t, gates, W_h):
+    i, f, g, o = (gates[k] for k in "ifgo")
+    tc = np.tanh(c_t)
+    dc = dc_t + dh_t * o * (1 - tc**2)
+    dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh_t * c_t * o * (1 - o)], axis=-1)
+    return dz, dz @ W_h.T, dc_t * f
+
 WRONG = [
     ("ch04.cell_forward", cell_order_fiog, "another order"),
     ("ch04.cell_forward", cell_relu_g, "c_t must be the candidate g"),
@@ -308,6 +341,15 @@ WRONG += [
     ("ch04.step_backward", back_dh_prev_from_dc, "dz_t is right; dh_prev is not"),
 ]
 RIGHT += [("ch04.cell_forward", cell_tanh_sigmoid), ("ch04.split_kernel", split_reshape)]
+
+
+WRONG += [
+    ("ch04.cell_forward", lstm_g_sigmoid_o_tanh, "c_t is right but h_t is not"),
+    ("ch04.cell_forward", lstm_peephole_c_prev, "no peepholes"),
+    ("ch04.split_kernel", split_first_dim, "Shape is (2, 8)"),
+    ("ch04.mean_gates", gates_ema_growing, "Off by one"),
+    ("ch04.step_backward", back_o_uses_c, "dc_prev is wrong too"),
+]
 
 
 @pytest.mark.parametrize(("exercise_id", "answer", "phrase"), WRONG, ids=[w[1].__name__ for w in WRONG])
