@@ -256,9 +256,11 @@ def _changed(before: Any, after: Any, depth: int = 0) -> str | None:
             return None
         diff = np.argwhere(~((before == after) | ((before != before) & (after != after)) if equal_nan else before == after))
         where = tuple(int(i) for i in diff[0]) if len(diff) else ()
-        if not where:
-            return f"it was {_scalar(before)}, it is now {_scalar(after)}"
-        return f"first at index {where}: it was {_scalar(before[where])}, it is now {_scalar(after[where])}"
+        was, now = (before, after) if not where else (before[where], after[where])
+        text = f"it was {_scalar(was)}, it is now {_scalar(now)}"
+        if _scalar(was) == _scalar(now):  # a change below 6 significant digits: show it whole
+            text = f"it was {was.item()!r}, it is now {now.item()!r}"
+        return text if not where else f"first at index {where}: {text}"
     if isinstance(before, (list, tuple)):
         if not isinstance(after, type(before)) or len(after) != len(before):
             n = len(after) if isinstance(after, (list, tuple)) else "?"
@@ -285,14 +287,21 @@ def _changed(before: Any, after: Any, depth: int = 0) -> str | None:
     return None if same else f"it was {before!r}, it is now {after!r}"
 
 
-def same_value(a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-6, depth: int = 0) -> bool:
+def same_value(
+    a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-6, depth: int = 0, any_float: bool = False
+) -> bool:
     """Structural equality of two answers: the same container types, array shapes and
-    dtypes, equal strings and integers, floats within ``rtol``/``atol`` (NaN equals NaN)."""
+    dtypes, equal strings and integers, floats within ``rtol``/``atol`` (NaN equals NaN).
+
+    ``any_float``: float arrays of different float dtypes (float32 vs float64) are compared
+    by value, within float32's round-off (for contracts whose dtype rule is ``"float"``)."""
     if depth > 20:
         return False
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
             return False
+        if any_float and a.dtype != b.dtype and a.dtype.kind == b.dtype.kind == "f" and a.shape == b.shape:
+            return bool(np.allclose(a, b, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5), equal_nan=True))
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
         if a.dtype.kind in "fc":
@@ -301,12 +310,12 @@ def same_value(a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-6, depth:
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return (
             type(a) is type(b) and len(a) == len(b)
-            and all(same_value(x, y, rtol=rtol, atol=atol, depth=depth + 1) for x, y in zip(a, b, strict=True))
+            and all(same_value(x, y, rtol=rtol, atol=atol, depth=depth + 1, any_float=any_float) for x, y in zip(a, b, strict=True))
         )
     if isinstance(a, dict) or isinstance(b, dict):
         return (
             isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b)
-            and all(same_value(a[k], b[k], rtol=rtol, atol=atol, depth=depth + 1) for k in a)
+            and all(same_value(a[k], b[k], rtol=rtol, atol=atol, depth=depth + 1, any_float=any_float) for k in a)
         )
     numbers = (int, float, np.integer, np.floating)
     if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
@@ -495,8 +504,9 @@ class FunctionExercise(Exercise):
         if isinstance(got, Raised) or isinstance(other, Raised):
             return isinstance(got, Raised) and isinstance(other, Raised) and got.type_name == other.type_name
         rtol, atol = (self.contract.rtol, self.contract.atol) if self.contract else (1e-5, 1e-6)
+        any_float = self.contract is not None and self.contract.dtype == "float"
         try:
-            return same_value(got, other, rtol=rtol, atol=atol)
+            return same_value(got, other, rtol=rtol, atol=atol, any_float=any_float)
         except Exception:
             return False
 

@@ -328,3 +328,25 @@ def test_report_does_not_display_each_check(monkeypatch):
     ex = start("ch01", written_for=lessonlib.__version__)
     ex.report({"param_count": 200})
     assert calls == []
+
+
+def test_an_input_change_below_six_digits_is_shown_whole():
+    from lessonlib.exercises.core import _changed
+
+    before = np.array([1.9560000000000000, 2.0])
+    after = before.copy()
+    after[0] *= 1 - 1e-13
+    message = _changed(before, after)
+    assert message is not None and message.startswith("first at index (0,)")
+    was, now = message.split("it was ")[1].split(", it is now ")
+    assert was != now  # the 6-digit forms are equal; the message must still show a change
+
+
+def test_float32_and_float64_results_match_by_value_only_under_the_float_rule():
+    from lessonlib.exercises.core import same_value
+
+    a = np.array([0.1, 0.2, 0.3])
+    assert not same_value(a.astype(np.float32), a)  # dtypes differ: not the same answer
+    assert same_value(a.astype(np.float32), a, any_float=True)
+    assert not same_value(a.astype(np.float32), a + 1e-2, any_float=True)
+    assert not same_value(a.astype(np.int64), a, any_float=True)  # only float dtypes mix
