@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.core import NOT_GIVEN, Exercise, Mistake
 from lessonlib.exercises.notebook import ChapterExercises, start
-from lessonlib.exercises.outcome import Outcome, Status
+from lessonlib.exercises.outcome import Cause, Outcome, Status
 from lessonlib.exercises.registry import all_exercises, get_exercise, list_exercises
 
 
@@ -36,8 +37,17 @@ def solution(exercise_id: str) -> str:
     return get_exercise(exercise_id).solution_code
 
 
+def statement_markdown(exercise_id: str) -> str:
+    """The "Contract" part of an exercise's statement, as Markdown, from the exercise's
+    one :class:`Contract`; the book glues it into the exercise, the notebook shows the same
+    with ``ex.<name>.statement()``."""
+    return get_exercise(exercise_id).statement_markdown()
+
+
 __all__ = [
+    "Cause",
     "ChapterExercises",
+    "Contract",
     "Exercise",
     "Mistake",
     "Outcome",
@@ -49,4 +59,5 @@ __all__ = [
     "list_exercises",
     "solution",
     "start",
+    "statement_markdown",
 ]

@@ -35,7 +35,9 @@ def compare_array(
     """Compare an array answer with the reference array.
 
     ``dtype="exact"`` demands the same dtype; ``"kind"`` only the same kind
-    (integer, floating or boolean), e.g. accepting ``int32`` for ``int64``.
+    (integer, floating or boolean), e.g. accepting ``int32`` for ``int64``; ``"any"``
+    does not look at the dtype (a :class:`~lessonlib.exercises.contract.Contract` has
+    already checked it).
     """
     if not isinstance(got, np.ndarray):
         return (
@@ -50,6 +52,8 @@ def compare_array(
         got.dtype.kind in "iu" and expected.dtype.kind in "iu"
     ):
         return f"dtype is {got.dtype} ({_kind(got.dtype)}), expected {_kind(expected.dtype)} values."
+    if got.dtype.kind not in "biuf" and expected.dtype.kind in "biuf":
+        return f"Expected numbers ({_kind(expected.dtype)} values), but your array has dtype {got.dtype}."
     if expected.dtype.kind in "biuU":
         bad = got != expected
     else:
@@ -89,11 +93,12 @@ def compare_scalar(got: Any, expected: float, *, rtol: float = 1e-5, atol: float
 
 
 def compare_int(got: Any, expected: int) -> str | None:
-    """Compare an exact whole number (counts, byte sizes)."""
-    if isinstance(got, np.generic):
+    """Compare an exact whole number (counts, byte sizes). It must be an int (Python or
+    numpy): ``200.0`` is a float and is refused with a message saying so."""
+    if isinstance(got, np.integer):
         got = got.item()
-    if isinstance(got, float) and got.is_integer():
-        got = int(got)
+    if isinstance(got, (float, np.floating)) and float(got).is_integer():
+        return f"Give a whole number as an int ({int(got)}), not as a float ({float(got)!r})."
     if isinstance(got, bool) or not isinstance(got, int):
         return f"Expected a whole number (int), but got a {_type_name(got)}."
     if got != expected:
@@ -116,8 +121,11 @@ def compare_str_list(got: Any, expected: list[str]) -> str | None:
 
 
 def compare_shape(got: Any, expected: tuple[int, ...]) -> str | None:
-    """Compare a shape: a tuple (or list) of whole numbers, like ``array.shape``."""
-    if isinstance(got, np.ndarray) or not isinstance(got, (tuple, list)):
+    """Compare a shape: a tuple of whole numbers, like ``array.shape`` (a list is refused:
+    a shape is a tuple)."""
+    if isinstance(got, list):
+        return f"A shape is a tuple, like array.shape; you gave a list {got!r}: write it with parentheses."
+    if not isinstance(got, tuple):
         return f"Expected a shape, a tuple of whole numbers such as {tuple(expected)}, but got a {_type_name(got)}."
     if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in got):
         return f"Every entry of a shape is a whole number; got {tuple(got)!r}."
@@ -148,7 +156,7 @@ def compare_array_tuple(
 ) -> str | None:
     """Compare a tuple of arrays (e.g. ``(h_t, c_t)``) item by item with :func:`compare_array`;
     the diagnosis names the item (``names``) that differs first. ``kwargs`` go to ``compare_array``."""
-    if not isinstance(got, (tuple, list)):
+    if not isinstance(got, tuple):
         return f"Expected a tuple ({', '.join(names)}), but got a {_type_name(got)}."
     if len(got) != len(expected):
         return f"Expected a tuple of {len(expected)} items ({', '.join(names)}), got {len(got)} items."

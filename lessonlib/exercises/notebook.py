@@ -1,8 +1,11 @@
 """The learner's side in a notebook: ``ex = start("ch01", written_for="0.1.0")``.
 
 ``ex.one_hot.check(one_hot)`` shows an outcome, ``ex.one_hot.hint()`` the next hint (or
-``hint(2)`` a given level), ``ex.one_hot.solution()`` the reference solution. Nothing here
-raises into the notebook for a wrong answer: checks return outcomes.
+``hint(2)`` a given level), ``ex.one_hot.solution()`` the reference solution and
+``ex.one_hot.statement()`` the exercise's contract (what the answer must be). Each shows
+its result right away (in IPython), so nothing is lost when it is not the last line of a
+cell, and returns it too. Nothing here raises into the notebook for a wrong answer:
+checks return outcomes.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from typing import Any
 
 import lessonlib
 from lessonlib.exercises.core import NOT_GIVEN, ChoiceExercise, Exercise
+from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.outcome import Outcome
 from lessonlib.exercises.registry import list_exercises
+from lessonlib.exercises.render import show
 
 
 class LessonlibVersionWarning(UserWarning):
@@ -37,6 +42,9 @@ class Note:
         body = f"```python\n{self.body.rstrip()}\n```" if self.code else self.body
         return {"text/plain": str(self), "text/markdown": f"**{self.title}**\n\n{body}"}
 
+    def _ipython_display_(self) -> None:
+        show(self)
+
 
 class ExerciseHandle:
     """What ``ex.<name>`` is: check, hint and solution for one exercise."""
@@ -49,11 +57,19 @@ class ExerciseHandle:
         return f"<exercise {self.exercise.id}: {self.exercise.title} ({self.exercise.points:g} points)>"
 
     def check(self, answer: Any = NOT_GIVEN) -> Outcome:
-        """Check your answer: pass the function itself (no parentheses) or the value."""
-        return self.exercise.check(answer)
+        """Check your answer: pass the function itself (no parentheses) or the value.
+        Shows the outcome right away and returns it."""
+        outcome = self.exercise.check(answer)
+        show(outcome)
+        return outcome
 
     def hint(self, level: int | None = None) -> Note:
-        """The next hint; ``hint(n)`` shows hint ``n`` (1 is the gentlest)."""
+        """Show the next hint; ``hint(n)`` shows hint ``n`` (1 is the gentlest)."""
+        note = self._hint(level)
+        show(note)
+        return note
+
+    def _hint(self, level: int | None) -> Note:
         hints = self.exercise.hints
         if level is None:
             level = min(self._hints_shown + 1, len(hints))
@@ -64,12 +80,27 @@ class ExerciseHandle:
         return Note(f"Hint {level} of {len(hints)}{more}", hints[level - 1])
 
     def solution(self) -> Note:
-        """The reference solution. Try the hints first!"""
+        """Show the reference solution. Try the hints first!"""
         body = self.exercise.solution_code
         if isinstance(self.exercise, ChoiceExercise):
             letter = self.exercise.reference
             body += f"# {letter}: {self.exercise.options[letter]}\n"
-        return Note(f"Solution to {self.exercise.id}", body, code=True)
+        note = Note(f"Solution to {self.exercise.id}", body, code=True)
+        show(note)
+        return note
+
+    @property
+    def contract(self) -> Contract | None:
+        """The exercise's contract: what the answer must be (type, dtype, shape, inputs,
+        tolerance). The checker enforces exactly this."""
+        return self.exercise.contract
+
+    def statement(self) -> Note:
+        """Show the contract of the exercise, as the book's statement shows it."""
+        body = self.exercise.statement_markdown().split("\n", 2)[-1] or "(no contract stated)"
+        note = Note(f"Contract of `{self.exercise.answer_name}` ({self.exercise.id})", body)
+        show(note)
+        return note
 
 
 @dataclass(frozen=True)
@@ -135,7 +166,7 @@ class ChapterExercises:
     def report(self, answers: dict[str, Any]) -> Report:
         """Check every answer in ``answers`` (short name -> answer); missing ones count as
         not attempted. Returns a :class:`Report` with the total."""
-        return Report(tuple(handle.check(answers.get(name)) for name, handle in self._handles.items()))
+        return Report(tuple(h.exercise.check(answers.get(name)) for name, h in self._handles.items()))
 
 
 def _parse_chapter(chapter: int | str) -> int:

@@ -3,7 +3,9 @@
 * :func:`to_text`: plain text, for pytest messages, terminals and ``print``;
 * :func:`to_html`: the coloured box shown in a notebook;
 * :func:`to_mimebundle`: what Jupyter displays, with a JSON copy of the outcome under
-  :data:`OUTCOME_MIMETYPE` so tools can read results from executed notebooks.
+  :data:`OUTCOME_MIMETYPE` so tools can read results from executed notebooks;
+* :func:`show`: display an outcome, hint or solution right away in IPython, once per cell
+  execution, so it is not lost when it is not the last expression of a cell.
 """
 
 from __future__ import annotations
@@ -56,6 +58,40 @@ def to_html(outcome: Outcome) -> str:
         f" <span style='color:#6c757d'>{html.escape(outcome.exercise_id)} · {_points(outcome)}</span>"
         f"<div>{message}</div>{details}</div>"
     )
+
+
+# id(object) -> (execution count, object): what show() displayed during which cell run. The
+# object is kept so its id cannot be reused while the entry lives; old entries are dropped.
+_SHOWN: dict[int, tuple[int, Any]] = {}
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    return get_ipython()
+
+
+def show(obj: Any) -> None:
+    """Display ``obj`` (anything with ``_repr_mimebundle_``) now, if running under IPython.
+
+    An object is displayed at most once per cell execution: ``ex.x.check(f)`` shows its
+    outcome when called, and again being the cell's last expression does not repeat it.
+    Outside IPython (scripts, pytest) this does nothing.
+    """
+    shell = _shell()
+    if shell is None:
+        return
+    count = int(getattr(shell, "execution_count", 0) or 0)
+    for key in [k for k, (c, _) in _SHOWN.items() if c != count]:
+        del _SHOWN[key]
+    if id(obj) in _SHOWN:
+        return
+    _SHOWN[id(obj)] = (count, obj)
+    from IPython.display import display
+
+    display(obj._repr_mimebundle_(), raw=True)
 
 
 def to_mimebundle(outcome: Outcome) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """Proof that every checker is right: it accepts the reference solution, rejects every
 catalogued mistake with that mistake's diagnostic, and reports an untouched exercise as
-not attempted. Parametrised over every exercise of the course."""
+not attempted; its cases separate every catalogued mistake from the reference and from
+every other mistake (so each diagnosis is specific), on the visible cases and on the
+cases the grader draws with other seeds; every exercise states a contract. Parametrised
+over every exercise of the course."""
 
 from __future__ import annotations
 
@@ -9,7 +12,11 @@ import inspect
 import pytest
 
 from lessonlib.exercises import Status, check, list_exercises
+from lessonlib.exercises.audit import all_cases, distinct_values, indistinct, unseparated
 from lessonlib.exercises.core import FunctionExercise
+
+FUNCTIONS = [e for e in list_exercises() if isinstance(e, FunctionExercise)]
+OTHERS = [e for e in list_exercises() if not isinstance(e, FunctionExercise)]
 
 EXERCISES = list_exercises()
 MISTAKES = [(e, m) for e in EXERCISES for m in e.mistakes]
@@ -56,7 +63,7 @@ def test_untouched_exercise_is_not_attempted(exercise):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=ids)
 def test_exercise_is_complete(exercise):
     assert exercise.hints, "at least one hint"
-    minimum = 3 if isinstance(exercise, FunctionExercise) else 1
+    minimum = 5 if isinstance(exercise, FunctionExercise) else 3
     assert len(exercise.mistakes) >= minimum, f"at least {minimum} catalogued mistakes"
     assert exercise.solution_code.strip(), "a solution region in the solutions file"
     diagnostics = [m.diagnostic for m in exercise.mistakes]
@@ -67,3 +74,39 @@ def test_exercise_is_complete(exercise):
 def test_checks_are_deterministic(exercise):
     for answer in [exercise.reference, *(m.answer for m in exercise.mistakes)]:
         assert check(exercise.id, answer) == check(exercise.id, answer)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=ids)
+def test_exercise_states_a_contract(exercise):
+    assert exercise.contract is not None, "a Contract: what the answer must be, stated once"
+    text = exercise.statement_markdown()
+    assert exercise.contract.returns in text
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=ids)
+def test_cases_separate_every_mistake_from_the_reference(exercise):
+    for seeds, hidden in [((), False), ((1, 2), True)]:
+        cases = all_cases(exercise, seeds, hidden)
+        assert unseparated(exercise, cases) == [], "these mistakes give the reference's results on every case"
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=ids)
+def test_no_two_mistakes_give_the_same_results(exercise):
+    """Every diagnosis can be specific only if the visible cases tell the mistakes apart."""
+    assert indistinct(exercise) == []
+
+
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=ids)
+def test_mistakes_keep_their_diagnostic_on_other_seeds(exercise):
+    for seed in (1, 2):
+        cases = exercise.cases(seed)
+        assert exercise.check_cases(exercise.reference, cases).status is Status.CORRECT, seed
+        for mistake in exercise.mistakes:
+            outcome = exercise.check_cases(mistake.answer, cases)
+            assert outcome.status in (Status.INCORRECT, Status.ERROR), (seed, mistake.name)
+            assert mistake.diagnostic in outcome.message, (seed, mistake.name, str(outcome))
+
+
+@pytest.mark.parametrize("exercise", OTHERS, ids=ids)
+def test_value_and_choice_mistakes_are_distinct_and_rejected(exercise):
+    assert distinct_values(exercise) == []
