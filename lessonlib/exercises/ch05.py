@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from lessonlib.exercises.compare import compare_array, compare_int
+from lessonlib.exercises.compare import compare_array
+from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.core import Case, ChoiceExercise, Exercise, FunctionExercise, Mistake
 
 SOLUTIONS = "lessonlib.exercises.solutions.ch05"
@@ -178,8 +179,16 @@ UPDATE = FunctionExercise(
         Mistake("matrix product", lambda z, h, c: z @ h.T + (1 - z) @ c.T, "element-wise product"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="h_t, an array of the shape of h_prev, (batch, units)",
+        dtype="float",
+        inputs=(
+            "z, h_prev, h_tilde: float64 arrays of the same shape (batch, units), batch 1 to 5, units 3 to 7",
+            "z strictly between 0 and 1; some examples have h_prev = 0 or h_tilde = 0",
+        ),
+    ),
     make_cases=_update_cases,
-    compare=compare_array,
     diagnose=_diagnose_update,
 )
 
@@ -456,8 +465,19 @@ CELL_FORWARD = FunctionExercise(
         Mistake("coupled gates", _mistake_cell_coupled, "one gate for both"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="h_t, an array of shape (batch, units)",
+        dtype="float",
+        inputs=(
+            "x_t: (batch, features) and h_prev: (batch, units), batch 1 to 5, features never equal to units",
+            "W_x: (features, 3 * units), W_h: (units, 3 * units), b and b_h: (3 * units,), blocks in the order z, r, h",
+            "all float64; some units have a gate bias of +-30 in b, which saturates that gate (0 or 1)",
+        ),
+        rtol=1e-5,
+        atol=1e-7,
+    ),
     make_cases=_cell_cases,
-    compare=compare_array,
     diagnose=_diagnose_cell,
 )
 
@@ -542,8 +562,19 @@ CELL_FORWARD_ORIGINAL = FunctionExercise(
         Mistake("z without its recurrent term", _mistake_original_z_input_only, "lacks its recurrent term"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="h_t, an array of shape (batch, units)",
+        dtype="float",
+        inputs=(
+            "x_t: (batch, features) and h_prev: (batch, units), batch 1 to 5, features never equal to units",
+            "W_x: (features, 3 * units), W_h: (units, 3 * units), b: (3 * units,), blocks in the order z, r, h",
+            "all float64; some units have a gate bias of +-30 in b, which saturates that gate (0 or 1)",
+        ),
+        rtol=1e-5,
+        atol=1e-7,
+    ),
     make_cases=_original_cases,
-    compare=compare_array,
     diagnose=_diagnose_original,
 )
 
@@ -642,6 +673,12 @@ SPLIT_KERNEL = FunctionExercise(
                 "the keys must be 'z', 'r' and 'h'"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="dict",
+        returns="a dict {'z': ..., 'r': ..., 'h': ...} of three (rows, units) arrays with W's dtype (views or copies)",
+        inputs=("W: a float32 kernel (features, 3 * units) or recurrent kernel (units, 3 * units)",),
+        notes=("The blocks keep W's dtype, float32: slicing does.",),
+    ),
     make_cases=_split_cases,
     compare=_compare_blocks,
     diagnose=_diagnose_split,
@@ -695,13 +732,6 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _compare_count(got: Any, expected: int) -> str | None:
-    if isinstance(got, (float, np.floating)):
-        return (f"Return a whole number (int); you returned the float {float(got)!r}. A count of weights is an "
-                "int: use // rather than /, or int(...).")
-    return compare_int(got, expected)
-
-
 def _diagnose_count(got: Any, expected: int, case: Case) -> str | None:
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
         return None
@@ -727,11 +757,15 @@ PARAM_COUNT = FunctionExercise(
         Mistake("one block", lambda f, u, ra: f * u + u * u + u * (2 if ra else 1), "That is one block"),
         Mistake("features and units swapped", lambda f, u, ra: 3 * (u * f + f * f + (2 if ra else 1) * f),
                 "swapped features and units"),
-        Mistake("float count", lambda f, u, ra: 3.0 * (f * u + u * u + (2 if ra else 1) * u), "whole number (int)"),
+        Mistake("float count", lambda f, u, ra: 3.0 * (f * u + u * u + (2 if ra else 1) * u), "Give a whole number as an int"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="int",
+        returns="the number of parameters, an int",
+        inputs=("features, units: ints from 2 to 199, never equal; reset_after: True or False",),
+    ),
     make_cases=_count_cases,
-    compare=_compare_count,
     diagnose=_diagnose_count,
 )
 
@@ -749,6 +783,7 @@ WHICH_GATE = ChoiceExercise(
         Mistake("the candidate", "d", "only through the weight 1 - z"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="str", returns="one letter, 'a' to 'd', as a string"),
     options={
         "a": "The reset gate r: it decides how much of h_prev is forgotten.",
         "b": "The update gate z: h_t keeps the fraction z of h_prev and takes 1 - z from the candidate.",
@@ -777,6 +812,7 @@ RESET_EFFECT = ChoiceExercise(
         Mistake("input ignored", "d", "the other way round"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="str", returns="one letter, 'a' to 'd', as a string"),
     options={
         "a": "The candidate becomes tanh(x_t W_x^h + b^h): it is computed from the input alone, as if there "
         "were no past.",
@@ -791,6 +827,16 @@ RESET_EFFECT = ChoiceExercise(
         "d": "It is the other way round: r = 0 removes the recurrent term and keeps the input term.",
     },
 )
+
+
+KNOWN: dict[str, Callable[[tuple], dict[str, Callable[[], Any]]]] = {
+    "ch05.update": lambda args: _update_variants(*args),
+    "ch05.cell_forward": lambda args: _cell_variants(args, True),
+    "ch05.cell_forward_original": lambda args: _cell_variants(args, False),
+}
+"""The known wrong answers each diagnosis recognises, by exercise: ``KNOWN[id](case.args)``
+maps each message to a function computing that wrong answer on the case (the tests prove
+the cases tell them apart, and that ``check()`` gives each its message)."""
 
 
 EXERCISES: tuple[Exercise, ...] = (

@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 
 from lessonlib.exercises.compare import (
-    compare_array,
     compare_array_tuple,
-    compare_int,
     compare_scalar,
 )
+from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.core import (
     Case,
     ChoiceExercise,
@@ -172,8 +171,16 @@ DOT_SCORE = FunctionExercise(
         Mistake("sums over the batch", lambda q, K: np.einsum("bqd,bkd->qk", q, K), "lost the batch axis"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="the scores, an array of shape (batch, Tq, Tv)",
+        dtype="float",
+        inputs=(
+            "q: (batch, Tq, d), K: (batch, Tv, d), float64; batch 1 to 3",
+            "Tq and Tv differ, or are equal (self-attention sizes); one case has a single query",
+        ),
+    ),
     make_cases=_dot_cases,
-    compare=compare_array,
     diagnose=_diagnose_dot,
 )
 
@@ -233,8 +240,16 @@ GENERAL_SCORE = FunctionExercise(
         Mistake("diagonal of W_a", lambda q, K, W_a: (q * np.diag(W_a)) @ _T(K), "diagonal only"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="the scores, an array of shape (batch, Tq, Tv)",
+        dtype="float",
+        inputs=(
+            "q: (batch, Tq, d_q), K: (batch, Tv, d_k), W_a: (d_q, d_k), float64; batch 1 to 3",
+            "d_q and d_k differ (W_a not square) or are equal; Tq and Tv differ or are equal",
+        ),
+    ),
     make_cases=_general_cases,
-    compare=compare_array,
     diagnose=_diagnose_general,
 )
 
@@ -306,7 +321,8 @@ ADDITIVE_SCORE = FunctionExercise(
     mistakes=(
         Mistake("no tanh", lambda q, K, W_1, W_2, v: ((q @ W_1)[:, :, None] + (K @ W_2)[:, None]) @ v, "left out the tanh"),
         Mistake("W_1 and W_2 swapped",
-                lambda q, K, W_1, W_2, v: np.tanh((q @ W_2)[:, :, None] + (K @ W_1)[:, None]) @ v, "swapped"),
+                lambda q, K, W_1, W_2, v: np.tanh((q @ W_2)[:, :, None] + (K @ W_1)[:, None]) @ v,
+                "W_1 and W_2 are swapped"),
         Mistake("tanh after v", lambda q, K, W_1, W_2, v: np.tanh(((q @ W_1)[:, :, None] + (K @ W_2)[:, None]) @ v),
                 "tanh after multiplying by v"),
         Mistake("sum instead of v", lambda q, K, W_1, W_2, v: np.tanh((q @ W_1)[:, :, None] + (K @ W_2)[:, None]).sum(-1),
@@ -318,8 +334,16 @@ ADDITIVE_SCORE = FunctionExercise(
                 "the hidden layer before v"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="the scores, an array of shape (batch, Tq, Tv)",
+        dtype="float",
+        inputs=(
+            "q: (batch, Tq, d_q), K: (batch, Tv, d_k), W_1: (d_q, units), W_2: (d_k, units), v: (units,), float64",
+            "batch 1 to 3; a single query, Tq = Tv, or Tq != Tv; d_q and d_k differ or are equal",
+        ),
+    ),
     make_cases=_additive_cases,
-    compare=compare_array,
     diagnose=_diagnose_additive,
 )
 
@@ -352,6 +376,7 @@ def _masked_softmax_cases(rng: np.random.Generator) -> list[Case]:
     ties[0, 0, :] = 1.5  # a row of equal scores
     ties[2] += 800.0  # large scores here too, so that an unstable softmax differs from one that NaNs on full masks
     last, last_mask = _masked_case(rng, ["start", "all", "end"], Tq, Tv)
+    last[0] += 800.0
     last[2] -= 800.0
     large, large_mask = _masked_case(rng, ["middle", "end"], 3, 6)
     large[0] += 800.0  # exp(800) overflows float64: only a softmax that subtracts each row's max survives
@@ -362,7 +387,7 @@ def _masked_softmax_cases(rng: np.random.Generator) -> list[Case]:
         Case(_masked_case(rng, ["middle", "none"], 4, 4), "self-attention sizes; example 1 has no padding"),
         Case((large, large_mask), "large scores: about +800 in example 0, -800 in example 1"),
         Case((ties, ties_mask), "example 1 fully masked; query 0 of example 0 has equal scores; example 2 about +800"),
-        Case((last, last_mask), f"{Tq} queries, {Tv} keys; example 1 fully masked; example 2 about -800"),
+        Case((last, last_mask), f"{Tq} queries, {Tv} keys; example 1 fully masked; example 0 about +800, example 2 about -800"),
     ]
 
 
@@ -462,12 +487,6 @@ def _mistake_masked_unstable(scores, mask):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _mistake_masked_renormalised(scores, mask):
-    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    w = e / e.sum(axis=-1, keepdims=True) * mask[:, None, :]
-    return w / w.sum(axis=-1, keepdims=True)
-
-
 MASKED_SOFTMAX = FunctionExercise(
     id="ch06.masked_softmax",
     title="Masked softmax over the keys (padding gets weight 0)",
@@ -491,11 +510,24 @@ MASKED_SOFTMAX = FunctionExercise(
         Mistake("-inf for masked scores", lambda s, m: _softmax(np.where(m[:, None], s, -np.inf)), "-inf - (-inf) = NaN"),
         Mistake("scores times mask", lambda s, m: _softmax(s * m[:, None]), "set to 0"),
         Mistake("no max subtracted", _mistake_masked_unstable, "not stable"),
-        Mistake("renormalised after masking", _mistake_masked_renormalised, "masking after the softmax"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="the weights, an array of the shape of scores, (batch, Tq, Tv)",
+        dtype="float",
+        inputs=(
+            "scores: float64 (batch, Tq, Tv), batch 2 or 3; some as large as +-800 (np.exp(800) overflows)",
+            "mask: bool (batch, Tv), True at real inputs; padding at the start, the end or in the middle; "
+            "some examples fully masked, some with no padding",
+        ),
+        atol=1e-7,
+        notes=(
+            "Padded positions get weight 0; each query's weights sum to 1. A fully masked example gets the same "
+            "weight, 1/Tv, at every position.",
+        ),
+    ),
     make_cases=_masked_softmax_cases,
-    compare=compare_array,
     diagnose=_diagnose_masked_softmax,
 )
 
@@ -524,7 +556,7 @@ def _context_known(weights: np.ndarray, V: np.ndarray) -> dict[str, Callable[[],
             lambda: np.broadcast_to(V.mean(axis=1, keepdims=True), (*weights.shape[:2], V.shape[2])),
         "You transposed the weights: row i of weights (query i) weights the values, weights @ V.":
             lambda: _T(weights) @ V,
-        f"You divided by the number of values (Tv = {Tv}): the weights already sum to 1, so weights @ V is the "
+        "You divided by the number of values, Tv: the weights already sum to 1, so weights @ V is the "
         "weighted average.": lambda: weights @ V / Tv,
         "Every example used the weights of example 0: use each example's own weights, weights @ V.":
             lambda: weights[:1] @ V,
@@ -571,8 +603,16 @@ CONTEXT = FunctionExercise(
         Mistake("sums over the features", lambda w, V: np.einsum("bqk,bkd->bqk", w, V), "summed over the value's features"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="the context vectors, an array of shape (batch, Tq, dv)",
+        dtype="float",
+        inputs=(
+            "weights: (batch, Tq, Tv), each row a distribution (it sums to 1); V: (batch, Tv, dv); float64",
+            "batch 1 to 3; a single query, Tq = Tv, or Tq != Tv",
+        ),
+    ),
     make_cases=_context_cases,
-    compare=compare_array,
     diagnose=_diagnose_context,
 )
 
@@ -587,8 +627,7 @@ def _large_scores(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _scaled_cases(rng: np.random.Generator) -> list[Case]:
-    b, Tq, Tv = 3, *_sizes(rng, 2, 2, 7)
-    dk, dv = _sizes(rng, 2, 3, 12)
+    b, Tq, Tv, dk, dv = 3, *_sizes(rng, 4, 2, 12)
     return [
         Case((_normal(rng, 2, 3, 8) * 2, _normal(rng, 2, 5, 8) * 2, _normal(rng, 2, 5, 8)), "d_k = dv = 8"),
         Case((_normal(rng, 1, 4, 16), _normal(rng, 1, 6, 16), _normal(rng, 1, 6, 3)), "d_k = 16, dv = 3"),
@@ -688,8 +727,16 @@ SCALED_ATTENTION = FunctionExercise(
             "not stable"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="tuple",
+        returns="the pair (context, weights): context (batch, Tq, dv) and weights (batch, Tq, Tv), float arrays",
+        inputs=(
+            "q: (batch, Tq, d_k), K: (batch, Tv, d_k), V: (batch, Tv, dv), float64; batch 1 to 3",
+            "d_k and dv differ or are equal; in one case the scores are about 1000 (np.exp(1000) overflows)",
+        ),
+    ),
     make_cases=_scaled_cases,
-    compare=lambda got, exp: compare_array_tuple(got, exp, ("context", "weights")),
+    compare=lambda got, exp: compare_array_tuple(got, exp, ("context", "weights"), dtype="any"),
     diagnose=_diagnose_scaled,
 )
 
@@ -746,8 +793,8 @@ _DECODER_KNOWN = {
     "weights that sum to 1.": {"raw_weights": True},
     "Your context is the plain mean of the encoder states: it must be weighted by the attention weights of step 5.":
         {"mean_context": True},
-    "The output softmax (step 8) runs over the batch axis: each example's distribution is over the vocabulary, "
-    "axis -1.": {"out_axis": 0},
+    "The output softmax (step 8) normalises across the examples (axis 0): each example's distribution is over "
+    "the vocabulary, axis -1.": {"out_axis": 0},
 }
 
 
@@ -804,8 +851,17 @@ DECODER_STEP = FunctionExercise(
         Mistake("no attention softmax", lambda *a: _step_variant(*a, raw_weights=True), "Step 5 is missing"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="the output distribution, an array of shape (batch, vocab)",
+        dtype="float",
+        inputs=(
+            "h_t: (batch, units), H_enc: (batch, Tv, units), float64; batch 1 to 5",
+            "W_c: (2 * units, units_c), b_c: (units_c,), W_y: (units_c, vocab), b_y: (vocab,); "
+            "units, units_c and vocab all differ",
+        ),
+    ),
     make_cases=_decoder_cases,
-    compare=compare_array,
     diagnose=_diagnose_decoder,
 )
 
@@ -842,12 +898,18 @@ def _diagnose_split(got: Any, expected: np.ndarray, case: Case) -> str | None:
             (batch * h, T, depth): f"Shape {got.shape} merges batch and heads: keep them as two axes, (batch, heads, T, depth).",
         }
         return named.get(got.shape)
-    return _identify(got, {
+    return _identify(got, _split_known(x, h))
+
+
+def _split_known(x: np.ndarray, h: int) -> dict[str, Callable[[], Any]]:
+    batch, T, features = x.shape
+    depth = features // h
+    return {
         "You reshaped straight to (batch, heads, T, depth): that cuts the sequence, not the features. Reshape to "
         "(batch, T, heads, depth) first, then transpose.": lambda: x.reshape(batch, h, T, depth),
         "Head i got every num_heads-th feature: each head takes a contiguous block of depth features, "
         "reshape(batch, T, num_heads, depth).": lambda: x.reshape(batch, T, depth, h).transpose(0, 3, 1, 2),
-    })
+    }
 
 
 SPLIT_HEADS = FunctionExercise(
@@ -874,8 +936,18 @@ SPLIT_HEADS = FunctionExercise(
                 "puts the heads first"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="array",
+        returns="an array of shape (batch, num_heads, T, depth) with the values of x",
+        dtype="float",
+        inputs=(
+            "x: float64 (batch, T, num_heads * depth), batch 1 to 3",
+            "num_heads: an int from 1 to 6 that divides the number of features",
+        ),
+        atol=0.0,
+        rtol=0.0,
+    ),
     make_cases=_split_cases,
-    compare=compare_array,
     diagnose=_diagnose_split,
 )
 
@@ -929,19 +1001,13 @@ MHA_SHAPES = ValueExercise(
         Mistake("heads axis in the wrong place", (32, 10, 4, 20), "right sizes in the wrong order"),
         Mistake("key_dim for Tv", (32, 4, 10, 16), "Tv = 20"),
         Mistake("Tq for Tv", (32, 4, 10, 10), "not from the query"),
-        Mistake("a list", [32, 4, 10, 20], "as a tuple"),
+        Mistake("a list", [32, 4, 10, 20], "Return a tuple"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="tuple", returns="the shape of the scores, a tuple of ints like array.shape"),
     compare=_compare_shape_tuple,
     diagnose=_diagnose_mha_shapes,
 )
-
-
-def _compare_count(got: Any, expected: int) -> str | None:
-    if isinstance(got, (float, np.floating)):
-        return (f"Give a whole number (int); you gave the float {float(got)!r}. A count of weights is an int: "
-                "use // rather than /, or int(...).")
-    return compare_int(got, expected)
 
 
 def _diagnose_mha_params(got: Any) -> str | None:
@@ -977,10 +1043,10 @@ MHA_PARAMS = ValueExercise(
         Mistake("one head", 3 * (64 * 16 + 16) + 16 * 64 + 64, "That is one head"),
         Mistake("one projection", 64 * 64 + 64, "there are four"),
         Mistake("no output bias", 4 * (64 * 64 + 64) - 64, "has a bias too"),
-        Mistake("a float", 16640.0, "whole number (int)"),
+        Mistake("a float", 16640.0, "Give a whole number as an int"),
     ),
     solutions_module=SOLUTIONS,
-    compare=_compare_count,
+    contract=Contract(kind="int", returns="the number of parameters, an int"),
     diagnose=_diagnose_mha_params,
 )
 
@@ -1014,6 +1080,7 @@ FULLY_MASKED = ValueExercise(
         Mistake("something else", 0.5, "expected a different value"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="float", returns="a number, the weight of each position"),
     compare=compare_scalar,
     diagnose=_diagnose_fully_masked,
 )
@@ -1034,6 +1101,7 @@ ALIGNMENT = ChoiceExercise(
         Mistake("memorised", "d", "held-out set"),
     ),
     solutions_module=SOLUTIONS,
+    contract=Contract(kind="str", returns="one letter, 'a' to 'd', as a string"),
     options={
         "a": "The decoder attends to fixed input positions: output step t always looks at input position t.",
         "b": "The decoder finds the year wherever it is written: the bright cells follow the content of "
@@ -1049,6 +1117,21 @@ ALIGNMENT = ChoiceExercise(
         "d": "These inputs come from the held-out set: the model never saw these dates.",
     },
 )
+
+
+KNOWN: dict[str, Callable[[tuple], dict[str, Callable[[], Any]]]] = {
+    "ch06.dot_score": lambda args: _dot_known(*args),
+    "ch06.general_score": lambda args: _general_known(*args),
+    "ch06.additive_score": lambda args: _additive_known(*args),
+    "ch06.masked_softmax": lambda args: _masked_known(*args),
+    "ch06.context": lambda args: _context_known(*args),
+    "ch06.scaled_attention": lambda args: _scaled_known(*args),
+    "ch06.decoder_step": lambda args: {m: (lambda kw=kw: _step_variant(*args, **kw)) for m, kw in _DECODER_KNOWN.items()},
+    "ch06.split_heads": lambda args: _split_known(*args),
+}
+"""The known wrong answers each diagnosis recognises, by exercise: ``KNOWN[id](case.args)``
+maps each message to a function computing that wrong answer on the case (the tests prove
+the cases tell them apart, and that ``check()`` gives each its message)."""
 
 
 EXERCISES: tuple[Exercise, ...] = (
