@@ -133,22 +133,41 @@ def _update_variants(z: np.ndarray, h_prev: np.ndarray, h_tilde: np.ndarray) -> 
     }
 
 
+def _near_miss(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """Values close to the right ones but outside the tolerance: rounding, float16, an approximation."""
+    values = got.astype(np.float64)
+    if not np.isfinite(values).all():
+        return None
+    diff = np.abs(values - expected)
+    if diff.max() > 1e-3 * (1 + np.abs(expected).max()):
+        return None
+    where = tuple(int(k) for k in np.unravel_index(diff.argmax(), diff.shape))
+    return (f"Your values are close to the right ones but not equal (largest difference {diff.max():.2g}, at "
+            f"index {where}): did you round, compute in float16, or approximate a function such as the sigmoid?")
+
+
 def _locate_update(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
+    """Name the wrong term from the examples where only one term is non-zero."""
     z, h_prev, h_tilde = case.args
     bad = ~np.isclose(got.astype(np.float64), expected, rtol=1e-5, atol=1e-7)
     rows = [int(i) for i in np.flatnonzero(bad.any(axis=1))]
-    if not rows:
-        return None
     only_past = [i for i in range(len(z)) if not h_tilde[i].any()]
     only_new = [i for i in range(len(z)) if not h_prev[i].any()]
-    for i in rows:
-        if i in only_past:
-            return (f"Example {i} has h_tilde = 0, so h_t must be z * h_prev there; yours is not: the past term, "
-                    "h_prev weighted by the update gate z, is wrong.")
-        if i in only_new:
-            return (f"Example {i} has h_prev = 0, so h_t must be (1 - z) * h_tilde there; yours is not: the "
-                    "candidate term, h_tilde weighted by 1 - z, is wrong.")
-    return None
+    if not rows or not only_past or not only_new:
+        return None
+    past_bad = [i for i in only_past if i in rows]
+    new_bad = [i for i in only_new if i in rows]
+    if past_bad and not new_bad:
+        return (f"Example {past_bad[0]} has h_tilde = 0, so h_t must be z * h_prev there, and yours is not; example "
+                f"{only_new[0]} (h_prev = 0) is right. The past term, h_prev weighted by the update gate z, is wrong.")
+    if new_bad and not past_bad:
+        return (f"Example {new_bad[0]} has h_prev = 0, so h_t must be (1 - z) * h_tilde there, and yours is not; "
+                f"example {only_past[0]} (h_tilde = 0) is right. The candidate term, h_tilde weighted by 1 - z, is wrong.")
+    if past_bad and new_bad:
+        return (f"Both terms are wrong: example {past_bad[0]} (h_tilde = 0) must give z * h_prev and example "
+                f"{new_bad[0]} (h_prev = 0) must give (1 - z) * h_tilde.")
+    return (f"Each term alone is right (examples {only_past[0]} and {only_new[0]}, where the other term is 0), but "
+            f"example {rows[0]} is not: h_t is the sum of the two terms, z * h_prev + (1 - z) * h_tilde.")
 
 
 def _diagnose_update(got: Any, expected: np.ndarray, case: Case) -> str | None:
@@ -156,7 +175,8 @@ def _diagnose_update(got: Any, expected: np.ndarray, case: Case) -> str | None:
     shape = _state_shape_message(got, expected)
     if shape or not isinstance(got, np.ndarray):
         return shape
-    return _identify(got, _update_variants(z, h_prev, h_tilde)) or _locate_update(got, expected, case)
+    return (_identify(got, _update_variants(z, h_prev, h_tilde)) or _near_miss(got, expected)
+            or _locate_update(got, expected, case))
 
 
 UPDATE = FunctionExercise(
@@ -282,19 +302,21 @@ def _locate_cell(got: np.ndarray, expected: np.ndarray, case: Case, reset_after:
             continue
         if np.all(z[:, j] > 1 - 1e-9):
             return (f"Unit {j} is a probe with z = 1 {_PROBE_NOTE}: there h_t must equal h_prev, and yours does "
-                    "not. The past enters h_t as z * h_prev, and the candidate as (1 - z) * h_tilde.")
+                    "not. The update gate z = sigmoid(x_z + h_z) (the first block) or the way it mixes the two terms "
+                    "is wrong: h_t = z * h_prev + (1 - z) * h_tilde.")
         if reset_after and np.all(z[:, j] < 1e-9) and np.all(r[:, j] < 1e-9):
             return (f"Unit {j} is a probe with z = 0 and r = 0 {_PROBE_NOTE}: there h_t must be the candidate "
                     "from the input alone, tanh(x_h) with x_h the h block (the third) of x_t @ W_x + b; yours "
-                    "differs, so the input side of the candidate is wrong.")
+                    "differs. Either the candidate's input side is wrong, or z or r is not what its saturated bias "
+                    "makes it (z from the first block, r from the second, both through a sigmoid).")
         if reset_after and np.all(z[:, j] < 1e-9) and np.all(r[:, j] > 1 - 1e-9):
             return (f"Unit {j} is a probe with z = 0 and r = 1 {_PROBE_NOTE}: there h_t must be "
-                    "tanh(x_h + h_h), h_h the h block of h_prev @ W_h + b_h; the input side is right (unit 1), so "
-                    "the candidate's recurrent term is wrong.")
+                    "tanh(x_h + h_h), h_h the h block of h_prev @ W_h + b_h; yours differs while unit 1 (the input "
+                    "side alone) is right, so the candidate's recurrent term is wrong: r * (h_prev @ W_h^h + b_h^h).")
         if not reset_after and np.all(z[:, j] < 1e-9):
             return (f"Unit {j} is a probe with z = 0 {_PROBE_NOTE}: there h_t must be the candidate "
-                    "tanh(x_h + (r * h_prev) @ W_hh) alone; yours differs, so the candidate is wrong "
-                    "(its blocks, where r is applied, or the tanh).")
+                    "tanh(x_h + (r * h_prev) @ W_hh) alone; yours differs, so the candidate is wrong (its blocks, "
+                    "where r is applied, the tanh) or z is not 0 there (z from the first block, through a sigmoid).")
     probes = 3 if reset_after else 2
     if units >= 4 and not bad[:, :probes].any():
         j = int(np.flatnonzero(bad.any(axis=0))[0])
@@ -372,7 +394,8 @@ def _diagnose_cell(got: Any, expected: np.ndarray, case: Case, reset_after: bool
         return shape
     if got.dtype.kind not in "fiu":
         return None
-    return _identify(got, _cell_variants(case.args, reset_after)) or _locate_cell(got, expected, case, reset_after)
+    return (_identify(got, _cell_variants(case.args, reset_after)) or _near_miss(got, expected)
+            or _locate_cell(got, expected, case, reset_after))
 
 
 def _sig(a):
@@ -707,6 +730,8 @@ def _count_variants(f: int, u: int, reset_after: bool) -> dict[str, int]:
     if reset_after:
         known["reset_after=True has two bias vectors, b (input side) and b_h (recurrent side): Keras' bias has "
               "shape (2, 3 * units)."] = 3 * (f * u + u * u + u)
+        known["The second bias b_h has 3 * units entries, one block per gate, like b: you counted units."] = (
+            3 * (f * u + u * u + u) + u)
     else:
         known["reset_after=False has only one bias vector, of 3 * units."] = 3 * (f * u + u * u + 2 * u)
     right = 3 * (f * u + u * u + nb * u)
@@ -718,7 +743,7 @@ def _count_case(rng: np.random.Generator, reset_after: bool) -> tuple[int, int, 
     while True:
         f, u = int(rng.integers(2, 200)), int(rng.integers(2, 200))
         values = list(_count_variants(f, u, reset_after).values())
-        if f != u and len(set(values)) == len(values) == 9:
+        if f != u and len(set(values)) == len(values) == (10 if reset_after else 9):
             return f, u, reset_after
 
 

@@ -93,6 +93,49 @@ def _not_array(got: Any, expected: np.ndarray, what: str) -> str | None:
     return None
 
 
+def _axes_message(got: np.ndarray, expected: np.ndarray, names: tuple[str, ...], what: str = "Your result") -> str:
+    """Which axis of ``got`` has the wrong length, by the axis names of the statement."""
+    want = ", ".join(f"{n} = {k}" for n, k in zip(names, expected.shape, strict=True))
+    if got.ndim != expected.ndim:
+        return f"{what} has {got.ndim} axes, shape {got.shape}; expected {len(names)} axes, ({want})."
+    wrong = [f"axis {i} ({n}) has length {g} instead of {e}"
+             for i, (n, g, e) in enumerate(zip(names, got.shape, expected.shape, strict=True)) if g != e]
+    return f"{what} has shape {got.shape}, expected ({want}): {'; '.join(wrong)}."
+
+
+def _near_miss(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """Values close to the right ones but outside the tolerance: rounding, float16, an approximation."""
+    if got.shape != expected.shape or got.dtype.kind not in "fiu":
+        return None
+    values = got.astype(np.float64)
+    if not np.isfinite(values).all() or not np.isfinite(expected).all():
+        return None
+    diff = np.abs(values - expected)
+    if diff.max() > 1e-3 * (1 + np.abs(expected).max()):
+        return None
+    where = tuple(int(k) for k in np.unravel_index(diff.argmax(), diff.shape))
+    return (f"Your values are close to the right ones but not equal (largest difference {diff.max():.2g}, at "
+            f"index {where}): did you round, compute in float16, or approximate a function?")
+
+
+def _with_fallback(names: tuple[str, ...]) -> Callable[[Callable[..., str | None]], Callable[..., str | None]]:
+    """Wrap a diagnosis: when it names nothing, say which axis has the wrong length, or that
+    the values are only slightly off."""
+    def wrap(diagnose: Callable[..., str | None]) -> Callable[..., str | None]:
+        def diagnosed(got: Any, expected: np.ndarray, case: Case) -> str | None:
+            specific = diagnose(got, expected, case)
+            if specific or not isinstance(got, np.ndarray):
+                return specific
+            if got.shape != expected.shape:
+                return _axes_message(got, expected, names)
+            return _near_miss(got, expected)
+
+        diagnosed.__doc__ = diagnose.__doc__
+        return diagnosed
+
+    return wrap
+
+
 _SOFTMAXED = "You applied the softmax: this function returns the raw scores (the softmax is the next step)."
 _SWAPPED_AXES = "Your scores have keys and queries swapped, (batch, Tv, Tq): row i must be query i, column j key j."
 
@@ -136,11 +179,14 @@ def _dot_known(q: np.ndarray, K: np.ndarray) -> dict[str, Callable[[], Any]]:
         "Keys and queries are swapped: compute q @ K^T, not K @ q^T (row i is query i).": lambda: K @ _T(q),
         "Every example used the keys of example 0: each example's queries meet its own keys, q[b] @ K[b]^T.":
             lambda: q @ _T(K[:1]),
+        "Your scores are all positive, the absolute values of the dot products: a dot score is negative when query "
+        "and key point in opposite directions.": lambda: np.abs(q @ _T(K)),
         "You took the Euclidean distance between query and key: the dot score is their dot product, q . k.":
             lambda: np.linalg.norm(q[:, :, None, :] - K[:, None, :, :], axis=-1),
     }
 
 
+@_with_fallback(("batch", "Tq", "Tv"))
 def _diagnose_dot(got: Any, expected: np.ndarray, case: Case) -> str | None:
     q, K = case.args
     if not isinstance(got, np.ndarray):
@@ -212,6 +258,7 @@ def _general_known(q: np.ndarray, K: np.ndarray, W_a: np.ndarray) -> dict[str, C
     }
 
 
+@_with_fallback(("batch", "Tq", "Tv"))
 def _diagnose_general(got: Any, expected: np.ndarray, case: Case) -> str | None:
     q, K, W_a = case.args
     if not isinstance(got, np.ndarray):
@@ -287,9 +334,12 @@ def _additive_known(q, K, W_1, W_2, v) -> dict[str, Callable[[], Any]]:
         "Your scores have keys and queries swapped, key by query: the new axes go (q @ W_1)[:, :, None, :] (queries on axis 1) "
         "and (K @ W_2)[:, None, :, :] (keys on axis 2).": lambda: _T(np.tanh(pre()) @ v),
         "You used W_1 for the keys too: W_2 transforms the keys.": lambda: np.tanh(pre(q @ W_1, K @ W_1)) @ v,
+        "You applied tanh to q W_1 and to k W_2 separately: tanh acts on their sum, tanh(q W_1 + k W_2).":
+            lambda: pre(np.tanh(q @ W_1), np.tanh(K @ W_2)) @ v,
     }
 
 
+@_with_fallback(("batch", "Tq", "Tv"))
 def _diagnose_additive(got: Any, expected: np.ndarray, case: Case) -> str | None:
     q, K, W_1, W_2, v = case.args
     if not isinstance(got, np.ndarray):
@@ -473,6 +523,7 @@ def _locate_masked(got: np.ndarray, expected: np.ndarray, mask: np.ndarray) -> s
     return None
 
 
+@_with_fallback(("batch", "Tq", "Tv"))
 def _diagnose_masked_softmax(got: Any, expected: np.ndarray, case: Case) -> str | None:
     scores, mask = case.args
     if not isinstance(got, np.ndarray):
@@ -565,6 +616,7 @@ def _context_known(weights: np.ndarray, V: np.ndarray) -> dict[str, Callable[[],
     }
 
 
+@_with_fallback(("batch", "Tq", "dv"))
 def _diagnose_context(got: Any, expected: np.ndarray, case: Case) -> str | None:
     weights, V = case.args
     if not isinstance(got, np.ndarray):
@@ -798,6 +850,7 @@ _DECODER_KNOWN = {
 }
 
 
+@_with_fallback(("batch", "vocab"))
 def _diagnose_decoder(got: Any, expected: np.ndarray, case: Case) -> str | None:
     args = case.args
     h_t, H_enc = args[0], args[1]
@@ -879,6 +932,7 @@ def _split_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+@_with_fallback(("batch", "num_heads", "T", "depth"))
 def _diagnose_split(got: Any, expected: np.ndarray, case: Case) -> str | None:
     x, h = case.args
     if not isinstance(got, np.ndarray):
@@ -896,6 +950,8 @@ def _diagnose_split(got: Any, expected: np.ndarray, case: Case) -> str | None:
             (h, batch, T, depth): f"Shape {got.shape} puts the heads first: the batch axis stays first, "
             "(batch, heads, T, depth).",
             (batch * h, T, depth): f"Shape {got.shape} merges batch and heads: keep them as two axes, (batch, heads, T, depth).",
+            (batch, h, T // h, features): f"Shape {got.shape} splits the time axis T into heads: the heads divide the "
+            "features (the last axis), each head keeps every time step.",
         }
         return named.get(got.shape)
     return _identify(got, _split_known(x, h))
