@@ -130,6 +130,12 @@ def _update_variants(z: np.ndarray, h_prev: np.ndarray, h_tilde: np.ndarray) -> 
             lambda: (z * h_prev) * ((1 - z) * h_tilde),
         "You subtracted: h_t = z * h_prev + (1 - z) * h_tilde, a sum of the two weighted terms.":
             lambda: z * h_prev - (1 - z) * h_tilde,
+        "You picked h_prev or h_tilde unit by unit (a hard choice such as z > 0.5): the update gate blends them, "
+        "h_t = z * h_prev + (1 - z) * h_tilde.": lambda: np.where(z > 0.5, h_prev, h_tilde),
+        "You returned h_prev unchanged: the candidate never enters. h_t keeps the fraction z of h_prev and takes "
+        "1 - z from h_tilde.": lambda: h_prev + 0.0,
+        "You returned h_tilde unchanged: the past never enters. h_t keeps the fraction z of h_prev and takes "
+        "1 - z from h_tilde.": lambda: h_tilde + 0.0,
     }
 
 
@@ -659,15 +665,24 @@ def _diagnose_split(got: Any, expected: dict[str, np.ndarray], case: Case) -> st
     if rows != units and blocks["z"].shape == (rows, rows):
         return (f"You took units from the number of rows (W.shape[0] = {rows}): units = W.shape[1] // 3 = {units}. "
                 "A kernel's rows are the features, which need not equal the units.")
-    # a block that holds the right values from another place of W
-    for gate, block in blocks.items():
-        if block.shape != (rows, units) or _close(block, expected[gate].astype(np.float64)):
-            continue
-        for k, other in enumerate("zrh"):
-            if other != gate and _close(block, W[:, k * units : (k + 1) * units].astype(np.float64)):
-                return (f"Your {gate!r} block holds columns {k * units} to {(k + 1) * units - 1} of W, which are "
-                        f"{_GATE_NAMES[other]}: {KERAS_ORDER}, so {gate!r} is block {'zrh'.index(gate)} "
-                        f"(columns {'zrh'.index(gate) * units} to {('zrh'.index(gate) + 1) * units - 1}).")
+    if all(v.shape == (rows, units) for v in blocks.values()):
+        if all(_close(blocks[g], expected[o].astype(np.float64)) for g, o in zip("zrh", "rzh", strict=True)):
+            return f"{KERAS_ORDER}: the first block is the update gate z, the second the reset gate r."
+        for gate, block in blocks.items():  # a block with the right numbers and the wrong dtype
+            if block.dtype != W.dtype and _close(block, expected[gate].astype(np.float64)):
+                return (f"Block {gate!r} has dtype {block.dtype}: keep W's dtype, {W.dtype} (slicing keeps it; "
+                        ".astype(float) or np.array(..., dtype=float) changes it).")
+        for k, gate in enumerate("zrh"):  # a block cut from the wrong columns
+            block = blocks[gate]
+            if _close(block, expected[gate].astype(np.float64)):
+                continue
+            right = f"columns {k * units} to {(k + 1) * units - 1}"
+            for start in range(cols - units + 1):
+                if _close(block, W[:, start : start + units].astype(np.float64)):
+                    owner = f" (block {start // units}, {_GATE_NAMES['zrh'[start // units]]})" if start % units == 0 else ""
+                    return (f"Your {gate!r} block holds columns {start} to {start + units - 1} of W{owner}; it must "
+                            f"be {right}: Keras orders the blocks z, r, h, each W.shape[1] // 3 = {units} wide.")
+            return f"Your {gate!r} block does not hold W's {right}, W[:, {k * units}:{(k + 1) * units}]."
     return None
 
 
@@ -779,6 +794,7 @@ PARAM_COUNT = FunctionExercise(
         Mistake("no recurrent kernel", lambda f, u, ra: 3 * (f * u + u) + (3 * u if ra else 0), "forgot the recurrent kernel"),
         Mistake("ignores reset_after", lambda f, u, ra: 3 * (f * u + u * u + u), "two bias vectors"),
         Mistake("always two biases", lambda f, u, ra: 3 * (f * u + u * u + 2 * u), "only one bias vector"),
+        Mistake("biases inverted", lambda f, u, ra: 3 * (f * u + u * u + (1 if ra else 2) * u), "b (input side) and b_h"),
         Mistake("one block", lambda f, u, ra: f * u + u * u + u * (2 if ra else 1), "That is one block"),
         Mistake("features and units swapped", lambda f, u, ra: 3 * (u * f + f * f + (2 if ra else 1) * f),
                 "swapped features and units"),
