@@ -106,6 +106,14 @@ def _update_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _update_variants(z: np.ndarray, h_prev: np.ndarray, h_tilde: np.ndarray) -> dict[str, Callable[[], Any]]:
+    known = _update_formulas(z, h_prev, h_tilde)
+    if (z > 0.5).any() and (z <= 0.5).any():  # with one z everywhere a hard choice is a plain copy
+        known["You picked h_prev or h_tilde unit by unit (a hard choice such as z > 0.5): the update gate blends "
+              "them, h_t = z * h_prev + (1 - z) * h_tilde."] = lambda: np.where(z > 0.5, h_prev, h_tilde)
+    return known
+
+
+def _update_formulas(z: np.ndarray, h_prev: np.ndarray, h_tilde: np.ndarray) -> dict[str, Callable[[], Any]]:
     return {
         "z and 1 - z are swapped: z is the fraction of h_prev that is kept, so h_t = z * h_prev + (1 - z) * h_tilde.":
             lambda: (1 - z) * h_prev + z * h_tilde,
@@ -130,8 +138,6 @@ def _update_variants(z: np.ndarray, h_prev: np.ndarray, h_tilde: np.ndarray) -> 
             lambda: (z * h_prev) * ((1 - z) * h_tilde),
         "You subtracted: h_t = z * h_prev + (1 - z) * h_tilde, a sum of the two weighted terms.":
             lambda: z * h_prev - (1 - z) * h_tilde,
-        "You picked h_prev or h_tilde unit by unit (a hard choice such as z > 0.5): the update gate blends them, "
-        "h_t = z * h_prev + (1 - z) * h_tilde.": lambda: np.where(z > 0.5, h_prev, h_tilde),
         "You returned h_prev unchanged: the candidate never enters. h_t keeps the fraction z of h_prev and takes "
         "1 - z from h_tilde.": lambda: h_prev + 0.0,
         "You returned h_tilde unchanged: the past never enters. h_t keeps the fraction z of h_prev and takes "
