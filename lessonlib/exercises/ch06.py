@@ -118,6 +118,26 @@ def _near_miss(got: np.ndarray, expected: np.ndarray) -> str | None:
             f"index {where}): did you round, compute in float16, or approximate a function?")
 
 
+def _scaled_copy(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
+    """``got`` is the right answer times a constant: name the factor, and what it looks like."""
+    if got.dtype.kind not in "fiu" or not np.isfinite(got).all() or not np.abs(expected).max() > 0:
+        return None
+    values = got.astype(np.float64)
+    c = float((values * expected).sum() / (expected * expected).sum())
+    if abs(c - 1) < 1e-3 or not np.allclose(values, c * expected, rtol=1e-5, atol=1e-8):
+        return None
+    sizes = sorted({int(n) for a in case.args if isinstance(a, np.ndarray) for n in a.shape if n > 1})
+    names = {}
+    for n in sizes:
+        names.setdefault(1 / n, f"1/{n}")
+        names.setdefault(1 / np.sqrt(n), f"1/sqrt({n})")
+        names.setdefault(float(n), f"{n}")
+        names.setdefault(float(np.sqrt(n)), f"sqrt({n})")
+    like = next((f" = {name}" for value, name in names.items() if np.isclose(c, value, rtol=1e-6)), "")
+    return (f"Your result is the right one multiplied by {c:.4g}{like}, the same factor everywhere: remove that "
+            "factor (a scale or an average where the statement has none, or a missing one).")
+
+
 def _with_fallback(names: tuple[str, ...]) -> Callable[[Callable[..., str | None]], Callable[..., str | None]]:
     """Wrap a diagnosis: when it names nothing, say which axis has the wrong length, or that
     the values are only slightly off."""
@@ -128,7 +148,7 @@ def _with_fallback(names: tuple[str, ...]) -> Callable[[Callable[..., str | None
                 return specific
             if got.shape != expected.shape:
                 return _axes_message(got, expected, names)
-            return _near_miss(got, expected)
+            return _near_miss(got, expected) or _scaled_copy(got, expected, case)
 
         diagnosed.__doc__ = diagnose.__doc__
         return diagnosed
@@ -329,6 +349,8 @@ def _additive_known(q, K, W_1, W_2, v) -> dict[str, Callable[[], Any]]:
             lambda: np.tanh(pre() @ v),
         "You summed the hidden units instead of weighting them by v: finish with `@ v`.": lambda: np.tanh(pre()).sum(-1),
         _SOFTMAXED: lambda: _softmax(np.tanh(pre()) @ v),
+        "You used ReLU: the additive score's hidden layer is tanh(q W_1 + k W_2), which can be negative.":
+            lambda: np.maximum(pre(), 0) @ v,
         "You used a sigmoid: the additive score's hidden layer is tanh(q W_1 + k W_2).":
             lambda: (1 / (1 + np.exp(-pre()))) @ v,
         "Your scores have keys and queries swapped, key by query: the new axes go (q @ W_1)[:, :, None, :] (queries on axis 1) "
@@ -502,25 +524,31 @@ def _locate_masked(got: np.ndarray, expected: np.ndarray, mask: np.ndarray) -> s
     """Which example, query and position is wrong, and what kind of position it is."""
     values = got.astype(np.float64)
     with np.errstate(all="ignore"):
-        bad = ~np.isclose(values, expected, rtol=1e-5, atol=1e-7)
+        bad = ~np.isclose(values, expected, rtol=1e-4, atol=1e-5)
     if not bad.any():
         return None
-    b, i, j = (int(k) for k in np.argwhere(bad)[0])
-    row = mask[b]
-    if not row.any():
-        return (f"Example {b} is fully masked: every one of its {len(row)} positions must get the same weight, "
-                f"1/{len(row)} = {1 / len(row):.4g}; yours gives {values[b, i, j]:.4g} at position {j}.")
-    if np.isnan(values[b, i]).any():
-        return f"Example {b}, query {i} has NaN weights although it has real inputs."
-    if not row[j]:
-        real = np.flatnonzero(row)
-        where = "before the first" if j < real[0] else "after the last" if j > real[-1] else "between"
-        return (f"Example {b}, query {i} gives weight {values[b, i, j]:.4g} to position {j}, which is padding "
-                f"({where} real input{'s' if where == 'between' else ''}): padded positions must get weight 0.")
-    total = values[b, i].sum()
-    if not np.isclose(total, 1.0):
-        return f"The weights of example {b}, query {i} sum to {total:.4g}: each query's weights over the keys must sum to 1."
-    return None
+    for b, i in dict.fromkeys((int(b), int(i)) for b, i, _ in np.argwhere(bad)):
+        row = mask[b]
+        if not row.any():
+            j = int(np.flatnonzero(bad[b, i])[0])
+            return (f"Example {b} is fully masked: every one of its {len(row)} positions must get the same weight, "
+                    f"1/{len(row)} = {1 / len(row):.4g}; yours gives {values[b, i, j]:.4g} at position {j}.")
+        if np.isnan(values[b, i]).any():
+            return f"Example {b}, query {i} has NaN weights although it has real inputs."
+        leaks = [int(j) for j in np.flatnonzero(~row) if abs(values[b, i, j]) > 1e-9]
+        if leaks:
+            j = leaks[0]
+            real = np.flatnonzero(row)
+            where = "before the first" if j < real[0] else "after the last" if j > real[-1] else "between"
+            return (f"Example {b}, query {i} gives weight {values[b, i, j]:.4g} to position {j}, which is padding "
+                    f"({where} real input{'s' if where == 'between' else ''}): padded positions must get weight 0. "
+                    "Replace their scores by a number far below any real score, such as -1e9, before the softmax.")
+        total = values[b, i].sum()
+        if not np.isclose(total, 1.0):
+            return f"The weights of example {b}, query {i} sum to {total:.4g}: each query's weights over the keys must sum to 1."
+    b, i = (int(k) for k in np.argwhere(bad)[0][:2])
+    return (f"Padding gets 0 and every row sums to 1, but the weights of the real positions of example {b}, query {i} "
+            "are wrong: check the softmax over the real scores (the axis, the maximum subtracted).")
 
 
 @_with_fallback(("batch", "Tq", "Tv"))
@@ -530,7 +558,13 @@ def _diagnose_masked_softmax(got: Any, expected: np.ndarray, case: Case) -> str 
         return _not_array(got, expected, "the weights")
     if got.shape != expected.shape or got.dtype.kind not in "fiu":
         return None
-    return _identify(got, _masked_known(scores, mask)) or _locate_masked(got, expected, mask)
+    known = _masked_known(scores, mask)
+    m = mask[:, None, :]
+    if np.allclose(_softmax(np.where(m, scores, 0.0)), _softmax(np.where(m, scores, -100.0))):
+        # where the real scores are far below 0, a fill of 0 and a fill that is not negative enough (-100) give
+        # the same weights: "set to 0" is then not the only explanation, and the location is named instead
+        known = {k: v for k, v in known.items() if not k.startswith("Masked scores were set to 0")}
+    return _identify(got, known) or _locate_masked(got, expected, mask)
 
 
 def _mistake_masked_unstable(scores, mask):
@@ -572,7 +606,8 @@ MASKED_SOFTMAX = FunctionExercise(
             "mask: bool (batch, Tv), True at real inputs; padding at the start, the end or in the middle; "
             "some examples fully masked, some with no padding",
         ),
-        atol=1e-7,
+        rtol=1e-4,
+        atol=5e-5,
         notes=(
             "Padded positions get weight 0; each query's weights sum to 1. A fully masked example gets the same "
             "weight, 1/Tv, at every position.",
@@ -609,6 +644,8 @@ def _context_known(weights: np.ndarray, V: np.ndarray) -> dict[str, Callable[[],
             lambda: _T(weights) @ V,
         "You divided by the number of values, Tv: the weights already sum to 1, so weights @ V is the "
         "weighted average.": lambda: weights @ V / Tv,
+        "Every query got the context of query 0: each query has its own row of weights, weights[:, i] @ V.":
+            lambda: np.broadcast_to(weights[:, :1] @ V, (*weights.shape[:2], V.shape[2])),
         "Every example used the weights of example 0: use each example's own weights, weights @ V.":
             lambda: weights[:1] @ V,
         "You took the value with the largest weight (hard attention): the context averages every value with its weight.":
@@ -689,6 +726,10 @@ def _scaled_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_SEQUENCE_SCALE = ("You scaled by the square root of a sequence length (the number of keys K.shape[1] or of queries "
+                   "q.shape[1]): d_k is the size of a key, K.shape[-1].")
+
+
 def _scaled_known(q: np.ndarray, K: np.ndarray, V: np.ndarray) -> dict[str, Callable[[], Any]]:
     d_k = K.shape[-1]
     raw = q @ _T(K)
@@ -706,9 +747,9 @@ def _scaled_known(q: np.ndarray, K: np.ndarray, V: np.ndarray) -> dict[str, Call
         "You divided by d_k: the scale is 1/sqrt(d_k), np.sqrt(K.shape[-1]).": pair(lambda: _softmax(raw / d_k)),
         "You scaled by sqrt(dv), the size of a value: the scale is 1/sqrt(d_k), with d_k = K.shape[-1], the size "
         "of a key.": pair(lambda: _softmax(raw / np.sqrt(V.shape[-1]))),
-        "You scaled by sqrt(Tv), the number of keys (K.shape[1]): d_k is the size of a key, K.shape[-1].":
-            pair(lambda: _softmax(raw / np.sqrt(K.shape[1]))),
+        _SEQUENCE_SCALE: pair(lambda: _softmax(raw / np.sqrt(K.shape[1]))),
         "You multiplied by sqrt(d_k): the scores are divided by it.": pair(lambda: _softmax(raw * np.sqrt(d_k))),
+        _SEQUENCE_SCALE + " ": pair(lambda: _softmax(raw / np.sqrt(q.shape[1]))),
         "Your softmax runs over the wrong axis: weights over the keys (the last axis) must sum to 1.":
             pair(lambda: _softmax(raw / np.sqrt(d_k), axis=1)),
         "You used the keys where the values belong: the context is weights @ V (keys only decide the weights).":
@@ -773,7 +814,9 @@ SCALED_ATTENTION = FunctionExercise(
                                                        _softmax(q @ _T(K) / np.sqrt(K.shape[-1])) @ V),
                 "You returned (weights, context)"),
         Mistake("sqrt of Tv", lambda q, K, V: (_softmax(q @ _T(K) / np.sqrt(K.shape[1])) @ V,
-                                               _softmax(q @ _T(K) / np.sqrt(K.shape[1]))), "number of keys"),
+                                               _softmax(q @ _T(K) / np.sqrt(K.shape[1]))), "the number of keys K.shape[1]"),
+        Mistake("sqrt of Tq", lambda q, K, V: (_softmax(q @ _T(K) / np.sqrt(q.shape[1])) @ V,
+                                               _softmax(q @ _T(K) / np.sqrt(q.shape[1]))), "of queries q.shape[1]"),
         Mistake("no max subtracted", lambda q, K, V: (lambda w: (w @ V, w))(
             np.exp(q @ _T(K) / np.sqrt(K.shape[-1])) / np.exp(q @ _T(K) / np.sqrt(K.shape[-1])).sum(-1, keepdims=True)),
             "not stable"),
@@ -786,9 +829,11 @@ SCALED_ATTENTION = FunctionExercise(
             "q: (batch, Tq, d_k), K: (batch, Tv, d_k), V: (batch, Tv, dv), float64; batch 1 to 3",
             "d_k and dv differ or are equal; in one case the scores are about 1000 (np.exp(1000) overflows)",
         ),
+        rtol=1e-3,
+        atol=1e-4,
     ),
     make_cases=_scaled_cases,
-    compare=lambda got, exp: compare_array_tuple(got, exp, ("context", "weights"), dtype="any"),
+    compare=lambda got, exp: compare_array_tuple(got, exp, ("context", "weights"), dtype="any", rtol=1e-3, atol=1e-4),
     diagnose=_diagnose_scaled,
 )
 
@@ -940,21 +985,40 @@ def _diagnose_split(got: Any, expected: np.ndarray, case: Case) -> str | None:
     batch, T, features = x.shape
     depth = features // h
     if got.shape != expected.shape:
+        # (message when the values are exactly that construction, the construction, the axes in words)
         named = {
-            (batch, T, h, depth): f"Shape {got.shape} is (batch, T, heads, depth): move the head axis forward with "
-            ".transpose(0, 2, 1, 3).",
-            (batch, h, depth, T): f"Shape {got.shape} is (batch, heads, depth, T): the axes must end (T, depth); "
-            "transpose with (0, 2, 1, 3).",
-            (batch, depth, T, h): f"Shape {got.shape} is (batch, depth, T, heads): num_heads and depth are swapped; "
-            "reshape to (batch, T, num_heads, depth).",
-            (h, batch, T, depth): f"Shape {got.shape} puts the heads first: the batch axis stays first, "
-            "(batch, heads, T, depth).",
-            (batch * h, T, depth): f"Shape {got.shape} merges batch and heads: keep them as two axes, (batch, heads, T, depth).",
-            (batch, h, T // h, features): f"Shape {got.shape} splits the time axis T into heads: the heads divide the "
-            "features (the last axis), each head keeps every time step.",
+            (batch, T, h, depth): ("move the head axis forward with .transpose(0, 2, 1, 3).",
+                                   lambda: x.reshape(batch, T, h, depth), "(batch, T, heads, depth)"),
+            (batch, h, depth, T): ("the axes must end (T, depth); transpose with (0, 2, 1, 3).",
+                                   lambda: x.reshape(batch, T, h, depth).transpose(0, 2, 3, 1), "(batch, heads, depth, T)"),
+            (batch, depth, T, h): ("num_heads and depth are swapped; reshape to (batch, T, num_heads, depth).",
+                                   lambda: x.reshape(batch, T, depth, h).transpose(0, 2, 1, 3), "(batch, depth, T, heads)"),
+            (h, batch, T, depth): ("puts the heads first: the batch axis stays first, (batch, heads, T, depth).",
+                                   lambda: x.reshape(batch, T, h, depth).transpose(2, 0, 1, 3), "(heads, batch, T, depth)"),
         }
-        return named.get(got.shape)
-    return _identify(got, _split_known(x, h))
+        if got.shape in named:
+            message, build, words = named[got.shape]
+            if _close(got, build()):
+                return f"Shape {got.shape} is {words}: {message}"
+            return f"Shape {got.shape} is {words}: the axes must be (batch, heads, T, depth), {expected.shape}."
+        if got.shape == (batch * h, T, depth):
+            return f"Shape {got.shape} merges batch and heads: keep them as two axes, (batch, heads, T, depth)."
+        if got.shape == (batch, h, T // h, features) and T % h == 0:
+            return (f"Shape {got.shape} splits the time axis T into heads: the heads divide the features (the last "
+                    "axis), each head keeps every time step.")
+        return None
+    found = _identify(got, _split_known(x, h))
+    if found:
+        return found
+    for i in range(h):  # a head that holds another head's features
+        if _close(got[:, i], expected[:, i]):
+            continue
+        for k in range(h):
+            if k != i and _close(got[:, i], expected[:, k]):
+                return (f"Your head {i} holds the features of head {k} ({k * depth} to {(k + 1) * depth - 1}): head i "
+                        "takes features i * depth to (i + 1) * depth - 1, in order.")
+        return f"Your head {i} is wrong: it must hold features {i * depth} to {(i + 1) * depth - 1} of every time step."
+    return None
 
 
 def _split_known(x: np.ndarray, h: int) -> dict[str, Callable[[], Any]]:
@@ -1038,6 +1102,8 @@ def _diagnose_mha_shapes(got: Any) -> str | None:
     if got in known:
         return known[got]
     if sorted(got) == [4, 10, 20, 32] and got != (32, 4, 10, 20):
+        if got == (32, 10, 4, 20):
+            return "Keras puts the heads axis right after the batch: (batch, heads, Tq, Tv)."
         return f"Those are the right sizes in the wrong order: Keras' scores are (batch, heads, Tq, Tv); yours {got}."
     return None
 
@@ -1054,7 +1120,7 @@ MHA_SHAPES = ValueExercise(
     mistakes=(
         Mistake("forgets the heads", (32, 10, 20), "one attention matrix per head"),
         Mistake("keys and queries swapped", (32, 4, 20, 10), "Rows are queries"),
-        Mistake("heads axis in the wrong place", (32, 10, 4, 20), "right sizes in the wrong order"),
+        Mistake("heads axis in the wrong place", (32, 10, 4, 20), "right after the batch"),
         Mistake("key_dim for Tv", (32, 4, 10, 16), "Tv = 20"),
         Mistake("Tq for Tv", (32, 4, 10, 10), "not from the query"),
         Mistake("a list", [32, 4, 10, 20], "Return a tuple"),
@@ -1075,7 +1141,7 @@ def _diagnose_mha_params(got: Any) -> str | None:
         3 * (64 * 16 + 16) + 16 * 64 + 64: "That is one head: each projection has num_heads x key_dim = 64 columns.",
         64 * 64 + 64: "That is one projection; there are four: W_q, W_k, W_v and W_o.",
         4 * (64 * 64 + 64) - 64: "The output projection has a bias too: 64 numbers, one per output feature.",
-        3 * 64 * 64: "That is the query, key and value kernels alone: add their biases and the output projection "
+        3 * 64 * 64: "That is the query, key and value kernels alone: add their biases and the output layer W_o "
         "(kernel 64 x 64 and bias 64).",
         4 * (3 * (64 * 64 + 64)) + 64 * 64 + 64: "You gave every head its own 64 x 64 projections: the four heads "
         "share one projection of 64 -> 4 x 16 columns, 16 per head.",
