@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from lessonlib.exercises.contract import Contract
-from lessonlib.exercises.core import NOT_GIVEN, Exercise, Mistake
+from lessonlib.exercises.core import NOT_GIVEN, Exercise, Fact, Mistake
 from lessonlib.exercises.notebook import ChapterExercises, start
 from lessonlib.exercises.outcome import Cause, Outcome, Status
 from lessonlib.exercises.registry import all_exercises, get_exercise, list_exercises
@@ -49,6 +49,7 @@ __all__ = [
     "ChapterExercises",
     "Contract",
     "Exercise",
+    "Fact",
     "Mistake",
     "Outcome",
     "Status",

@@ -139,7 +139,7 @@ def chapter_summary(exercises: Sequence[Exercise], seeds: Sequence[int] = (1, 2)
 
 def names_cause(outcome: Any) -> bool:
     """Does an outcome name a cause or a location (not only "values differ")?"""
-    return outcome.cause in (Cause.DIAGNOSED, Cause.CONTRACT, Cause.MUTATED, Cause.RAISED,
+    return outcome.cause in (Cause.DIAGNOSED, Cause.CONTRACT, Cause.STRUCTURE, Cause.MUTATED, Cause.RAISED,
                              Cause.UNCOMPARABLE, Cause.NOT_CALLABLE)
 
 

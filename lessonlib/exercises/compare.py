@@ -11,6 +11,17 @@ from typing import Any
 
 import numpy as np
 
+# Phrases of the messages that only say that values differ (not why): the engine reports
+# them with ``Cause.DIFFERS``; every other comparison message names a structural cause
+# (type, shape, dtype, keys, length) and gets ``Cause.STRUCTURE``.
+GENERIC_PHRASES = ("values differ", "expected a different value", "which is not the expected", "Your result contains NaN",
+                   "Your result is NaN")
+
+
+def is_generic(message: str) -> bool:
+    """Does ``message`` only say that values differ (see :data:`GENERIC_PHRASES`)?"""
+    return any(phrase in message for phrase in GENERIC_PHRASES) or message.startswith("Item ")
+
 
 def _type_name(value: Any) -> str:
     if isinstance(value, np.ndarray):

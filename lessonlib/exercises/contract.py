@@ -192,13 +192,27 @@ class Contract:
             return cmp.compare_int(got, expected)
         if kind == "float":
             if function:
-                return cmp.compare_scalar(got, expected, rtol=self.rtol, atol=self.atol)
+                problem = cmp.compare_scalar(got, expected, rtol=self.rtol, atol=self.atol)
+                return rounded_note(got, expected) or problem if problem else None
             return compare_to_digits(got, expected, self.precision)
         if kind == "list[str]":
             return cmp.compare_str_list(got, expected)
         if kind in ("str", "bool"):
             return None if got == expected else f"Got {got!r}, which is not the expected answer."
         raise TypeError(f"a {kind!r} contract needs the exercise's own compare")
+
+
+def rounded_note(got: Any, expected: float) -> str | None:
+    """If ``got`` is ``expected`` rounded to a few decimals, the sentence that says so."""
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return None
+    for decimals in range(0, 7):
+        if value == round(float(expected), decimals) and value != float(expected):
+            return (f"Got {value!r}, which is the expected value rounded to {decimals} decimals: "
+                    "return the value unrounded (the check compares to the full precision).")
+    return None
 
 
 def compare_to_digits(got: Any, expected: float, digits: int) -> str | None:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from lessonlib.exercises.compare import is_generic
 from lessonlib.exercises.contract import Contract, type_name
 from lessonlib.exercises.outcome import Cause, Outcome, Status
 
@@ -55,6 +56,16 @@ class Mistake:
     name: str
     answer: Any
     diagnostic: str
+
+
+class Fact(str):
+    """A diagnosis that states a fact read off this answer and this case ("your vocabulary
+    holds the token 'cat\\tsat'", "row 3 is not the pretrained vector of 'cat'"), not a guess
+    about which mistake produced it. The engine shows a Fact as it is, without checking it
+    against the catalogue; any other diagnosis that contains a catalogued mistake's phrase
+    is shown only if the answer behaves like that mistake. Wrap with ``Fact(f"...")``."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -314,6 +325,66 @@ def _call(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, tup
         return function(*given), given
 
 
+def _contract_compare(contract: Contract, function: bool) -> Callable[[Any, Any], str | None]:
+    """The comparison a contract implies: its type and dtype rule, then its values."""
+
+    def compare(got: Any, expected: Any) -> str | None:
+        return contract.check_type(got, expected) or contract.compare(got, expected, function=function)
+
+    return compare
+
+
+Message = str | Callable[[Any, Any, Case], str]
+
+
+def variant_diagnosis(
+    *variants: tuple[Callable[..., Any], Message], rtol: float = 1e-6, atol: float = 1e-9
+) -> Callable[[Any, Any, Case], str | None]:
+    """A ``diagnose`` that recognises wrong answers by recomputing them: for each
+    ``(wrong_function, message)`` pair in order, if ``wrong_function`` gives ``got`` on this
+    case (same types, shapes, dtypes; values within ``rtol``/``atol``) and differs from the
+    expected result, its message is a candidate (a callable message gets ``(got, expected,
+    case)`` and can name the position or term). Returns the candidates in order; the engine
+    shows the first that holds on every case (see :meth:`FunctionExercise.judge`)."""
+
+    def diagnose(got: Any, expected: Any, case: Case) -> list[str]:
+        found = []
+        for function, message in variants:
+            try:
+                wrong, _ = _call(function, case.args)
+            except Exception:
+                continue
+            if same_value(got, wrong, rtol=rtol, atol=atol) and not same_value(wrong, expected, rtol=rtol, atol=atol):
+                text = message(got, expected, case) if callable(message) else message
+                found.append(str(text))  # claims: the engine checks each against the catalogue
+        return found
+
+    return diagnose
+
+
+def chain(*diagnoses: Callable[[Any, Any, Case], Any] | None) -> Callable[[Any, Any, Case], list[str]]:
+    """Several ``diagnose`` functions tried in order. Returns every message they give, in
+    order: the engine shows the first one it can trust (a :class:`Fact`, or a claim that the
+    answer matches), so a claim that does not hold falls back to the next message."""
+
+    def diagnose(got: Any, expected: Any, case: Case) -> list[str]:
+        found: list[str] = []
+        for one in diagnoses:
+            if one is None:
+                continue
+            try:
+                result = one(got, expected, case)
+            except Exception:
+                continue
+            if isinstance(result, str):
+                found.append(result)
+            elif result:
+                found += [r for r in result if isinstance(r, str) and r]
+        return found
+
+    return diagnose
+
+
 @dataclass(frozen=True)
 class FunctionExercise(Exercise):
     """The learner writes a function; it must agree with the reference on every case.
@@ -342,9 +413,14 @@ class FunctionExercise(Exercise):
 
     make_cases: Callable[[np.random.Generator], list[Case]] = field(default=lambda rng: [])
     compare: Callable[[Any, Any], str | None] | None = None
-    diagnose: Callable[[Any, Any, Case], str | None] | None = None
+    diagnose: Callable[[Any, Any, Case], Any] | None = None  # a message, or a list of candidates
     seed: int = 0
     hidden_cases: Callable[[np.random.Generator], list[Case]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.compare is None and self.contract is not None:
+            # ``compare`` stays a plain callable for callers that use it directly (tests, tools).
+            object.__setattr__(self, "compare", _contract_compare(self.contract, function=True))
 
     def cases(self, seed: int | None = None) -> list[Case]:
         rng = np.random.default_rng(self.seed if seed is None else seed)
@@ -409,7 +485,9 @@ class FunctionExercise(Exercise):
             problem = compare(got, expected)
         except Exception as exc:
             return self._uncomparable(got, expected, exc, compare), Cause.UNCOMPARABLE
-        return problem, (Cause.NONE if problem is None else Cause.DIFFERS)
+        if problem is None:
+            return None, Cause.NONE
+        return problem, (Cause.DIFFERS if is_generic(problem) else Cause.STRUCTURE)
 
     def _agrees(self, case: Case, got: Any, other: Any) -> bool:
         """Does ``got`` equal ``other`` (a mistake's result, or :class:`Raised`) on ``case``?
@@ -493,16 +571,23 @@ class FunctionExercise(Exercise):
         if problem is None and mutation is None:
             return None
         message = problem
-        if problem is not None and cause in (Cause.DIFFERS, Cause.CONTRACT):
+        if problem is not None and cause in (Cause.DIFFERS, Cause.STRUCTURE, Cause.CONTRACT):
             try:
-                specific = self.diagnose(got, expected, case) if self.diagnose else None
+                found = self.diagnose(got, expected, case) if self.diagnose else None
             except Exception:  # a diagnosis that cannot read this answer gives none
-                specific = None
-            if specific:
-                claims = any(callable(m.answer) and m.diagnostic in specific for m in self.mistakes)
-                pairs = list(results) if results else [(case, got)]
-                if (cause is Cause.DIFFERS or claims) and self._trusted(specific, pairs):
+                found = None
+            candidates = [found] if isinstance(found, str) else list(found or ())
+            pairs = list(results) if results else [(case, got)]
+            for specific in candidates:
+                if not isinstance(specific, str) or not specific:
+                    continue
+                if isinstance(specific, Fact):
                     message, cause = specific, Cause.DIAGNOSED
+                    break
+                claims = any(callable(m.answer) and m.diagnostic in specific for m in self.mistakes)
+                if (cause is not Cause.CONTRACT or claims) and self._trusted(specific, pairs):
+                    message, cause = specific, Cause.DIAGNOSED
+                    break
         if mutation is not None:
             message = mutation if message is None else f"{mutation}\nAlso: {message}"
             cause = Cause.MUTATED
@@ -512,8 +597,10 @@ class FunctionExercise(Exercise):
         return self.outcome(Status.CORRECT, f"All {n_cases} test cases pass.")
 
     def check_cases(self, answer: Any, cases: list[Case]) -> Outcome:
-        """Run ``answer`` on ``cases`` and report the first problem (an exception, or the
-        first case whose result or inputs are wrong, judged against all the results)."""
+        """Run ``answer`` on ``cases`` and report a problem: an exception, or else the first
+        failing case whose message names the cause (a trusted diagnosis, the contract, a
+        modified input), or else the first failing case. Diagnoses are judged against the
+        results on all cases."""
         if not callable(answer):
             return self.not_callable(type(answer).__name__)
         reference = self.reference
@@ -533,13 +620,17 @@ class FunctionExercise(Exercise):
                     )
                 runs.append((Raised(type(exc).__name__, _clean(str(exc))[:300]), None))
         results = [(case, got) for case, (got, _) in zip(cases, runs, strict=True)]
+        first: Outcome | None = None
         for case, (got, after), exp in zip(cases, runs, expected, strict=True):
             if isinstance(got, Raised):  # raised after an earlier case failed: that one is reported
                 continue
             outcome = self.judge(case, got, exp, after=after, results=results)
-            if outcome is not None:
-                return outcome
-        return self.passed(len(cases))
+            if outcome is None:
+                continue
+            if outcome.cause is not Cause.DIFFERS:
+                return outcome  # the first failing case whose message names the cause
+            first = first or outcome
+        return first or self.passed(len(cases))
 
 
 @dataclass(frozen=True)
@@ -553,6 +644,10 @@ class ValueExercise(Exercise):
     compare: Callable[[Any, Any], str | None] | None = None
     diagnose: Callable[[Any], str | None] | None = None
 
+    def __post_init__(self) -> None:
+        if self.compare is None and self.contract is not None:
+            object.__setattr__(self, "compare", _contract_compare(self.contract, function=False))
+
     def _compare_fn(self) -> Callable[[Any, Any], str | None]:
         if self.compare is not None:
             return self.compare
@@ -565,6 +660,10 @@ class ValueExercise(Exercise):
         if self.contract is not None:
             problem = self.contract.check_type(answer, reference)
             if problem is not None:
+                whole = isinstance(answer, (float, np.floating)) and float(answer).is_integer()
+                if self.contract.kind == "int" and whole and int(answer) != reference:
+                    inner = self._check(int(answer))
+                    return self.outcome(Status.INCORRECT, f"{problem} And: {inner.message}", cause=inner.cause)
                 return self.outcome(Status.INCORRECT, problem, cause=Cause.CONTRACT)
         compare = self._compare_fn()
         try:
@@ -583,7 +682,7 @@ class ValueExercise(Exercise):
             claimed = [m for m in self.mistakes if m.diagnostic in specific]
             if not claimed or any(self._same(answer, m.answer, compare) for m in claimed):
                 return self.outcome(Status.INCORRECT, specific, cause=Cause.DIAGNOSED)
-        return self.outcome(Status.INCORRECT, problem, cause=Cause.DIFFERS)
+        return self.outcome(Status.INCORRECT, problem, cause=Cause.DIFFERS if is_generic(problem) else Cause.STRUCTURE)
 
     @staticmethod
     def _same(answer: Any, value: Any, compare: Callable[[Any, Any], str | None]) -> bool:

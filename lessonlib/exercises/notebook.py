@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import lessonlib
-from lessonlib.exercises.core import NOT_GIVEN, ChoiceExercise, Exercise
 from lessonlib.exercises.contract import Contract
+from lessonlib.exercises.core import NOT_GIVEN, ChoiceExercise, Exercise
 from lessonlib.exercises.outcome import Outcome
 from lessonlib.exercises.registry import list_exercises
 from lessonlib.exercises.render import show

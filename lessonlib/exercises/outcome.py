@@ -39,7 +39,8 @@ class Cause(str, Enum):
     INTERNAL = "internal"  # the checker failed on the reference side: a bug in lessonlib
     UNCOMPARABLE = "uncomparable"  # the answer holds something that cannot be compared
     NOT_CALLABLE = "not callable"  # a value where a function was expected
-    CONTRACT = "contract"  # type, dtype, shape or rank other than the contract states
+    CONTRACT = "contract"  # type or dtype other than the contract states
+    STRUCTURE = "structure"  # shape, length, keys or type of a part differ (named in the message)
     MUTATED = "mutated"  # the function changed an input the contract says it must not
     DIAGNOSED = "diagnosed"  # a specific diagnosis: the term, axis, id or position at fault
     DIFFERS = "differs"  # the values differ; the message names where, not why

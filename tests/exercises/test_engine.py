@@ -244,7 +244,7 @@ def test_judge_verifies_a_diagnosis_on_the_results_it_is_given():
     exercise = get_exercise("ch01.mask")
     cases = exercise.cases()
     wrong = [np.asarray(c.args[0]) == 0 for c in cases]
-    right_second = [wrong[0], np.asarray(cases[1].args[0]) != 0]
+    right_second = [wrong[0]] + [np.asarray(c.args[0]) != 0 for c in cases[1:]]
     expected = exercise.reference(*cases[0].args)
     first = exercise.judge(cases[0], wrong[0], expected, results=list(zip(cases, wrong, strict=True)))
     assert "inverted" in first.message
