@@ -29,6 +29,7 @@ from lessonlib.exercises.core import (
     Case,
     ChoiceExercise,
     Exercise,
+    Fact,
     FunctionExercise,
     Mistake,
     ValueExercise,
@@ -89,7 +90,7 @@ def _sizes(rng: np.random.Generator, n: int, low: int = 2, high: int = 8) -> lis
 
 def _not_array(got: Any, expected: np.ndarray, what: str) -> str | None:
     if isinstance(got, (tuple, list)):
-        return f"Return one numpy array, {what} of shape {expected.shape}; you returned a {type(got).__name__}."
+        return Fact(f"Return one numpy array, {what} of shape {expected.shape}; you returned a {type(got).__name__}.")
     return None
 
 
@@ -139,16 +140,21 @@ def _scaled_copy(got: np.ndarray, expected: np.ndarray, case: Case) -> str | Non
 
 
 def _with_fallback(names: tuple[str, ...]) -> Callable[[Callable[..., str | None]], Callable[..., str | None]]:
-    """Wrap a diagnosis: when it names nothing, say which axis has the wrong length, or that
-    the values are only slightly off."""
+    """Wrap a diagnosis: after its candidate messages, add a fact about the answer (which axis
+    has the wrong length, values only slightly off, the right values times a constant), shown
+    when no candidate before it holds."""
     def wrap(diagnose: Callable[..., str | None]) -> Callable[..., str | None]:
-        def diagnosed(got: Any, expected: np.ndarray, case: Case) -> str | None:
+        def diagnosed(got: Any, expected: np.ndarray, case: Case) -> list[str] | None:
             specific = diagnose(got, expected, case)
-            if specific or not isinstance(got, np.ndarray):
-                return specific
-            if got.shape != expected.shape:
-                return _axes_message(got, expected, names)
-            return _near_miss(got, expected) or _scaled_copy(got, expected, case)
+            found = [m for m in (specific if isinstance(specific, list) else [specific]) if m]
+            if isinstance(got, np.ndarray):
+                if got.shape != expected.shape:
+                    found.append(Fact(_axes_message(got, expected, names)))
+                else:
+                    extra = _near_miss(got, expected) or _scaled_copy(got, expected, case)
+                    if extra:
+                        found.append(Fact(extra))
+            return found or None  # candidates in order: the engine shows the first that holds
 
         diagnosed.__doc__ = diagnose.__doc__
         return diagnosed
@@ -161,6 +167,11 @@ _SWAPPED_AXES = "Your scores have keys and queries swapped, (batch, Tv, Tq): row
 
 
 def _score_shape(got: np.ndarray, expected: np.ndarray, d: int) -> str | None:
+    message = _score_shape_words(got, expected, d)
+    return Fact(message) if message else None
+
+
+def _score_shape_words(got: np.ndarray, expected: np.ndarray, d: int) -> str | None:
     batch, Tq, Tv = expected.shape
     if got.shape == expected.shape:
         return None
@@ -211,7 +222,7 @@ def _diagnose_dot(got: Any, expected: np.ndarray, case: Case) -> str | None:
     q, K = case.args
     if not isinstance(got, np.ndarray):
         return _not_array(got, expected, "the scores")
-    return _score_shape(got, expected, q.shape[-1]) or _identify(got, _dot_known(q, K))
+    return [m for m in (_score_shape(got, expected, q.shape[-1]), _identify(got, _dot_known(q, K))) if m]
 
 
 DOT_SCORE = FunctionExercise(
@@ -283,7 +294,7 @@ def _diagnose_general(got: Any, expected: np.ndarray, case: Case) -> str | None:
     q, K, W_a = case.args
     if not isinstance(got, np.ndarray):
         return _not_array(got, expected, "the scores")
-    return _score_shape(got, expected, q.shape[-1]) or _identify(got, _general_known(q, K, W_a))
+    return [m for m in (_score_shape(got, expected, q.shape[-1]), _identify(got, _general_known(q, K, W_a))) if m]
 
 
 GENERAL_SCORE = FunctionExercise(
@@ -374,7 +385,7 @@ def _diagnose_additive(got: Any, expected: np.ndarray, case: Case) -> str | None
     if got.ndim == 4 and got.shape[:3] == expected.shape:
         return (f"Your result has shape {got.shape}, (batch, Tq, Tv, units): the hidden layer before v. "
                 "Finish with `@ v` to get one score per pair.")
-    return _score_shape(got, expected, q.shape[-1]) or _identify(got, _additive_known(q, K, W_1, W_2, v))
+    return [m for m in (_score_shape(got, expected, q.shape[-1]), _identify(got, _additive_known(q, K, W_1, W_2, v))) if m]
 
 
 ADDITIVE_SCORE = FunctionExercise(
@@ -558,13 +569,9 @@ def _diagnose_masked_softmax(got: Any, expected: np.ndarray, case: Case) -> str 
         return _not_array(got, expected, "the weights")
     if got.shape != expected.shape or got.dtype.kind not in "fiu":
         return None
-    known = _masked_known(scores, mask)
-    m = mask[:, None, :]
-    if np.allclose(_softmax(np.where(m, scores, 0.0)), _softmax(np.where(m, scores, -100.0))):
-        # where the real scores are far below 0, a fill of 0 and a fill that is not negative enough (-100) give
-        # the same weights: "set to 0" is then not the only explanation, and the location is named instead
-        known = {k: v for k, v in known.items() if not k.startswith("Masked scores were set to 0")}
-    return _identify(got, known) or _locate_masked(got, expected, mask)
+    located = _locate_masked(got, expected, mask)
+    # a recognised mistake first; if the engine cannot confirm it on every case, the located fact
+    return [m for m in (_identify(got, _masked_known(scores, mask)), Fact(located) if located else None) if m]
 
 
 def _mistake_masked_unstable(scores, mask):
@@ -669,7 +676,7 @@ def _diagnose_context(got: Any, expected: np.ndarray, case: Case) -> str | None:
                 "values. The context of query i is sum over j of weights[i, j] * V[j], shape (batch, Tq, dv).")
     if got.shape != expected.shape:
         return None
-    return _identify(got, _context_known(weights, V))
+    return _identify(got, _context_known(weights, V))  # the wrapper adds the facts
 
 
 CONTEXT = FunctionExercise(
@@ -772,16 +779,19 @@ def _diagnose_scaled(got: Any, expected: tuple, case: Case) -> str | None:
         return "Return a pair: (context, weights), e.g. `return weights @ V, weights`."
     if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(g, np.ndarray) for g in got):
         return None
+    if isinstance(got, list) and _close(got[0], ref_context) and _close(got[1], ref_weights):
+        return None  # the right pair as a list: the contract says to return a tuple
     context, weights = got
     if _close(context, ref_weights) and _close(weights, ref_context):
         return "You returned (weights, context): the order is (context, weights)."
     found = _identify(got, _scaled_known(q, K, V))
     if found:
         return found
-    if _close(weights, ref_weights) and context.shape == ref_context.shape:
-        return "Your weights are right but the context is not: the context is weights @ V, (batch, Tq, dv)."
+    if _close(weights, ref_weights) and context.shape == ref_context.shape and not _close(context, ref_context):
+        return Fact("Your weights are right but the context is not: the context is weights @ V, (batch, Tq, dv).")
     if _close(context, ref_context) and not _close(weights, ref_weights):
-        return "Your context is right but the weights you return are not: return the softmax weights you used, (batch, Tq, Tv)."
+        return Fact("Your context is right but the weights you return are not: return the softmax weights you used, "
+                    "(batch, Tq, Tv).")
     return None
 
 
@@ -917,10 +927,10 @@ def _diagnose_decoder(got: Any, expected: np.ndarray, case: Case) -> str | None:
     if len(h_t) < 2 or not np.allclose(H_enc[0], H_enc[0, :1]):
         return None
     if 0 in rows:
-        return ("Example 0 is wrong although all its encoder states are equal, so its context is that state "
+        return Fact("Example 0 is wrong although all its encoder states are equal, so its context is that state "
                 "whatever the weights: the error is in steps 7-8 (the concatenation [c_t; h_t], W_c, b_c, tanh, "
                 "W_y, b_y or the softmax over the vocabulary).")
-    return (f"Example 0 (all encoder states equal, so the weights cannot matter) is right but example {int(rows[0])} "
+    return Fact(f"Example 0 (all encoder states equal, so the weights cannot matter) is right but example {int(rows[0])} "
             "is not: steps 7-8 are right, the error is in steps 4-6 (the scores h_t . H_enc, their softmax over the "
             "encoder steps, or the weighted sum of H_enc).")
 
@@ -1000,7 +1010,7 @@ def _diagnose_split(got: Any, expected: np.ndarray, case: Case) -> str | None:
             message, build, words = named[got.shape]
             if _close(got, build()):
                 return f"Shape {got.shape} is {words}: {message}"
-            return f"Shape {got.shape} is {words}: the axes must be (batch, heads, T, depth), {expected.shape}."
+            return Fact(f"Shape {got.shape} is {words}: the axes must be (batch, heads, T, depth), {expected.shape}.")
         if got.shape == (batch * h, T, depth):
             return f"Shape {got.shape} merges batch and heads: keep them as two axes, (batch, heads, T, depth)."
         if got.shape == (batch, h, T // h, features) and T % h == 0:
@@ -1015,9 +1025,9 @@ def _diagnose_split(got: Any, expected: np.ndarray, case: Case) -> str | None:
             continue
         for k in range(h):
             if k != i and _close(got[:, i], expected[:, k]):
-                return (f"Your head {i} holds the features of head {k} ({k * depth} to {(k + 1) * depth - 1}): head i "
+                return Fact(f"Your head {i} holds the features of head {k} ({k * depth} to {(k + 1) * depth - 1}): head i "
                         "takes features i * depth to (i + 1) * depth - 1, in order.")
-        return f"Your head {i} is wrong: it must hold features {i * depth} to {(i + 1) * depth - 1} of every time step."
+        return Fact(f"Your head {i} is wrong: it must hold features {i * depth} to {(i + 1) * depth - 1} of every time step.")
     return None
 
 
