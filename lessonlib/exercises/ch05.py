@@ -28,7 +28,7 @@ import numpy as np
 
 from lessonlib.exercises.compare import compare_array
 from lessonlib.exercises.contract import Contract
-from lessonlib.exercises.core import Case, ChoiceExercise, Exercise, FunctionExercise, Mistake
+from lessonlib.exercises.core import Case, ChoiceExercise, Exercise, Fact, FunctionExercise, Mistake
 
 SOLUTIONS = "lessonlib.exercises.solutions.ch05"
 SATURATE = 30.0  # a bias that saturates a gate: sigmoid(30) = 1 - 9e-14, sigmoid(-30) = 9e-14
@@ -65,7 +65,20 @@ def _identify(got: Any, variants: dict[str, Callable[[], Any]]) -> str | None:
     return found[0] if len(set(found)) == 1 else None
 
 
+def _candidates(recognised: str | None, *facts: str | None) -> list[str] | None:
+    """The recognised mistake first, then facts read off the answer: the engine shows the
+    first that holds (a mistake's message only if the answer is that mistake on every case)."""
+    found = [recognised] if recognised else []
+    found += [Fact(f) for f in facts if f]
+    return found or None
+
+
 def _state_shape_message(got: Any, expected: np.ndarray) -> str | None:
+    message = _state_shape_words(got, expected)
+    return Fact(message) if message else None
+
+
+def _state_shape_words(got: Any, expected: np.ndarray) -> str | None:
     if isinstance(got, (tuple, list)):
         return (f"Return h_t alone, one array of shape (batch, units) = {expected.shape}; "
                 f"you returned a {type(got).__name__} of {len(got)} items.")
@@ -187,8 +200,8 @@ def _diagnose_update(got: Any, expected: np.ndarray, case: Case) -> str | None:
     shape = _state_shape_message(got, expected)
     if shape or not isinstance(got, np.ndarray):
         return shape
-    return (_identify(got, _update_variants(z, h_prev, h_tilde)) or _near_miss(got, expected)
-            or _locate_update(got, expected, case))
+    return _candidates(_identify(got, _update_variants(z, h_prev, h_tilde)), _near_miss(got, expected),
+                       _locate_update(got, expected, case))
 
 
 UPDATE = FunctionExercise(
@@ -406,8 +419,8 @@ def _diagnose_cell(got: Any, expected: np.ndarray, case: Case, reset_after: bool
         return shape
     if got.dtype.kind not in "fiu":
         return None
-    return (_identify(got, _cell_variants(case.args, reset_after)) or _near_miss(got, expected)
-            or _locate_cell(got, expected, case, reset_after))
+    return _candidates(_identify(got, _cell_variants(case.args, reset_after)), _near_miss(got, expected),
+                       _locate_cell(got, expected, case, reset_after))
 
 
 def _sig(a):
@@ -676,7 +689,7 @@ def _diagnose_split(got: Any, expected: dict[str, np.ndarray], case: Case) -> st
             return f"{KERAS_ORDER}: the first block is the update gate z, the second the reset gate r."
         for gate, block in blocks.items():  # a block with the right numbers and the wrong dtype
             if block.dtype != W.dtype and _close(block, expected[gate].astype(np.float64)):
-                return (f"Block {gate!r} has dtype {block.dtype}: keep W's dtype, {W.dtype} (slicing keeps it; "
+                return Fact(f"Block {gate!r} has dtype {block.dtype}: keep W's dtype, {W.dtype} (slicing keeps it; "
                         ".astype(float) or np.array(..., dtype=float) changes it).")
         for k, gate in enumerate("zrh"):  # a block cut from the wrong columns
             block = blocks[gate]
@@ -686,9 +699,9 @@ def _diagnose_split(got: Any, expected: dict[str, np.ndarray], case: Case) -> st
             for start in range(cols - units + 1):
                 if _close(block, W[:, start : start + units].astype(np.float64)):
                     owner = f" (block {start // units}, {_GATE_NAMES['zrh'[start // units]]})" if start % units == 0 else ""
-                    return (f"Your {gate!r} block holds columns {start} to {start + units - 1} of W{owner}; it must "
+                    return Fact(f"Your {gate!r} block holds columns {start} to {start + units - 1} of W{owner}; it must "
                             f"be {right}: Keras orders the blocks z, r, h, each W.shape[1] // 3 = {units} wide.")
-            return f"Your {gate!r} block does not hold W's {right}, W[:, {k * units}:{(k + 1) * units}]."
+            return Fact(f"Your {gate!r} block does not hold W's {right}, W[:, {k * units}:{(k + 1) * units}].")
     return None
 
 

@@ -162,7 +162,7 @@ WRONG = [
     ("ch05.update", "sigmoid applied to z", update_sigmoid_again, "term"),
     ("ch05.update", "rounded to 3 decimals", update_rounded, "close to the right ones"),
     ("ch05.update", "modifies h_prev in place", update_in_place, "in place"),
-    ("ch05.update", "returns (h_t, z)", update_returns_pair, "got a tuple"),
+    ("ch05.update", "returns (h_t, z)", update_returns_pair, "Return h_t alone"),
     ("ch05.update", "lerp the wrong way", update_lerp_wrong_way, "z and 1 - z are swapped"),
     ("ch05.cell_forward", "b_h only in the candidate", cell_b_h_only_in_candidate, "a gate is wrong"),
     ("ch05.cell_forward", "candidate without W_hh", cell_candidate_without_W_hh, "recurrent term"),
