@@ -795,8 +795,16 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
 def _diagnose_count(got: Any, expected: int, case: Case) -> str | None:
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
         return None
-    found = [m for m, v in _count_variants(*case.args).items() if v == int(got)]
-    return found[0] if len(found) == 1 else None
+    f, u, reset_after = case.args
+    found = [m for m, v in _count_variants(f, u, reset_after).items() if v == int(got)]
+    facts = []
+    if int(got) % u:
+        facts.append(Fact(f"Your count, {int(got):,}, is not a multiple of units = {u}: every weight matrix and bias of "
+                          "a GRU has a multiple of units columns, so the total is units times a whole number."))
+    elif int(got) % (3 * u):
+        facts.append(Fact(f"Your count, {int(got):,}, is not a multiple of 3 * units = {3 * u}: each of the three "
+                          "blocks z, r, h has the same weights and biases, so the total is 3 * units times a whole number."))
+    return ([found[0]] if len(found) == 1 else []) + facts or None
 
 
 PARAM_COUNT = FunctionExercise(

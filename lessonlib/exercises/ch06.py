@@ -140,6 +140,17 @@ def _scaled_copy(got: np.ndarray, expected: np.ndarray, case: Case) -> str | Non
             "factor (a scale or an average where the statement has none, or a missing one).")
 
 
+def _shifted_copy(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """``got`` is the right answer plus a constant: name the constant."""
+    if got.dtype.kind not in "fiu" or not np.isfinite(got).all():
+        return None
+    shift = float((got.astype(np.float64) - expected).mean())
+    if abs(shift) < 1e-6 or not np.allclose(got.astype(np.float64) - shift, expected, rtol=1e-5, atol=1e-7):
+        return None
+    return (f"Your result is the right one plus {shift:.4g}, the same amount everywhere: remove that constant "
+            "(a bias or an offset the statement does not have).")
+
+
 def _with_fallback(names: tuple[str, ...]) -> Callable[[Callable[..., str | None]], Callable[..., str | None]]:
     """Wrap a diagnosis: after its candidate messages, add a fact about the answer (which axis
     has the wrong length, values only slightly off, the right values times a constant), shown
@@ -152,7 +163,7 @@ def _with_fallback(names: tuple[str, ...]) -> Callable[[Callable[..., str | None
                 if got.shape != expected.shape:
                     found.append(Fact(_axes_message(got, expected, names)))
                 else:
-                    extra = _near_miss(got, expected) or _scaled_copy(got, expected, case)
+                    extra = _near_miss(got, expected) or _scaled_copy(got, expected, case) or _shifted_copy(got, expected)
                     if extra:
                         found.append(Fact(extra))
             return found or None  # candidates in order: the engine shows the first that holds
@@ -928,9 +939,10 @@ def _diagnose_decoder(got: Any, expected: np.ndarray, case: Case) -> str | None:
     if len(h_t) < 2 or not np.allclose(H_enc[0], H_enc[0, :1]):
         return None
     if 0 in rows:
-        return Fact("Example 0 is wrong although all its encoder states are equal, so its context is that state "
-                "whatever the weights: the error is in steps 7-8 (the concatenation [c_t; h_t], W_c, b_c, tanh, "
-                "W_y, b_y or the softmax over the vocabulary).")
+        return Fact("Example 0 is wrong although all its encoder states are equal, so its context must be that state "
+                    "whatever the weights (they sum to 1): the error is in steps 7-8 (the concatenation [c_t; h_t], "
+                    "W_c, b_c, tanh, W_y, b_y or the softmax over the vocabulary), or your context is not a weighted "
+                    "average (weights that do not sum to 1, or a sum where the average belongs).")
     return Fact(f"Example 0 (all encoder states equal, so the weights cannot matter) is right but example {int(rows[0])} "
             "is not: steps 7-8 are right, the error is in steps 4-6 (the scores h_t . H_enc, their softmax over the "
             "encoder steps, or the weighted sum of H_enc).")

@@ -156,7 +156,77 @@ def count_as_string(features, units, reset_after):
     return str(3 * units * (features + units + (2 if reset_after else 1)))
 
 
+def update_float16(z, h_prev, h_tilde):
+    return (z * h_prev + (1 - z) * h_tilde).astype(np.float16)
+
+
+def update_out_h_prev(z, h_prev, h_tilde):
+    return np.add(z * h_prev, (1 - z) * h_tilde, out=h_prev)
+
+
+def update_transposed(z, h_prev, h_tilde):
+    return (z * h_prev + (1 - z) * h_tilde).T
+
+
+def update_first_z(z, h_prev, h_tilde):
+    return z[0] * h_prev + (1 - z[0]) * h_tilde
+
+
+def cell_split_rows(x_t, h_prev, W_x, W_h, b, b_h):
+    x_z, x_r, x_h = np.split(x_t @ W_x + b, 3)  # axis 0 by default
+    h_z, h_r, h_h = np.split(h_prev @ W_h + b_h, 3)
+    z, r = sig(x_z + h_z), sig(x_r + h_r)
+    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
+
+
+def cell_b_h_on_input_side(x_t, h_prev, W_x, W_h, b, b_h):
+    x_z, x_r, x_h = np.split(x_t @ W_x + b + b_h, 3, axis=1)
+    h_z, h_r, h_h = np.split(h_prev @ W_h, 3, axis=1)
+    z, r = sig(x_z + h_z), sig(x_r + h_r)
+    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
+
+
+def cell_r_is_one_minus_z(x_t, h_prev, W_x, W_h, b, b_h):
+    x_z, _, x_h = np.split(x_t @ W_x + b, 3, axis=1)
+    h_z, _, h_h = np.split(h_prev @ W_h + b_h, 3, axis=1)
+    z = sig(x_z + h_z)
+    return z * h_prev + (1 - z) * np.tanh(x_h + (1 - z) * h_h)
+
+
+def cell_no_b(x_t, h_prev, W_x, W_h, b, b_h):
+    x_z, x_r, x_h = np.split(x_t @ W_x, 3, axis=1)
+    h_z, h_r, h_h = np.split(h_prev @ W_h + b_h, 3, axis=1)
+    z, r = sig(x_z + h_z), sig(x_r + h_r)
+    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
+
+
+def original_candidate_from_input(x_t, h_prev, W_x, W_h, b):
+    x_z, _, x_h = np.split(x_t @ W_x + b, 3, axis=1)
+    z = sig(x_z + h_prev @ W_h[:, : h_prev.shape[1]])
+    return z * h_prev + (1 - z) * np.tanh(x_h)
+
+
+def split_h_shifted(W):
+    u = W.shape[1] // 3
+    return {"z": W[:, :u], "r": W[:, u : 2 * u], "h": W[:, -u - 1 : -1]}
+
+
+def count_plus_one(features, units, reset_after):
+    return 3 * units * (features + units + 1 + reset_after) + 1
+
+
 WRONG = [
+    ("ch05.update", "float16", update_float16, "close to the right ones"),
+    ("ch05.update", "writes into h_prev (out=)", update_out_h_prev, "in place"),
+    ("ch05.update", "transposed", update_transposed, "yours is (5, 3)"),
+    ("ch05.update", "z of example 0 for all", update_first_z, "candidate term"),
+    ("ch05.cell_forward", "np.split without axis", cell_split_rows, "raised"),
+    ("ch05.cell_forward", "b_h on the input side", cell_b_h_on_input_side, "outside the reset"),
+    ("ch05.cell_forward", "r = 1 - z", cell_r_is_one_minus_z, "Unit 1"),
+    ("ch05.cell_forward", "no b", cell_no_b, "Unit 0"),
+    ("ch05.cell_forward_original", "candidate from the input alone", original_candidate_from_input, "Unit 1"),
+    ("ch05.split_kernel", "h block shifted by one", split_h_shifted, "columns 7 to 10"),
+    ("ch05.param_count", "one too many", count_plus_one, "not a multiple of units"),
     ("ch05.update", "hard gate (z > 0.5)", update_hard_gate, "blends them"),
     ("ch05.update", "h_prev twice", update_only_past, "the candidate never enters"),
     ("ch05.update", "sigmoid applied to z", update_sigmoid_again, "term"),
@@ -272,6 +342,18 @@ def split_copies(W):
     return {gate: W[:, k * u : (k + 1) * u].copy() for k, gate in enumerate("zrh")}
 
 
+def original_precedence(x_t, h_prev, W_x, W_h, b):
+    """`r * h_prev @ W_hh` is (r * h_prev) @ W_hh: * and @ bind alike, left to right."""
+    x_z, x_r, x_h = np.split(x_t @ W_x + b, 3, axis=1)
+    W_hz, W_hr, W_hh = np.split(W_h, 3, axis=1)
+    z, r = sig(x_z + h_prev @ W_hz), sig(x_r + h_prev @ W_hr)
+    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_prev @ W_hh)
+
+
+def count_bool_arithmetic(features, units, reset_after):
+    return 3 * units * (features + units + 1) + 3 * units * reset_after
+
+
 def count_factored(features, units, reset_after):
     return 3 * units * (features + units + 1 + int(reset_after))
 
@@ -287,6 +369,7 @@ RIGHT = [
     ("ch05.cell_forward_original", original_separate_weights), ("ch05.cell_forward_original", original_float32),
     ("ch05.split_kernel", split_hsplit), ("ch05.split_kernel", split_copies),
     ("ch05.param_count", count_factored), ("ch05.param_count", count_numpy_int),
+    ("ch05.param_count", count_bool_arithmetic), ("ch05.cell_forward_original", original_precedence),
     ("ch05.which_gate", " B "), ("ch05.reset_effect", "a"),
 ]
 

@@ -166,7 +166,66 @@ def split_reverse_heads(x, num_heads):
     return x.reshape(b, t, num_heads, f // num_heads).transpose(0, 2, 1, 3)[:, ::-1]
 
 
+def dot_one_score_per_query(q, K):
+    return np.einsum("bqd,bkd->bq", q, K)
+
+
+def general_plus_one(q, K, W_a):
+    return q @ W_a @ T(K) + 1.0
+
+
+def additive_without_the_sum(q, K, W_1, W_2, v):
+    return np.tanh((q @ W_1)[:, :, None] + (K @ W_2)[:, None]) * v
+
+
+def masked_min_minus_one(scores, mask):
+    return softmax(np.where(mask[:, None, :], scores, scores.min() - 1))
+
+
+def masked_exp_times_mask(scores, mask):
+    e = np.exp(scores - scores.max(-1, keepdims=True)) * mask[:, None, :]
+    return e / e.sum(-1, keepdims=True)
+
+
+def scaled_weights_transposed(q, K, V):
+    w = softmax(q @ T(K) / np.sqrt(K.shape[-1]))
+    return w @ V, T(w)
+
+
+def scaled_context_scaled(q, K, V):
+    w = softmax(q @ T(K) / np.sqrt(K.shape[-1]))
+    return w @ V / np.sqrt(K.shape[-1]), w
+
+
+def decoder_relu(h_t, H_enc, W_c, b_c, W_y, b_y):
+    w = softmax(np.einsum("bd,btd->bt", h_t, H_enc))
+    context = np.einsum("bt,btd->bd", w, H_enc)
+    return softmax(np.maximum(0, np.concatenate([context, h_t], -1) @ W_c + b_c) @ W_y + b_y)
+
+
+def decoder_context_times_tv(h_t, H_enc, W_c, b_c, W_y, b_y):
+    w = softmax(np.einsum("bd,btd->bt", h_t, H_enc))
+    context = np.einsum("bt,btd->bd", w, H_enc) * H_enc.shape[1]
+    return softmax(np.tanh(np.concatenate([context, h_t], -1) @ W_c + b_c) @ W_y + b_y)
+
+
+def split_depth_reversed(x, num_heads):
+    return x.reshape(x.shape[0], x.shape[1], num_heads, -1).transpose(0, 2, 1, 3)[..., ::-1]
+
+
 WRONG = [
+    ("ch06.dot_score", "one score per query", dot_one_score_per_query, "expected 3 axes"),
+    ("ch06.general_score", "plus one", general_plus_one, "plus 1"),
+    ("ch06.additive_score", "v without the sum", additive_without_the_sum, "4 axes"),
+    ("ch06.masked_softmax", "min - 1 for padding", masked_min_minus_one, "padding"),
+    ("ch06.masked_softmax", "exp times mask", masked_exp_times_mask, "NaN"),
+    ("ch06.scaled_attention", "weights transposed", scaled_weights_transposed, "weights you return"),
+    ("ch06.scaled_attention", "context scaled", scaled_context_scaled, "context is not"),
+    ("ch06.decoder_step", "relu in step 7", decoder_relu, "steps 7-8"),
+    ("ch06.decoder_step", "context times Tv", decoder_context_times_tv, "not a weighted average"),
+    ("ch06.split_heads", "depth reversed", split_depth_reversed, "head 0 is wrong"),
+    ("ch06.mha_params", "a string", "16640", "whole number"),
+    ("ch06.mha_shapes", "three axes", (32, 4, 10), "3 axes"),
     ("ch06.dot_score", "np.tensordot", dot_tensordot, "4 axes"),
     ("ch06.dot_score", "absolute values", dot_abs, "absolute values"),
     ("ch06.dot_score", "K.T reverses every axis", dot_full_transpose, "raised"),
@@ -217,6 +276,17 @@ def test_at_least_ten_wrong_answers_per_chapter():
 
 
 # ------------------------------------------------------------- correct alternatives
+def context_sum_of_products(weights, V):
+    return np.sum(weights[..., None] * V[:, None], axis=2)
+
+
+def decoder_shifted_logits(h_t, H_enc, W_c, b_c, W_y, b_y):
+    """A constant subtracted from every logit: the softmax does not change."""
+    w = softmax(np.einsum("bd,btd->bt", h_t, H_enc))
+    context = np.einsum("bt,btd->bd", w, H_enc)
+    return softmax(np.tanh(np.concatenate([context, h_t], -1) @ W_c + b_c) @ W_y + b_y - 1.0)
+
+
 def dot_broadcast(q, K):
     return (q[:, :, None, :] * K[:, None, :, :]).sum(-1)
 
@@ -322,7 +392,8 @@ RIGHT = [
     ("ch06.additive_score", additive_matmul_new_axis), ("ch06.additive_score", additive_loops),
     ("ch06.masked_softmax", masked_arithmetic), ("ch06.masked_softmax", masked_minus_1e4),
     ("ch06.masked_softmax", masked_logsumexp), ("ch06.masked_softmax", masked_float32),
-    ("ch06.context", context_einsum), ("ch06.context", context_broadcast),
+    ("ch06.context", context_einsum), ("ch06.context", context_broadcast), ("ch06.context", context_sum_of_products),
+    ("ch06.decoder_step", decoder_shifted_logits),
     ("ch06.scaled_attention", scaled_scale_queries_first), ("ch06.scaled_attention", scaled_float32),
     ("ch06.decoder_step", decoder_split_W_c), ("ch06.decoder_step", decoder_matmul),
     ("ch06.split_heads", split_swapaxes), ("ch06.split_heads", split_stack),
