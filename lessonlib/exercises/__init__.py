@@ -7,8 +7,9 @@ Programmatic API (used alike by the notebooks, the tests and the grader)::
     outcome.status                                # Status.CORRECT, INCORRECT, ...
     outcome.message, outcome.points, outcome.to_dict()
 
-In a notebook, :func:`start` returns handles with ``.check()``, ``.hint()`` and
-``.solution()`` for each exercise of a chapter.
+In a notebook, :func:`start` returns handles with ``.check()``, ``.hint()``,
+``.solution()`` and ``.statement()`` (the exercise's :class:`Contract`) for each exercise of
+a chapter; they display their result right away.
 """
 
 from __future__ import annotations
