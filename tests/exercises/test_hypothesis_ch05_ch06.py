@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis_tools import SETTINGS, agrees, find_agreement, judge_verdicts
@@ -66,7 +66,7 @@ STRATEGIES = {
 def test_judge_on_inputs_from_the_contract(exercise_id):
     exercise = get_exercise(exercise_id)
 
-    @SETTINGS
+    @settings(SETTINGS, max_examples=25)  # every input runs every catalogued mistake
     @given(STRATEGIES[exercise_id])
     def prop(args):
         for name, same, judged_correct in judge_verdicts(exercise, args):
