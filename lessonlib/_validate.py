@@ -42,9 +42,23 @@ def as_int_array(name: str, value: Any) -> np.ndarray:
     return arr
 
 
-def as_float_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
-    """Return ``value`` as a floating-point array with an optional exact rank."""
-    arr = np.asarray(value)
+def _tuple_text(parts: Any) -> str:
+    """``(4,)`` for one part, ``(2, 3)`` for two: Python's own tuple spelling."""
+    parts = list(parts)
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def as_float_array(name: str, value: Any, *, ndim: int | None = None, finite: bool = False) -> np.ndarray:
+    """Return ``value`` as a floating-point array with an optional exact rank.
+
+    ``finite=True`` also rejects NaN and infinity (see :func:`check_finite`).
+    """
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise LessonlibInputError(f"{name} must be a numeric array, got {describe(value)}.")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise LessonlibInputError(f"{name} must be a numeric array; could not convert it ({exc}).") from None
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
@@ -54,6 +68,67 @@ def as_float_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndar
     if ndim is not None and arr.ndim != ndim:
         raise LessonlibInputError(
             f"{name} must have {ndim} dimension(s), got {describe(arr)}."
+        )
+    if finite:
+        check_finite(name, arr)
+    return arr
+
+
+def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
+    """Raise if ``arr`` holds NaN or infinity, naming the first such entry; return ``arr``.
+
+    One pass over the array: cheap next to the layer it guards, so the layers check their
+    inputs once at the boundary, never inside their time loops.
+    """
+    if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        value = arr[position]
+        raise LessonlibInputError(
+            f"{name} contains {value} at position {position} ({describe(arr)}); "
+            "NaN or infinity in an input would spread through every result, so it is refused."
+        )
+    return arr
+
+
+def check_rng(name: str, rng: Any) -> np.random.Generator:
+    """``rng`` if it is a ``numpy.random.Generator``, else a clear error (a seed is not one)."""
+    if not isinstance(rng, np.random.Generator):
+        raise LessonlibInputError(
+            f"{name} must be a numpy random Generator, e.g. np.random.default_rng(0), got {describe(rng)}."
+        )
+    return rng
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool if it is ``True`` or ``False`` (numpy bools too), else a clear error."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise LessonlibInputError(f"{name} must be True or False, got {describe(value)}.")
+    return bool(value)
+
+
+def as_mask(name: str, mask: Any, shape: tuple[int, ...], meaning: str) -> np.ndarray:
+    """A boolean mask (``True`` = real step / may attend) of exactly ``shape``.
+
+    Accepts what Keras accepts: booleans, or integers / floats that are all 0 or 1.
+    """
+    try:
+        arr = np.asarray(mask)
+    except Exception as exc:
+        raise LessonlibInputError(f"{name} must be a boolean array; could not convert it ({exc}).") from None
+    if arr.dtype != np.bool_:
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise LessonlibInputError(
+                f"{name} must be a boolean array (True = keep, False = masked) or 0/1 integers, got {describe(arr)}."
+            )
+        if arr.size and not np.isin(arr, (0, 1)).all():
+            bad = arr[~np.isin(arr, (0, 1))].flat[0]
+            raise LessonlibInputError(
+                f"{name} must hold only True/False or 0/1, got the value {bad} ({describe(arr)})."
+            )
+        arr = arr.astype(bool)
+    if arr.shape != tuple(shape):
+        raise LessonlibInputError(
+            f"{name} must have shape {meaning} = {_tuple_text(str(s) for s in shape)}, got {describe(arr)}."
         )
     return arr
 
@@ -87,7 +162,7 @@ def check_shape(name: str, arr: np.ndarray, expected: tuple[int | None, ...], me
     """
     ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape, strict=False))
     if not ok:
-        want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        want = _tuple_text("any" if e is None else str(e) for e in expected)
         raise LessonlibInputError(
             f"{name} must have shape {meaning} = {want}, got {describe(arr)}."
         )
