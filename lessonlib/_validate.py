@@ -27,12 +27,16 @@ def describe(value: Any) -> str:
 
 def as_int_array(name: str, value: Any) -> np.ndarray:
     """Return ``value`` as an integer array, or raise if it is not integer-valued."""
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise LessonlibInputError(f"{name} must be an array of integer ids, got {describe(value)}.")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise LessonlibInputError(
             f"{name} must be an array of integer ids; could not convert it ({exc})."
         ) from None
+    if arr.size == 0 and arr.dtype == np.float64 and isinstance(value, (list, tuple)):
+        return arr.astype(np.int64)  # [] is an empty list of ids
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise LessonlibInputError(
             f"{name} must hold integer token ids, got {describe(arr)}. "
@@ -106,19 +110,20 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def as_mask(name: str, mask: Any, shape: tuple[int, ...], meaning: str) -> np.ndarray:
-    """A boolean mask (``True`` = real step / may attend) of exactly ``shape``.
+def as_mask(name: str, mask: Any, shape: tuple[int, ...] | None, meaning: str = "") -> np.ndarray:
+    """A boolean mask (``True`` = real step / may attend), of exactly ``shape`` unless ``None``.
 
-    Accepts what Keras accepts: booleans, or integers / floats that are all 0 or 1.
+    Accepts what Keras accepts: booleans, or integers that are all 0 or 1.
     """
     try:
         arr = np.asarray(mask)
     except Exception as exc:
         raise LessonlibInputError(f"{name} must be a boolean array; could not convert it ({exc}).") from None
     if arr.dtype != np.bool_:
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        if not np.issubdtype(arr.dtype, np.integer):
             raise LessonlibInputError(
-                f"{name} must be a boolean array (True = keep, False = masked) or 0/1 integers, got {describe(arr)}."
+                f"{name} must be boolean (True = keep, False = masked) or 0/1 integers, got {describe(arr)}"
+                + (" (use mask.astype(bool))." if np.issubdtype(arr.dtype, np.floating) else ".")
             )
         if arr.size and not np.isin(arr, (0, 1)).all():
             bad = arr[~np.isin(arr, (0, 1))].flat[0]
@@ -126,9 +131,10 @@ def as_mask(name: str, mask: Any, shape: tuple[int, ...], meaning: str) -> np.nd
                 f"{name} must hold only True/False or 0/1, got the value {bad} ({describe(arr)})."
             )
         arr = arr.astype(bool)
-    if arr.shape != tuple(shape):
+    if shape is not None and arr.shape != tuple(shape):
         raise LessonlibInputError(
-            f"{name} must have shape {meaning} = {_tuple_text(str(s) for s in shape)}, got {describe(arr)}."
+            f"{name} must have shape {meaning + ' = ' if meaning else ''}{_tuple_text(str(s) for s in shape)}, "
+            f"got {describe(arr)}."
         )
     return arr
 

@@ -297,7 +297,7 @@ def test_bad_masks_and_bidirectional_pairs_get_clear_errors():
         rnn.simple_rnn(x, params, mask=np.ones((4, 5), bool))
     with pytest.raises(LessonlibInputError, match="only True/False or 0/1, got the value 2"):
         rnn.simple_rnn(x, params, mask=np.full((4, 6), 2))
-    with pytest.raises(LessonlibInputError, match="mask must be a boolean array"):
+    with pytest.raises(LessonlibInputError, match="mask must be boolean"):
         lstm.lstm(x, case("LSTM")[2], mask=np.full((4, 6), "a"))
     small = {k: v[..., :3] if k != "W_h" else v[:3, :3] for k, v in params.items()}
     with pytest.raises(LessonlibInputError, match="same layer"):
