@@ -91,14 +91,40 @@ def clip_by_global_norm(grads: Mapping[str, Any], max_norm: float) -> tuple[dict
     ``max_norm`` are returned unchanged; otherwise every one is multiplied by
     ``max_norm / global_norm``, which keeps the direction of the update and bounds its
     length. This is ``tf.clip_by_global_norm`` and Keras' ``global_clipnorm`` optimizer
-    option; Keras' ``clipnorm`` instead clips each weight's gradient by its own norm.
+    option; Keras' ``clipnorm`` instead clips each weight's gradient by its own norm, and
+    :func:`clip_by_value` (Keras' ``clipvalue``) clips each entry, which can turn the update.
+    A non-finite norm (NaN or infinity in a gradient) is refused: no factor repairs it.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) or not max_norm > 0:
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) or not max_norm > 0 \
+            or not np.isfinite(max_norm):
         raise LessonlibInputError(f"max_norm must be a positive number, got {describe(max_norm)}.")
     grads = _check_grads(grads)
     norm = global_norm(grads)
+    if not np.isfinite(norm):
+        raise LessonlibInputError(
+            f"the gradients' global norm is {norm}: a gradient holds NaN or infinity, and scaling cannot repair it."
+        )
     scale = 1.0 if norm <= max_norm else max_norm / norm
     return {name: (g * scale).astype(g.dtype, copy=False) for name, g in grads.items()}, norm
+
+
+def clip_by_value(grads: Mapping[str, Any], clip_value: float) -> dict[str, np.ndarray]:
+    """Clip every entry of every gradient to ``[-clip_value, clip_value]``, element-wise.
+
+    This is ``tf.clip_by_value`` and Keras' ``clipvalue`` optimizer option (Coursera's
+    ``clip`` exercise: ``np.clip(g, -maxValue, maxValue, out=g)``). It differs from
+    :func:`clip_by_global_norm` in what it keeps: global-norm clipping multiplies all
+    gradients by one factor, so the update keeps its direction and only gets shorter;
+    clipping by value cuts each entry on its own, so large entries are flattened while
+    small ones stay, and the update can point elsewhere (a gradient ``(10, 1)`` clipped at
+    1 becomes ``(1, 1)``). Both bound the step; only the global norm keeps its direction.
+    Gradients already inside the bound come back unchanged.
+    """
+    if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.integer, np.floating)) or not clip_value > 0 \
+            or not np.isfinite(clip_value):
+        raise LessonlibInputError(f"clip_value must be a positive number, got {describe(clip_value)}.")
+    grads = _check_grads(grads)
+    return {name: np.clip(g, -clip_value, clip_value).astype(g.dtype, copy=False) for name, g in grads.items()}
 
 
 def _check_grads(grads: Any) -> dict[str, np.ndarray]:
@@ -143,7 +169,7 @@ def train_regressor(
         norm = global_norm(grads)
         history["loss"].append(loss)
         history["grad_norm"].append(norm)
-        if not np.isfinite(loss) or loss > 1e6:
+        if not np.isfinite(loss) or loss > 1e6 or not np.isfinite(norm):
             break  # diverged: the weights are no longer meaningful
         if max_norm is not None:
             grads, _ = clip_by_global_norm(grads, max_norm)

@@ -40,20 +40,20 @@ from lessonlib._validate import (
 )
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
 from lessonlib.recurrent import (
-    blockwise,
-    blockwise_transposed,
+    _blockwise,
+    _blockwise_transposed,
+    _gate_dropout_masks,
+    _masked_output_gradient,
+    _masked_outputs,
+    _reverse_time,
+    _time_major,
+    _weight_gradient,
     check_features,
     check_mask,
     check_sequence,
     check_step,
-    gate_dropout_masks,
     initial_state,
     keras_outputs,
-    masked_output_gradient,
-    masked_outputs,
-    reverse_time,
-    time_major,
-    weight_gradient,
 )
 
 Params = Mapping[str, np.ndarray]
@@ -150,7 +150,7 @@ def gru_cell_forward(
     if b_h is not None:
         b_h = as_float_array("b_h", b_h, finite=True)
         check_shape("b_h", b_h, b.shape, "(3 * units,)")
-    return gru_step(x_t @ W_x + b, h_prev, W_h, b_h, reset_after)  # input side of all three blocks at once
+    return _step(x_t @ W_x + b, h_prev, W_h, b_h, reset_after)  # input side of all three blocks at once
 
 
 def gru_step(
@@ -166,13 +166,38 @@ def gru_step(
     the three blocks. A layer computes it for every step with one matmul before its loop.
     ``recurrent_mask`` ``(3, batch, units)``: the dropout masks ``h_prev`` meets on its way
     into each block's ``W_h`` (the direct path ``z * h_prev`` is never dropped)."""
+    reset_after = check_bool("reset_after", reset_after)
+    h_prev = as_float_array("h_prev", h_prev, ndim=2, finite=True)
+    batch, units = h_prev.shape
+    xw_t = as_float_array("xw_t", xw_t, finite=True)
+    check_shape("xw_t", xw_t, (batch, 3 * units), "(batch, 3 * units), x_t W_x + b")
+    W_h = as_float_array("W_h", W_h, ndim=2, finite=True)
+    check_shape("W_h", W_h, (units, 3 * units), "(units, 3 * units)")
+    if b_h is not None:
+        if not reset_after:
+            raise LessonlibInputError("b_h, the recurrent bias, exists only with reset_after=True; pass b_h=None.")
+        b_h = as_float_array("b_h", b_h, finite=True)
+        check_shape("b_h", b_h, (3 * units,), "(3 * units,)")
+    recurrent_mask = _gate_dropout_masks("recurrent_mask", recurrent_mask, batch, units, "units", 3)
+    return _step(xw_t, h_prev, W_h, b_h, reset_after, recurrent_mask=recurrent_mask)
+
+
+def _step(
+    xw_t: np.ndarray,
+    h_prev: np.ndarray,
+    W_h: np.ndarray,
+    b_h: np.ndarray | None,
+    reset_after: bool,
+    *,
+    recurrent_mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     units = h_prev.shape[-1]
     x_z, x_r, x_h = np.split(xw_t, 3, axis=-1)  # 3 x (batch, units)
     if reset_after:
-        inner = blockwise(h_prev, recurrent_mask, W_h)  # (batch, 3 * units)
+        inner = _blockwise(h_prev, recurrent_mask, W_h)  # (batch, 3 * units)
         inner = inner if b_h is None else inner + b_h
     else:  # (batch, 2 * units): z and r only
-        inner = blockwise(h_prev, None if recurrent_mask is None else recurrent_mask[:2], W_h[:, : 2 * units])
+        inner = _blockwise(h_prev, None if recurrent_mask is None else recurrent_mask[:2], W_h[:, : 2 * units])
     z = sigmoid(x_z + inner[:, :units])  # (batch, units)
     r = sigmoid(x_r + inner[:, units : 2 * units])  # (batch, units)
     if reset_after:
@@ -238,18 +263,18 @@ def gru_forward(
     units = W_h.shape[0]
     mask = check_mask(mask, batch, time)
     if check_bool("go_backwards", go_backwards):
-        x, mask = reverse_time(x, mask)
+        x, mask = _reverse_time(x, mask)
     dtype = np.result_type(x, W_x, W_h, b, *([] if b_h is None else [b_h]))
     h0 = initial_state("h0", h0, batch, units, dtype)
-    input_mask = gate_dropout_masks("input_mask", input_mask, batch, features, "features", 3)
-    recurrent_mask = gate_dropout_masks("recurrent_mask", recurrent_mask, batch, units, "units", 3)
+    input_mask = _gate_dropout_masks("input_mask", input_mask, batch, features, "features", 3)
+    recurrent_mask = _gate_dropout_masks("recurrent_mask", recurrent_mask, batch, units, "units", 3)
     # time-major inside: every step is one contiguous (batch, ...) block
-    xw = (blockwise(time_major(x), input_mask, W_x) + b).astype(dtype, copy=False)  # (time, batch, 3 * units)
+    xw = (_blockwise(_time_major(x), input_mask, W_x) + b).astype(dtype, copy=False)  # (time, batch, 3 * units)
     seqs = {name: np.empty((time, batch, units), dtype=dtype) for name in ("h", "z", "r", "h_tilde")}
     keep = None if mask is None else mask.T[:, :, None]  # (time, batch, 1)
     h = h0
     for t in range(time):
-        h_new, gates = gru_step(xw[t], h, W_h, b_h, reset_after=b_h is not None, recurrent_mask=recurrent_mask)
+        h_new, gates = _step(xw[t], h, W_h, b_h, b_h is not None, recurrent_mask=recurrent_mask)
         h = h_new if keep is None else np.where(keep[t], h_new, h)  # a masked step keeps the state
         seqs["h"][t] = h
         for name, value in gates.items():
@@ -259,7 +284,7 @@ def gru_forward(
         x, h0, seqs["h"], seqs["z"], seqs["r"], seqs["h_tilde"], W_x, W_h, b_h, mask, bool(go_backwards),
         input_mask, recurrent_mask,
     )
-    return masked_outputs(seqs["h"], mask), cache
+    return _masked_outputs(seqs["h"], mask), cache
 
 
 def gru(
@@ -307,6 +332,32 @@ def gru_step_backward(
     ``inner_h`` is ``h_prev W_h^h + b_h^h`` for ``reset_after=True``, ``None`` otherwise.
     ``recurrent_mask`` ``(3, batch, units)``: the dropout masks ``h_prev`` went through.
     """
+    h_prev = as_float_array("h_prev", h_prev, ndim=2, finite=True)
+    batch, units = h_prev.shape
+    arrays = {"dh_t": dh_t, "z": z, "r": r, "h_tilde": h_tilde}
+    arrays = {name: as_float_array(name, a, finite=True) for name, a in arrays.items()}
+    for name, a in arrays.items():
+        check_shape(name, a, h_prev.shape, "(batch, units), like h_prev")
+    W_h = as_float_array("W_h", W_h, ndim=2, finite=True)
+    check_shape("W_h", W_h, (units, 3 * units), "(units, 3 * units)")
+    if inner_h is not None:
+        inner_h = as_float_array("inner_h", inner_h, finite=True)
+        check_shape("inner_h", inner_h, h_prev.shape, "(batch, units), like h_prev")
+    recurrent_mask = _gate_dropout_masks("recurrent_mask", recurrent_mask, batch, units, "units", 3)
+    return _step_backward(*arrays.values(), h_prev=h_prev, W_h=W_h, inner_h=inner_h, recurrent_mask=recurrent_mask)
+
+
+def _step_backward(
+    dh_t: np.ndarray,
+    z: np.ndarray,
+    r: np.ndarray,
+    h_tilde: np.ndarray,
+    *,
+    h_prev: np.ndarray,
+    W_h: np.ndarray,
+    inner_h: np.ndarray | None,
+    recurrent_mask: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     units = h_prev.shape[-1]
     dz = dh_t * (h_prev - h_tilde)  # h_t = z h_prev + (1 - z) h~
     da_h = dh_t * (1 - z) * dtanh_from_output(h_tilde)  # at the tanh's input
@@ -315,14 +366,14 @@ def gru_step_backward(
     if inner_h is not None:  # reset_after=True: a_h = x W_x^h + b^h + r * inner_h
         da_r = da_h * inner_h * dsigmoid_from_output(r)
         da_rec = np.concatenate([da_z, da_r, da_h * r], axis=-1)  # (batch, 3 * units)
-        dh_prev = dh_prev + blockwise_transposed(da_rec, recurrent_mask, W_h)
+        dh_prev = dh_prev + _blockwise_transposed(da_rec, recurrent_mask, W_h)
     else:  # reset_after=False: a_h = x W_x^h + (r * h_prev) W_h^h + b^h
         m_h = 1 if recurrent_mask is None else recurrent_mask[2]
         d_rh = da_h @ W_h[:, 2 * units :].T  # gradient at r * h_prev
         da_r = d_rh * h_prev * m_h * dsigmoid_from_output(r)
         da_rec = np.concatenate([da_z, da_r, da_h], axis=-1)
         m_zr = None if recurrent_mask is None else recurrent_mask[:2]
-        dh_prev = dh_prev + d_rh * r * m_h + blockwise_transposed(da_rec[:, : 2 * units], m_zr, W_h[:, : 2 * units])
+        dh_prev = dh_prev + d_rh * r * m_h + _blockwise_transposed(da_rec[:, : 2 * units], m_zr, W_h[:, : 2 * units])
     return np.concatenate([da_z, da_r, da_h], axis=-1), da_rec, dh_prev
 
 
@@ -342,12 +393,12 @@ def gru_backward(dh_seq: np.ndarray, cache: GRUCache) -> tuple[np.ndarray, dict[
         raise LessonlibInputError(f"cache must be the GRUCache that gru_forward returned, got {describe(cache)}.")
     dh_seq = as_float_array("dh_seq", dh_seq, finite=True)
     check_shape("dh_seq", dh_seq, cache.h_seq.shape, "(batch, time, units), like h_seq")
-    dh_seq = time_major(masked_output_gradient(dh_seq, cache.mask))  # (time, batch, units)
+    dh_seq = _time_major(_masked_output_gradient(dh_seq, cache.mask))  # (time, batch, units)
     x, W_x, W_h, rmask = cache.x, cache.W_x, cache.W_h, cache.recurrent_mask
     batch, time, features = x.shape
     units = W_h.shape[0]
-    z_seq, r_seq, h_tilde_seq = (time_major(a) for a in (cache.z_seq, cache.r_seq, cache.h_tilde_seq))
-    h_prev_seq = np.concatenate([cache.h0[None], time_major(cache.h_seq)[:-1]])  # (time, batch, units)
+    z_seq, r_seq, h_tilde_seq = (_time_major(a) for a in (cache.z_seq, cache.r_seq, cache.h_tilde_seq))
+    h_prev_seq = np.concatenate([cache.h0[None], _time_major(cache.h_seq)[:-1]])  # (time, batch, units)
     h_rec_seq = h_prev_seq if rmask is None else h_prev_seq * rmask[2]  # what meets W_h^h
     inner_h = None
     if cache.reset_after:  # h_prev W_h^h + b_h^h for every step at once
@@ -358,25 +409,24 @@ def gru_backward(dh_seq: np.ndarray, cache: GRUCache) -> tuple[np.ndarray, dict[
     keep = None if cache.mask is None else cache.mask.T[:, :, None]  # (time, batch, 1)
     for t in reversed(range(time)):
         dh_total = dh_seq[t] + dh_next
-        da_x[t], da_rec[t], dh_next = gru_step_backward(
-            dh_total if keep is None else dh_total * keep[t],
-            h_prev_seq[t], z_seq[t], r_seq[t], h_tilde_seq[t], W_h,
-            None if inner_h is None else inner_h[t], rmask,
+        da_x[t], da_rec[t], dh_next = _step_backward(
+            dh_total if keep is None else dh_total * keep[t], z_seq[t], r_seq[t], h_tilde_seq[t],
+            h_prev=h_prev_seq[t], W_h=W_h, inner_h=None if inner_h is None else inner_h[t], recurrent_mask=rmask,
         )
         if keep is not None:
             dh_next = dh_next + dh_total * ~keep[t]  # a masked step passed its state on unchanged
-    grads = {"W_x": weight_gradient(time_major(x), cache.input_mask, da_x), "b": da_x.sum(axis=(0, 1))}
+    grads = {"W_x": _weight_gradient(_time_major(x), cache.input_mask, da_x), "b": da_x.sum(axis=(0, 1))}
     if cache.reset_after:
-        grads["W_h"] = weight_gradient(h_prev_seq, rmask, da_rec)  # (units, 3 * units)
+        grads["W_h"] = _weight_gradient(h_prev_seq, rmask, da_rec)  # (units, 3 * units)
         grads["b_h"] = da_rec.sum(axis=(0, 1))  # (3 * units,)
     else:  # the h block multiplies r * h_prev, not h_prev
         m_zr = None if rmask is None else rmask[:2]
         rh = (r_seq * h_rec_seq).reshape(-1, units)
         grads["W_h"] = np.concatenate(
-            [weight_gradient(h_prev_seq, m_zr, da_rec[..., : 2 * units]), rh.T @ da_rec[..., 2 * units :].reshape(-1, units)],
+            [_weight_gradient(h_prev_seq, m_zr, da_rec[..., : 2 * units]), rh.T @ da_rec[..., 2 * units :].reshape(-1, units)],
             axis=-1,
         )
-    dx = blockwise_transposed(da_x, cache.input_mask, W_x).transpose(1, 0, 2)  # (batch, time, features)
+    dx = _blockwise_transposed(da_x, cache.input_mask, W_x).transpose(1, 0, 2)  # (batch, time, features)
     if cache.go_backwards:
         dx = dx[:, ::-1]  # back to x's own order
     return dx, grads, dh_next
@@ -409,9 +459,11 @@ def gru_cell_backward(
         raise LessonlibInputError("b_h, the recurrent bias, exists only with reset_after=True; pass b_h=None.")
     dh_t = as_float_array("dh_t", dh_t, finite=True)
     check_shape("dh_t", dh_t, h_prev.shape, "(batch, units), like h_prev")
-    _, gates = gru_step(x_t @ W_x + b, h_prev, W_h, b_h, reset_after)
+    _, gates = _step(x_t @ W_x + b, h_prev, W_h, b_h, reset_after)
     inner_h = h_prev @ W_h[:, 2 * units :] + b_h[2 * units :] if reset_after else None
-    da_x, da_rec, dh_prev = gru_step_backward(dh_t, h_prev, gates["z"], gates["r"], gates["h_tilde"], W_h, inner_h)
+    da_x, da_rec, dh_prev = _step_backward(
+        dh_t, gates["z"], gates["r"], gates["h_tilde"], h_prev=h_prev, W_h=W_h, inner_h=inner_h, recurrent_mask=None
+    )
     grads = {"dx_t": da_x @ W_x.T, "dh_prev": dh_prev, "W_x": x_t.T @ da_x, "b": da_x.sum(axis=0)}
     if reset_after:
         grads["W_h"], grads["b_h"] = h_prev.T @ da_rec, da_rec.sum(axis=0)

@@ -34,22 +34,22 @@ from lessonlib._validate import (
     describe,
 )
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
-from lessonlib.recurrent import blockwise as _blockwise
-from lessonlib.recurrent import blockwise_transposed as _blockwise_transposed
 from lessonlib.recurrent import (
+    _blockwise,
+    _blockwise_transposed,
+    _gate_dropout_masks,
+    _masked_output_gradient,
+    _masked_outputs,
+    _reverse_time,
+    _time_major,
+    _weight_gradient,
     check_gate_params,
     check_mask,
     check_sequence,
     check_step,
-    gate_dropout_masks,
     initial_state,
     keras_outputs,
-    masked_output_gradient,
-    masked_outputs,
-    reverse_time,
 )
-from lessonlib.recurrent import time_major as _time_major
-from lessonlib.recurrent import weight_gradient as _weight_gradient
 
 Params = Mapping[str, np.ndarray]
 GATES = "ifgo"
@@ -88,12 +88,28 @@ def check_params(params: object, features: int | None = None) -> tuple[np.ndarra
 def lstm_gates(z: np.ndarray) -> dict[str, np.ndarray]:
     """The four gates from the pre-activations ``z = x_t W_x + h_prev W_h + b`` ``(batch, 4 * units)``:
     sigmoid for the gates i, f, o (fractions between 0 and 1), tanh for the candidate g."""
+    z = as_float_array("z", z, finite=True)
+    if z.ndim == 0 or z.shape[-1] % 4 or z.shape[-1] == 0:
+        raise LessonlibInputError(f"z must have shape (batch, 4 * units): four gate blocks side by side, got {describe(z)}.")
+    return _gates(z)
+
+
+def _gates(z: np.ndarray) -> dict[str, np.ndarray]:
     z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)  # (batch, units) each, Keras' order
     return {"i": sigmoid(z_i), "f": sigmoid(z_f), "g": np.tanh(z_g), "o": sigmoid(z_o)}
 
 
 def lstm_state_update(gates: Mapping[str, np.ndarray], c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``c_t = f * c_prev + i * g`` and ``h_t = o * tanh(c_t)``: element-wise products, ``(batch, units)``."""
+    c_prev = as_float_array("c_prev", c_prev, finite=True)
+    if not isinstance(gates, Mapping) or not set(GATES) <= set(gates):
+        raise LessonlibInputError(f"gates must be a dict with keys {list(GATES)}, as lstm_gates returns, got {describe(gates)}.")
+    for k in GATES:
+        check_shape(f"gates[{k!r}]", as_float_array(f"gates[{k!r}]", gates[k]), c_prev.shape, "(batch, units), like c_prev")
+    return _state_update(gates, c_prev)
+
+
+def _state_update(gates: Mapping[str, np.ndarray], c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     c_t = gates["f"] * c_prev + gates["i"] * gates["g"]  # (batch, units): forget some, write some
     h_t = gates["o"] * np.tanh(c_t)  # (batch, units): show some
     return h_t, c_t
@@ -110,8 +126,8 @@ def lstm_cell_forward(
     x_t, h_prev, (W_x, W_h, b) = check_step(x_t, h_prev, {"W_x": W_x, "W_h": W_h, "b": b}, 4)
     c_prev = as_float_array("c_prev", c_prev, finite=True)
     check_shape("c_prev", c_prev, h_prev.shape, "(batch, units), like h_prev")
-    gates = lstm_gates(x_t @ W_x + h_prev @ W_h + b)  # (batch, 4 * units) -> 4 x (batch, units)
-    h_t, c_t = lstm_state_update(gates, c_prev)
+    gates = _gates(x_t @ W_x + h_prev @ W_h + b)  # (batch, 4 * units) -> 4 x (batch, units)
+    h_t, c_t = _state_update(gates, c_prev)
     return h_t, c_t, gates
 
 
@@ -140,7 +156,7 @@ def dropout_masks(name: str, mask: object, batch: int, size: int, axis: str) -> 
     is set, and four different ones when ``recurrent_dropout`` is set too; both forms are
     accepted (a shared mask is repeated).
     """
-    return gate_dropout_masks(name, mask, batch, size, axis, len(GATES))
+    return _gate_dropout_masks(name, mask, batch, size, axis, len(GATES))
 
 
 def _gate_views(gates: np.ndarray) -> dict[str, np.ndarray]:
@@ -185,7 +201,7 @@ def lstm_forward(
     units = W_h.shape[0]
     mask = check_mask(mask, batch, time)
     if check_bool("go_backwards", go_backwards):
-        x, mask = reverse_time(x, mask)
+        x, mask = _reverse_time(x, mask)
     dtype = np.result_type(x, W_x, W_h, b)
     h0 = initial_state("h0", h0, batch, units, dtype)
     c0 = initial_state("c0", c0, batch, units, dtype)
@@ -200,8 +216,8 @@ def lstm_forward(
     h, c = h0, c0
     mask_tm = None if mask is None else mask.T[:, :, None]  # (time, batch, 1)
     for t in range(time):
-        gates = lstm_gates(xW[t] + b + _blockwise(h, recurrent_mask, W_h))  # x_t W_x + b + h_prev W_h
-        h_new, c_new = lstm_state_update(gates, c)  # (batch, units) each
+        gates = _gates(xW[t] + b + _blockwise(h, recurrent_mask, W_h))  # x_t W_x + b + h_prev W_h
+        h_new, c_new = _state_update(gates, c)  # (batch, units) each
         if mask_tm is None:
             h, c = h_new, c_new
         else:  # a masked step keeps both states
@@ -211,7 +227,7 @@ def lstm_forward(
             block[...] = gates[k]  # (batch, units) into its slot of (batch, 4 * units)
     h_seq, c_seq, gate_seq = (a.transpose(1, 0, 2) for a in (h_seq, c_seq, gate_seq))  # (batch, time, ...) views
     cache = LSTMCache(x, h0, c0, h_seq, c_seq, gate_seq, W_x, W_h, input_mask, recurrent_mask, mask, bool(go_backwards))
-    return masked_outputs(h_seq, mask), c_seq, cache
+    return _masked_outputs(h_seq, mask), c_seq, cache
 
 
 def lstm(
@@ -255,6 +271,30 @@ def lstm_step_backward(
     ``dc_prev = dc * f`` ``(batch, units)``, which flow on to the previous step.
     ``recurrent_mask`` ``(4, batch, units)``: the dropout masks ``h_prev`` went through.
     """
+    c_t = as_float_array("c_t", c_t, finite=True)
+    for name, value in (("dh_t", dh_t), ("dc_t", dc_t), ("c_prev", c_prev)):
+        check_shape(name, as_float_array(name, value, finite=True), c_t.shape, "(batch, units), like c_t")
+    if not isinstance(gates, Mapping) or not set(GATES) <= set(gates):
+        raise LessonlibInputError(f"gates must be a dict with keys {list(GATES)}, as lstm_gates returns, got {describe(gates)}.")
+    for k in GATES:
+        check_shape(f"gates[{k!r}]", as_float_array(f"gates[{k!r}]", gates[k]), c_t.shape, "(batch, units), like c_t")
+    W_h = as_float_array("W_h", W_h, ndim=2, finite=True)
+    check_shape("W_h", W_h, (c_t.shape[-1], 4 * c_t.shape[-1]), "(units, 4 * units)")
+    recurrent_mask = dropout_masks("recurrent_mask", recurrent_mask, *c_t.shape, "units")
+    return _step_backward(
+        *(np.asarray(a, dtype=c_t.dtype) for a in (dh_t, dc_t, c_prev)), c_t, gates, W_h, recurrent_mask
+    )
+
+
+def _step_backward(
+    dh_t: np.ndarray,
+    dc_t: np.ndarray,
+    c_prev: np.ndarray,
+    c_t: np.ndarray,
+    gates: Mapping[str, np.ndarray],
+    W_h: np.ndarray,
+    recurrent_mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     i, f, g, o = (gates[k] for k in GATES)
     tanh_c = np.tanh(c_t)
     d_o = dh_t * tanh_c  # h_t = o * tanh(c_t)
@@ -290,7 +330,7 @@ def lstm_backward(
         raise LessonlibInputError(f"cache must be the LSTMCache that lstm_forward returned, got {describe(cache)}.")
     dh_seq = as_float_array("dh_seq", dh_seq, finite=True)
     check_shape("dh_seq", dh_seq, cache.h_seq.shape, "(batch, time, units), like h_seq")
-    dh_seq = masked_output_gradient(dh_seq, cache.mask)  # outputs before a row's first real step are constants
+    dh_seq = _masked_output_gradient(dh_seq, cache.mask)  # outputs before a row's first real step are constants
     x, h_seq, c_seq, W_x, W_h = cache.x, cache.h_seq, cache.c_seq, cache.W_x, cache.W_h
     batch, time, features = x.shape
     units = W_h.shape[0]
@@ -305,11 +345,11 @@ def lstm_backward(
         c_prev = c_seq[t - 1] if t > 0 else cache.c0  # (batch, units)
         dh_total = dh_seq[t] + dh_next
         if keep is None:
-            dz_seq[t], dh_next, dc_next = lstm_step_backward(
+            dz_seq[t], dh_next, dc_next = _step_backward(
                 dh_total, dc_next, c_prev, c_seq[t], _gate_views(gate_seq[t]), W_h, cache.recurrent_mask
             )
         else:  # a masked step computed nothing and passed both states on unchanged
-            dz_seq[t], dh_cell, dc_cell = lstm_step_backward(
+            dz_seq[t], dh_cell, dc_cell = _step_backward(
                 dh_total * keep[t], dc_next * keep[t], c_prev, c_seq[t], _gate_views(gate_seq[t]), W_h,
                 cache.recurrent_mask,
             )
@@ -348,9 +388,9 @@ def lstm_cell_backward(
     check_shape("c_prev", c_prev, h_prev.shape, "(batch, units), like h_prev")
     for name, g in (("dh_t", dh_t), ("dc_t", dc_t)):
         check_shape(name, as_float_array(name, g, finite=True), h_prev.shape, "(batch, units), like h_prev")
-    gates = lstm_gates(x_t @ W_x + h_prev @ W_h + b)
-    _, c_t = lstm_state_update(gates, c_prev)
-    dz_t, dh_prev, dc_prev = lstm_step_backward(np.asarray(dh_t), np.asarray(dc_t), c_prev, c_t, gates, W_h)
+    gates = _gates(x_t @ W_x + h_prev @ W_h + b)
+    _, c_t = _state_update(gates, c_prev)
+    dz_t, dh_prev, dc_prev = _step_backward(np.asarray(dh_t, c_t.dtype), np.asarray(dc_t, c_t.dtype), c_prev, c_t, gates, W_h)
     return {
         "dx_t": dz_t @ W_x.T,  # (batch, features)
         "dh_prev": dh_prev,

@@ -64,7 +64,7 @@ def check_mask(mask: Any, batch: int, time: int) -> np.ndarray | None:
     return as_mask("mask", mask, (batch, time), "(batch, time)")
 
 
-def masked_outputs(h_seq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+def _masked_outputs(h_seq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """What a Keras layer outputs at each step, given every state ``h_seq`` ``(batch, time, units)``.
 
     At a masked step Keras keeps the state and repeats the previous *output*; before the
@@ -77,15 +77,15 @@ def masked_outputs(h_seq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return np.where(started[:, :, None], h_seq, 0).astype(h_seq.dtype, copy=False)
 
 
-def masked_output_gradient(dh_seq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """dLoss/d(state) from dLoss/d(output): zero where :func:`masked_outputs` gave a constant 0."""
+def _masked_output_gradient(dh_seq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """dLoss/d(state) from dLoss/d(output): zero where :func:`_masked_outputs` gave a constant 0."""
     if mask is None:
         return dh_seq
     started = np.logical_or.accumulate(mask, axis=1)
     return np.where(started[:, :, None], dh_seq, 0).astype(dh_seq.dtype, copy=False)
 
 
-def reverse_time(x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+def _reverse_time(x: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     """``go_backwards``: ``x`` and its mask read from the last step to the first (Keras
     reverses the whole padded row, so right padding comes first and is skipped by the mask)."""
     return x[:, ::-1], None if mask is None else mask[:, ::-1]
@@ -386,7 +386,7 @@ def bidirectional_backward(
     return dx_fw + dx_bw, (g_fw, g_bw), (s_fw, s_bw)  # each dx is already in x's order
 
 
-def gate_dropout_masks(name: str, mask: object, batch: int, size: int, axis: str, gates: int) -> np.ndarray | None:
+def _gate_dropout_masks(name: str, mask: object, batch: int, size: int, axis: str, gates: int) -> np.ndarray | None:
     """A dropout mask as ``(gates, batch, size)``, one per gate block, or ``None``.
 
     Keras draws one mask ``(batch, size)`` shared by the blocks when only ``dropout`` is
@@ -403,7 +403,7 @@ def gate_dropout_masks(name: str, mask: object, batch: int, size: int, axis: str
     return mask
 
 
-def blockwise(a: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
+def _blockwise(a: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
     """``a @ W`` for ``a`` ``(..., batch, n)`` (one step, or every step time-major), where gate
     block k of ``W`` (one per mask) sees ``a * masks[k]`` (its dropout mask ``(batch, n)``), if any."""
     if masks is None:
@@ -411,16 +411,16 @@ def blockwise(a: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndar
     return np.concatenate([(a * m) @ W_k for m, W_k in zip(masks, np.split(W, len(masks), axis=-1), strict=True)], axis=-1)
 
 
-def blockwise_transposed(dz: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
-    """dLoss/da for ``z = blockwise(a, masks, W)``: ``dz W^T``, block by block through the masks."""
+def _blockwise_transposed(dz: np.ndarray, masks: np.ndarray | None, W: np.ndarray) -> np.ndarray:
+    """dLoss/da for ``z = _blockwise(a, masks, W)``: ``dz W^T``, block by block through the masks."""
     if masks is None:
         return (dz.reshape(-1, dz.shape[-1]) @ W.T).reshape(*dz.shape[:-1], W.shape[0])
     parts = zip(np.split(dz, len(masks), axis=-1), np.split(W, len(masks), axis=-1), masks, strict=True)
     return sum((dz_k @ W_k.T) * m for dz_k, W_k, m in parts)
 
 
-def weight_gradient(a: np.ndarray, masks: np.ndarray | None, dz: np.ndarray) -> np.ndarray:
-    """dLoss/dW for ``z = blockwise(a, masks, W)``, summed over batch and time: ``a^T dz`` per block."""
+def _weight_gradient(a: np.ndarray, masks: np.ndarray | None, dz: np.ndarray) -> np.ndarray:
+    """dLoss/dW for ``z = _blockwise(a, masks, W)``, summed over batch and time: ``a^T dz`` per block."""
     n = a.shape[-1]
     if masks is None:
         return a.reshape(-1, n).T @ dz.reshape(-1, dz.shape[-1])
@@ -428,7 +428,7 @@ def weight_gradient(a: np.ndarray, masks: np.ndarray | None, dz: np.ndarray) -> 
     return np.concatenate([(a * m).reshape(-1, n).T @ dz_k.reshape(-1, dz_k.shape[-1]) for m, dz_k in blocks], axis=-1)
 
 
-def time_major(a: np.ndarray) -> np.ndarray:
+def _time_major(a: np.ndarray) -> np.ndarray:
     """``(batch, time, n) -> (time, batch, n)``, contiguous, so that the loops read and write
     every step as one contiguous ``(batch, n)`` block."""
     return np.ascontiguousarray(a.transpose(1, 0, 2))

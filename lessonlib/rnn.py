@@ -35,15 +35,15 @@ from lessonlib._validate import (
 )
 from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
 from lessonlib.recurrent import (
+    _masked_output_gradient,
+    _masked_outputs,
+    _reverse_time,
     check_gate_params,
     check_mask,
     check_sequence,
     check_step,
     initial_state,
     keras_outputs,
-    masked_output_gradient,
-    masked_outputs,
-    reverse_time,
 )
 
 Params = Mapping[str, np.ndarray]
@@ -63,6 +63,10 @@ def check_activation(activation: Any) -> str:
 
 def activate(a: np.ndarray, activation: str = "tanh") -> np.ndarray:
     """The layer's nonlinearity applied to the pre-activation ``a`` ``(batch, units)``."""
+    return _activate(as_float_array("a", a), check_activation(activation))
+
+
+def _activate(a: np.ndarray, activation: str) -> np.ndarray:
     if activation == "tanh":
         return np.tanh(a)
     if activation == "sigmoid":
@@ -75,6 +79,10 @@ def activate(a: np.ndarray, activation: str = "tanh") -> np.ndarray:
 def activation_derivative(h: np.ndarray, activation: str = "tanh") -> np.ndarray:
     """``d activation(a) / da`` written with the output ``h = activation(a)``: tanh ``1 - h^2``
     (at most 1), sigmoid ``h (1 - h)`` (at most 0.25), relu ``1 if h > 0``, linear 1."""
+    return _derivative(as_float_array("h", h), check_activation(activation))
+
+
+def _derivative(h: np.ndarray, activation: str) -> np.ndarray:
     if activation == "tanh":
         return dtanh_from_output(h)
     if activation == "sigmoid":
@@ -113,7 +121,7 @@ def rnn_cell_forward(
 
 
 def _cell(x_t: np.ndarray, h_prev: np.ndarray, W_x: np.ndarray, W_h: np.ndarray, b: np.ndarray, activation: str) -> np.ndarray:
-    return activate(x_t @ W_x + h_prev @ W_h + b, activation)  # (batch, units)
+    return _activate(x_t @ W_x + h_prev @ W_h + b, activation)  # (batch, units)
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,7 @@ def rnn_forward(
     units = W_h.shape[0]
     mask = check_mask(mask, batch, time)
     if check_bool("go_backwards", go_backwards):
-        x, mask = reverse_time(x, mask)  # read from the last step to the first
+        x, mask = _reverse_time(x, mask)  # read from the last step to the first
     dtype = np.result_type(x, W_x, W_h, b)
     h0 = initial_state("h0", h0, batch, units, dtype)
     input_mask = dropout_mask("input_mask", input_mask, batch, features, "features")
@@ -188,7 +196,7 @@ def rnn_forward(
         h = h_new if mask is None else np.where(mask[:, t, None], h_new, h)  # masked step: keep the state
         h_seq[:, t] = h
     cache = RNNCache(x, h0, h_seq, W_x, W_h, activation, mask, bool(go_backwards), input_mask, recurrent_mask)
-    return masked_outputs(h_seq, mask), cache
+    return _masked_outputs(h_seq, mask), cache
 
 
 def simple_rnn(
@@ -227,7 +235,17 @@ def rnn_step_backward(
     and ``dh_prev = da_t W_h^T``, the part that flows on to the previous step.
     (:func:`rnn_cell_backward` also returns the step's weight gradients.)
     """
-    da_t = dh_t * activation_derivative(h_t, activation)  # (batch, units): tanh'(a) = 1 - h_t^2
+    W_h = as_float_array("W_h", W_h, ndim=2, finite=True)
+    check_shape("W_h", W_h, (W_h.shape[0], W_h.shape[0]), "(units, units)")
+    dh_t = as_float_array("dh_t", dh_t, finite=True)
+    check_shape("dh_t", dh_t, (None, W_h.shape[0]), "(batch, units)")
+    h_t = as_float_array("h_t", h_t, finite=True)
+    check_shape("h_t", h_t, dh_t.shape, "(batch, units), like dh_t")
+    return _step_backward(dh_t, h_t, W_h, check_activation(activation))
+
+
+def _step_backward(dh_t: np.ndarray, h_t: np.ndarray, W_h: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
+    da_t = dh_t * _derivative(h_t, activation)  # (batch, units): tanh'(a) = 1 - h_t^2
     return da_t, da_t @ W_h.T  # (batch, units), (batch, units)
 
 
@@ -257,7 +275,7 @@ def rnn_cell_backward(
     check_shape("dh_t", dh_t, h_prev.shape, "(batch, units), like h_prev")
     h_t = as_float_array("h_t", h_t)
     check_shape("h_t", h_t, h_prev.shape, "(batch, units), like h_prev")
-    da_t, dh_prev = rnn_step_backward(dh_t, h_t, W_h, check_activation(activation))
+    da_t, dh_prev = _step_backward(dh_t, h_t, W_h, check_activation(activation))
     return {
         "dx_t": da_t @ W_x.T,  # (batch, features)
         "dh_prev": dh_prev,  # (batch, units)
@@ -281,7 +299,7 @@ def _backward_through_time(dh_seq: np.ndarray, cache: RNNCache) -> tuple[np.ndar
     cache = _check_cache(cache)
     dh_seq = as_float_array("dh_seq", dh_seq, finite=True)
     check_shape("dh_seq", dh_seq, cache.h_seq.shape, "(batch, time, units), like h_seq")
-    dh_seq = masked_output_gradient(dh_seq, cache.mask)  # outputs before a row's first real step are constants
+    dh_seq = _masked_output_gradient(dh_seq, cache.mask)  # outputs before a row's first real step are constants
     h_seq, W_h, mask, rmask = cache.h_seq, cache.W_h, cache.mask, cache.recurrent_mask
     batch, time, units = h_seq.shape
     da_seq = np.empty_like(h_seq)  # (batch, time, units)
@@ -290,7 +308,7 @@ def _backward_through_time(dh_seq: np.ndarray, cache: RNNCache) -> tuple[np.ndar
     for t in reversed(range(time)):
         dh_total[:, t] = dh_seq[:, t] + dh_next
         dh_in = dh_total[:, t] if mask is None else dh_total[:, t] * mask[:, t, None]  # a masked step computed nothing
-        da_seq[:, t], dh_next = rnn_step_backward(dh_in, h_seq[:, t], W_h, cache.activation)
+        da_seq[:, t], dh_next = _step_backward(dh_in, h_seq[:, t], W_h, cache.activation)
         if rmask is not None:
             dh_next = dh_next * rmask  # h_prev reached W_h through the dropout mask
         if mask is not None:
