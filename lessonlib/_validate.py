@@ -17,12 +17,18 @@ class LessonlibInputError(ValueError):
 
 
 def describe(value: Any) -> str:
-    """Short, deterministic description of a value for error messages."""
+    """Short, deterministic description of a value for error messages (one line, no addresses)."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (list, tuple)):
         return f"{type(value).__name__} of length {len(value)}"
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, dict):
+        keys = sorted(str(k) for k in value)
+        return f"dict with keys {keys[:10]}" + (" ..." if len(keys) > 10 else "")
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        text = repr(value)
+        return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+    return type(value).__name__  # objects: their repr may span lines or hold an address
 
 
 def as_int_array(name: str, value: Any) -> np.ndarray:
