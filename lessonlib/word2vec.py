@@ -120,6 +120,10 @@ class Corpus:
 def encode_corpus(sentences: Iterable[Sequence[str]], vocabulary: Vocabulary) -> Corpus:
     """Map every in-vocabulary token to its id; out-of-vocabulary tokens are dropped."""
     sentences = _check_sentences(sentences)
+    if not isinstance(vocabulary, Vocabulary):
+        raise LessonlibInputError(
+            f"vocabulary must be the Vocabulary that build_vocabulary returned, got {describe(vocabulary)}."
+        )
     index = vocabulary.index
     chunks = [np.array([index[w] for w in s if w in index], dtype=np.int32) for s in sentences]
     lengths = np.array([c.size for c in chunks], dtype=np.int64)
@@ -243,7 +247,7 @@ def sample_negatives(
 
 def log_sigmoid(a: np.ndarray) -> np.ndarray:
     """``log σ(a)``, computed without overflow for large ``|a|``."""
-    return -np.logaddexp(0, -a)
+    return -np.logaddexp(0, -as_float_array("a", a))
 
 
 def _check_sgns(v_c: object, u_o: object, U_neg: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -466,7 +470,29 @@ def pooled_ns_coefficients(
     and ``g_neg`` ``(P, N)`` = ``weight σ(u_n · h_p)``, the derivatives of the loss with
     respect to the scores. :func:`pooled_ns_loss_and_grads` turns them into gradients.
     """
+    h, U_pos, pos_mask, U_pool, pool_weight = _check_pooled(h, U_pos, pos_mask, U_pool, pool_weight)
     return _coefficients_from_scores(np.einsum("psk,pk->ps", U_pos, h), pos_mask, h @ U_pool.T, pool_weight)
+
+
+def _check_pooled(h, U_pos, pos_mask, U_pool, pool_weight):
+    """The arguments of :func:`pooled_ns_coefficients`, shapes checked against ``h`` ``(P, k)``."""
+    h = as_float_array("h", h, ndim=2, finite=True)
+    P, k = h.shape
+    U_pos = as_float_array("U_pos", U_pos, finite=True)
+    if U_pos.ndim != 3 or U_pos.shape[0] != P or U_pos.shape[2] != k:
+        raise LessonlibInputError(f"U_pos must have shape (P, S, k) = ({P}, S, {k}), got {describe(U_pos)}.")
+    pos_mask = as_float_array("pos_mask", pos_mask, finite=True)
+    if pos_mask.shape != U_pos.shape[:2]:
+        raise LessonlibInputError(f"pos_mask must have shape (P, S) = {U_pos.shape[:2]}, got {describe(pos_mask)}.")
+    U_pool = as_float_array("U_pool", U_pool, ndim=2, finite=True)
+    if U_pool.shape[1] != k:
+        raise LessonlibInputError(f"U_pool must have shape (N, k) = (N, {k}), got {describe(U_pool)}.")
+    pool_weight = as_float_array("pool_weight", pool_weight, finite=True)
+    if pool_weight.shape != (P, U_pool.shape[0]):
+        raise LessonlibInputError(
+            f"pool_weight must have shape (P, N) = ({P}, {U_pool.shape[0]}), got {describe(pool_weight)}."
+        )
+    return h, U_pos, pos_mask, U_pool, pool_weight
 
 
 def _coefficients_from_scores(
@@ -485,6 +511,7 @@ def pooled_ns_loss_and_grads(
     h: np.ndarray, U_pos: np.ndarray, pos_mask: np.ndarray, U_pool: np.ndarray, pool_weight: np.ndarray
 ) -> tuple[float, dict[str, np.ndarray]]:
     """:func:`pooled_ns_coefficients` as gradients: ``{"h": (P, k), "U_pos": (P, S, k), "U_pool": (N, k)}``."""
+    h, U_pos, pos_mask, U_pool, pool_weight = _check_pooled(h, U_pos, pos_mask, U_pool, pool_weight)
     loss, g_pos, g_neg = pooled_ns_coefficients(h, U_pos, pos_mask, U_pool, pool_weight)
     return loss, {
         "h": np.einsum("ps,psk->pk", g_pos, U_pos) + g_neg @ U_pool,  # (P, k)
