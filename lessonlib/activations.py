@@ -25,11 +25,21 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 
 def dsigmoid_from_output(s: np.ndarray) -> np.ndarray:
     """``d sigmoid(a) / da`` given ``s = sigmoid(a)``: ``s (1 - s)``, at most 0.25."""
-    return s * (1 - s)
+    return _dsigmoid_from_output(as_float_array("s", s))
 
 
 def dtanh_from_output(t: np.ndarray) -> np.ndarray:
     """``d tanh(a) / da`` given ``t = tanh(a)``: ``1 - t**2``, at most 1."""
+    return _dtanh_from_output(as_float_array("t", t))
+
+
+# The layers' backward loops call these once per gate and step on arrays they made
+# themselves, so they skip the check above (the public versions are the same formulas).
+def _dsigmoid_from_output(s: np.ndarray) -> np.ndarray:
+    return s * (1 - s)
+
+
+def _dtanh_from_output(t: np.ndarray) -> np.ndarray:
     return 1 - t * t
 
 

@@ -33,7 +33,9 @@ from lessonlib._validate import (
     check_shape,
     describe,
 )
-from lessonlib.activations import dsigmoid_from_output, dtanh_from_output, sigmoid
+from lessonlib.activations import _dsigmoid_from_output as dsigmoid_from_output  # unchecked: inside loops
+from lessonlib.activations import _dtanh_from_output as dtanh_from_output
+from lessonlib.activations import sigmoid
 from lessonlib.recurrent import (
     _blockwise,
     _blockwise_transposed,

@@ -278,6 +278,21 @@ PROBES = [
     ("keras_weights", "keras_weights.params_from_keras(object())", r"expected a keras SimpleRNN, LSTM or GRU layer"),
     ("keras_weights", "keras_weights.mha_params_from_keras(object())", r"expected a built keras MultiHeadAttention layer"),
     ("agreement", "agreement.max_differences('Transformer')", r"kind must be one of"),
+    ("agreement", "agreement.masked_differences('Transformer')", r"kind must be one of"),
+    ("agreement", "agreement.masked_differences('LSTM', bidirectional='yes')", r"bidirectional must be True or False"),
+    ("agreement", "agreement.attention_differences(batch=0)", r"batch must be a positive integer"),
+    ("agreement", "agreement.embedding_differences(vocab_size=1)", r"need vocab_size >= 2"),
+    ("agreement", "agreement.padded_lengths(0, 5, np.random.default_rng(0))", r"batch must be a positive integer"),
+    ("agreement", "agreement.random_params(0, 3, 4)", r"rng must be a numpy random Generator"),
+    ("keras_weights", "keras_weights.params_to_keras(object(), {})", r"expected a keras SimpleRNN, LSTM or GRU layer"),
+    ("keras_weights", "keras_weights.mha_params_to_keras(object(), MHA)", r"expected a built keras MultiHeadAttention layer"),
+    ("activations", "activations.dsigmoid_from_output('s')", r"s must be a numeric array, got str 's'"),
+    ("activations", "activations.dtanh_from_output(None)", r"t must be a numeric array, got NoneType None"),
+    ("gradcheck", "gradcheck.relative_error(np.ones(3), np.ones(4))", r"a and b must have the same shape"),
+    ("gradcheck", "gradcheck.check_gradients(3, {'w': np.ones(3)}, {'w': np.ones(3)})", r"loss must be a function of no arguments"),
+    ("gradient_flow", "gf.step_jacobians(x, P1, activation='swish')", r"activation must be one of"),
+    ("word_vectors", "word_vectors.check_words_and_vectors(words, np.ones((5, 3, 1)))", r"vectors must have 2 dimension\(s\)"),
+    ("word_vectors", "word_vectors.evaluate_analogies(words, vecs, {'s': [('a', 'b', 'c', 'd')]}, restrict_vocab=0)", r"restrict_vocab must be a positive integer"),
 ]
 
 
@@ -305,7 +320,9 @@ def test_every_public_function_of_the_layers_is_probed():
     import inspect
 
     modules = {"rnn": rnn, "lstm": lstm, "gru": gru, "recurrent": recurrent, "attention": attention,
-               "representations": representations, "word2vec": word2vec, "text": text}
+               "representations": representations, "word2vec": word2vec, "text": text,
+               "word_vectors": word_vectors, "gf": gf, "gradcheck": gradcheck, "activations": activations,
+               "keras_weights": keras_weights, "agreement": agreement}
     checks_only = {"check_params", "check_activation", "check_sequence", "check_mask", "check_gate_params",
                    "check_features", "check_step", "initial_state", "check_mha_params", "dropout_mask",
                    "dropout_masks"}

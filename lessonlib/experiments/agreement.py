@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError
+from lessonlib._validate import LessonlibInputError, check_positive_int, check_rng
 from lessonlib.experiments.layers import numpy_pass
 
 CASES = ((2, 5, 3, 4, 0), (8, 20, 16, 32, 1), (32, 50, 64, 128, 2), (4, 100, 8, 16, 3))
@@ -35,6 +35,8 @@ def random_params(
     non-zero bias, so every term of the equations matters (a zero bias or saturated units
     would make agreement trivial). ``recurrent_bias`` adds the GRU's ``b_h``
     (``reset_after=True``)."""
+    check_rng("rng", rng)
+    features, units, gates = (check_positive_int(n, v) for n, v in (("features", features), ("units", units), ("gates", gates)))
     params = {
         "W_x": rng.normal(scale=0.5 / np.sqrt(features), size=(features, gates * units)).astype(np.float32),
         "W_h": rng.normal(scale=0.5 / np.sqrt(units), size=(units, gates * units)).astype(np.float32),
@@ -96,6 +98,8 @@ MASKED_CASES = ((4, 6, 3, 5, 0, "right"), (4, 6, 3, 5, 1, "left"), (6, 12, 8, 16
 
 def padded_lengths(batch: int, time: int, rng: np.random.Generator) -> np.ndarray:
     """Row lengths for a padded batch: one full row, one of length 1, the rest random."""
+    batch, time = check_positive_int("batch", batch), check_positive_int("time", time)
+    check_rng("rng", rng)
     lengths = rng.integers(1, time + 1, size=batch)
     lengths[0], lengths[min(1, batch - 1)] = time, 1
     return lengths
@@ -147,6 +151,8 @@ def masked_differences(
     from lessonlib.keras_weights import GATES, params_from_keras, params_to_keras
     from lessonlib.recurrent import bidirectional_backward, bidirectional_forward
 
+    if bidirectional not in (True, False):
+        raise LessonlibInputError(f"bidirectional must be True or False, got {bidirectional!r}.")
     layers = {"SimpleRNN": (rnn.simple_rnn, rnn.rnn_forward, rnn.rnn_backward),
               "LSTM": (lstm.lstm, lstm.lstm_forward, lstm.lstm_backward),
               "GRU": (gru.gru, gru.gru_forward, gru.gru_backward)}
@@ -212,6 +218,10 @@ def attention_differences(seed: int = 0, batch: int = 3, Tq: int = 4, Tv: int = 
     from lessonlib import attention as att
     from lessonlib.keras_weights import mha_params_from_keras
 
+    for name, value in (("batch", batch), ("Tq", Tq), ("Tv", Tv), ("d", d)):
+        check_positive_int(name, value)
+    if d % 2:
+        raise LessonlibInputError(f"d must be even (two heads of d // 2 for MultiHeadAttention), got {d}.")
     rng = np.random.default_rng(seed)
     q, K = (rng.normal(size=(batch, T, d)).astype(np.float32) for T in (Tq, Tv))
     V = rng.normal(size=(batch, Tv, d)).astype(np.float32)
@@ -271,6 +281,10 @@ def embedding_differences(seed: int = 0, vocab_size: int = 12, dim: int = 5, sha
 
     from lessonlib.representations import embedding_backward, embedding_lookup
 
+    vocab_size, dim = check_positive_int("vocab_size", vocab_size), check_positive_int("dim", dim)
+    if vocab_size < 2 or not isinstance(shape, tuple) or len(shape) != 2:
+        raise LessonlibInputError(f"need vocab_size >= 2 and shape a pair (batch, time), got {vocab_size} and {shape!r}.")
+    shape = (check_positive_int("shape[0]", shape[0]), check_positive_int("shape[1]", shape[1]))
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, vocab_size // 2, size=shape)  # half the vocabulary: many repeats
     layer = keras.layers.Embedding(vocab_size, dim)
