@@ -10,7 +10,16 @@ matter of which of those to hand back:
 
 ``go_backwards=True`` reads the sequence from the end; Keras then returns the outputs in
 the order they were computed (reversed). :func:`bidirectional` runs one layer forwards
-and one backwards, re-aligns the backward outputs in time, and merges them.
+and one backwards, re-aligns the backward outputs in time, and merges them;
+:func:`bidirectional_forward` and :func:`bidirectional_backward` are the same with a
+backward pass.
+
+A padding ``mask`` ``(batch, time)`` (``True`` or 1 at real steps, what
+``Embedding(mask_zero=True)`` passes on) has Keras' meaning in every layer: at a masked
+step the states are kept and the previous output is repeated (zeros before a row's first
+real step); backwards, a masked step adds nothing to the weight gradients and hands its
+gradient unchanged to the step before. ``go_backwards`` reverses the whole padded row and
+its mask, so with right padding the backward layer starts at each row's last real step.
 """
 
 from __future__ import annotations
