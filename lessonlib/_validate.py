@@ -109,6 +109,21 @@ def check_rng(name: str, rng: Any) -> np.random.Generator:
     return rng
 
 
+def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
+    """``value`` if it is one of ``choices`` (strings or ``None``), else a clear error (an array
+    compared with a tuple would raise numpy's ambiguous-truth-value error instead)."""
+    if not (value is None or isinstance(value, str)) or value not in choices:
+        raise LessonlibInputError(f"{name} must be one of {choices}, got {describe(value)}.")
+    return value
+
+
+def check_number(name: str, value: Any) -> float:
+    """``value`` as a float if it is a finite real number (not a bool), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise LessonlibInputError(f"{name} must be a finite number, got {describe(value)}.")
+    return float(value)
+
+
 def check_bool(name: str, value: Any) -> bool:
     """``value`` as a bool if it is ``True`` or ``False`` (numpy bools too), else a clear error."""
     if not isinstance(value, (bool, np.bool_)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessonlib._validate import as_float_array
+from lessonlib._validate import LessonlibInputError, as_float_array, describe
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -46,6 +46,8 @@ def _dtanh_from_output(t: np.ndarray) -> np.ndarray:
 def softmax(a: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax along ``axis`` (stable: the row maximum is subtracted first)."""
     a = as_float_array("a", a)
+    if a.ndim == 0 or a.shape[axis] == 0:
+        raise LessonlibInputError(f"a must have at least one entry along axis {axis} to normalise, got {describe(a)}.")
     shifted = a - a.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)

@@ -165,6 +165,7 @@ def score_mask(
     ``value_mask (batch, Tv)`` hides padded inputs, ``query_mask (batch, Tq)`` padded queries
     (whole rows), ``attention_mask (batch, Tq, Tv)`` any pair, ``use_causal_mask`` the future.
     """
+    batch, Tq, Tv = (check_positive_int(n, v) for n, v in (("batch", batch), ("Tq", Tq), ("Tv", Tv)))
     mask = None
     if value_mask is not None:
         mask = _bool_mask("value_mask", value_mask, (batch, Tv))[:, None, :]
@@ -205,8 +206,8 @@ def masked_softmax(
     and ``MultiHeadAttention(..., return_attention_scores=True)`` do).
     """
     scores = as_float_array("scores", scores, finite=True)
-    if fully_masked not in ("uniform", "zero"):
-        raise LessonlibInputError(f"fully_masked must be 'uniform' or 'zero', got {fully_masked!r}.")
+    if not isinstance(fully_masked, str) or fully_masked not in ("uniform", "zero"):
+        raise LessonlibInputError(f"fully_masked must be 'uniform' or 'zero', got {describe(fully_masked)}.")
     if scores.ndim == 0:
         raise LessonlibInputError("scores must have at least one axis (the keys), got a scalar.")
     if scores.shape[-1] == 0:
@@ -516,6 +517,8 @@ def keras_attention_backward(
     """
     d_output, weights, q, V, K = _attention_inputs(d_output, weights, q, V, K)
     return_param_grads = check_bool("return_param_grads", return_param_grads)
+    if not isinstance(score_mode, str):
+        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {describe(score_mode)}.")
     d_scores, dV = _apply_scores_backward(d_output, weights, V, query_mask, value_mask, use_causal_mask)
     s = 1.0 if scale is None else float(scale)
     param_grads: dict[str, np.ndarray] = {}
@@ -535,7 +538,7 @@ def keras_attention_backward(
             param_grads["scale"] = np.asarray(np.sum(dA * total), dtype=q.dtype)
         param_grads["concat_score_weight"] = np.asarray(np.sum(d_scores[..., None] * T), dtype=q.dtype)
     else:
-        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {score_mode!r}.")
+        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {describe(score_mode)}.")
     return (dq, dK, dV, param_grads) if return_param_grads else (dq, dK, dV)
 
 

@@ -39,7 +39,8 @@ def spectral_radius(W: np.ndarray) -> float:
 def with_spectral_radius(W: np.ndarray, radius: float) -> np.ndarray:
     """``W`` rescaled so that its spectral radius is ``radius`` (same dtype)."""
     current = spectral_radius(W)
-    if not np.isfinite(radius) or radius < 0:
+    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(radius) or radius < 0:
         raise LessonlibInputError(f"radius must be a finite number >= 0, got {describe(radius)}.")
     if current == 0:
         raise LessonlibInputError("W has spectral radius 0 (all eigenvalues are zero): it cannot be rescaled.")
@@ -197,8 +198,8 @@ def state_gradient_norms(kind: str, x: np.ndarray, params: Mapping[str, np.ndarr
 
     x = check_sequence(x)
     batch, time, _ = x.shape
-    if kind not in KINDS:
-        raise LessonlibInputError(f"kind must be one of {KINDS}, got {kind!r}.")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise LessonlibInputError(f"kind must be one of {KINDS}, got {describe(kind)}.")
     if kind == "SimpleRNN":
         h_seq, cache = rnn.rnn_forward(x, params)
     else:

@@ -35,6 +35,8 @@ from lessonlib._validate import (
     as_float_array,
     as_mask,
     check_bool,
+    check_choice,
+    check_positive_int,
     check_shape,
     describe,
 )
@@ -145,7 +147,8 @@ def sequence_gradient(d_output: np.ndarray, time: int, return_sequences: bool) -
     every other step starts with a zero gradient (it still gets one through time).
     """
     d_output = as_float_array("d_output", d_output)
-    if return_sequences:
+    time = check_positive_int("time", time)
+    if check_bool("return_sequences", return_sequences):
         check_shape("d_output", d_output, (None, time, None), "(batch, time, units)")
         return d_output
     check_shape("d_output", d_output, (None, None), "(batch, units)")
@@ -156,6 +159,7 @@ def sequence_gradient(d_output: np.ndarray, time: int, return_sequences: bool) -
 
 def merge(forward: np.ndarray, backward: np.ndarray, mode: str | None) -> np.ndarray | list[np.ndarray]:
     """Combine the two directions as ``keras.layers.Bidirectional(merge_mode=mode)`` does."""
+    check_choice("merge_mode", mode, MERGE_MODES)
     if mode == "concat":
         return np.concatenate([forward, backward], axis=-1)  # units -> 2 * units
     if mode == "sum":
@@ -166,13 +170,15 @@ def merge(forward: np.ndarray, backward: np.ndarray, mode: str | None) -> np.nda
         return (forward + backward) / 2
     if mode is None:
         return [forward, backward]
-    raise LessonlibInputError(f"merge_mode must be one of {MERGE_MODES}, got {mode!r}.")
+    raise LessonlibInputError(f"merge_mode must be one of {MERGE_MODES}, got {describe(mode)}.")
 
 
 def _layer_functions(layer: Callable[..., Any]) -> tuple[str, Callable[..., Any], Callable[..., Any]]:
     """``(kind, forward, backward)`` of a layer function (``simple_rnn``, ``lstm`` or ``gru``)."""
     from lessonlib import gru, lstm, rnn
 
+    if not callable(layer):
+        raise LessonlibInputError(f"layer must be lessonlib.rnn.simple_rnn, lessonlib.lstm.lstm or lessonlib.gru.gru, got {describe(layer)}.")
     known = {
         rnn.simple_rnn: ("SimpleRNN", rnn.rnn_forward, rnn.rnn_backward),
         lstm.lstm: ("LSTM", lstm.lstm_forward, lstm.lstm_backward),
@@ -257,8 +263,7 @@ def bidirectional(
     h0_bw, c0_bw]``) as Keras takes them, or the pairs ``h0=(h0_fw, h0_bw)``,
     ``c0=(c0_fw, c0_bw)``.
     """
-    if merge_mode not in MERGE_MODES:
-        raise LessonlibInputError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}.")
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
     if not callable(layer):
         raise LessonlibInputError(f"layer must be a layer function such as lessonlib.rnn.simple_rnn, got {describe(layer)}.")
     check_bool("return_sequences", return_sequences)
@@ -319,8 +324,7 @@ def bidirectional_forward(
     :func:`lessonlib.gru.gru`; the other arguments as for :func:`bidirectional`.
     """
     kind, forward, _ = _layer_functions(layer)
-    if merge_mode not in MERGE_MODES:
-        raise LessonlibInputError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}.")
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
     return_sequences = check_bool("return_sequences", return_sequences)
     _check_pair(params_forward, params_backward)
     x = check_sequence(x)
@@ -344,6 +348,7 @@ def bidirectional_forward(
 
 def merge_backward(d_output: Any, out_forward: np.ndarray, out_backward: np.ndarray, mode: str | None) -> tuple[np.ndarray, np.ndarray]:
     """dLoss/d(each direction's output) from dLoss/d(merged output): the inverse of :func:`merge`."""
+    check_choice("merge_mode", mode, MERGE_MODES)
     if mode is None:
         if not isinstance(d_output, (list, tuple)) or len(d_output) != 2:
             raise LessonlibInputError(

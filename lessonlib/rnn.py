@@ -28,6 +28,7 @@ from lessonlib._validate import (
     LessonlibInputError,
     as_float_array,
     check_bool,
+    check_choice,
     check_positive_int,
     check_rng,
     check_shape,
@@ -58,9 +59,7 @@ def check_activation(activation: Any) -> str:
     """``activation`` as one of :data:`ACTIVATIONS`, or a clear error."""
     if activation is None:
         return "linear"  # Keras: activation=None means no activation
-    if activation not in ACTIVATIONS:
-        raise LessonlibInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
-    return activation
+    return check_choice("activation", activation, ACTIVATIONS)
 
 
 def activate(a: np.ndarray, activation: str = "tanh") -> np.ndarray:

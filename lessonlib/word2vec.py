@@ -207,7 +207,7 @@ def keep_probability(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
     words much more frequent than ``sample`` are mostly dropped, rare words always kept.
     """
     counts = _check_counts(counts).astype(np.float64)
-    if not 0 < sample < 1:
+    if isinstance(sample, bool) or not isinstance(sample, (int, float, np.integer, np.floating)) or not 0 < sample < 1:
         raise LessonlibInputError(f"sample must be between 0 and 1 (typically 1e-3 to 1e-5), got {sample!r}.")
     threshold = sample * counts.sum()
     with np.errstate(divide="ignore"):
@@ -223,7 +223,9 @@ def sample_negatives(
     A draw that equals the pair's true context word is drawn again, so no negative is
     ever the word the model should predict.
     """
-    noise = np.asarray(noise, dtype=np.float64)
+    noise = as_float_array("noise", noise, ndim=1, finite=True).astype(np.float64)
+    if (noise < 0).any():
+        raise LessonlibInputError(f"noise must be probabilities (>= 0), got a negative entry in {describe(noise)}.")
     contexts = as_int_array("contexts", contexts).reshape(-1)
     k = check_positive_int("k", k)
     if np.count_nonzero(noise) < 2:
