@@ -41,7 +41,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, describe
+from lessonlib._validate import (
+    LessonlibInputError,
+    as_float_array,
+    as_mask,
+    check_bool,
+    check_positive_int,
+    describe,
+)
 
 #: What replaces a masked score before the softmax: ``exp`` of it is exactly 0 in float32
 #: and float64, and a row made only of it is uniform.
@@ -58,9 +65,14 @@ def _seq(name: str, x: object, last: int | None = None, what: str = "d") -> np.n
             f"{name} must have shape (batch, time, {what}), got {describe(x)}. "
             "A single sequence needs the batch axis too: x[None]."
         )
+    if 0 in x.shape:
+        raise LessonlibInputError(
+            f"{name} must have shape (batch, time, {what}) with no empty axis, got {describe(x)}: "
+            "attention needs at least one position to attend to."
+        )
     if last is not None and x.shape[-1] != last:
         raise LessonlibInputError(f"{name} must have {last} features in its last axis, got {describe(x)}.")
-    return x
+    return as_float_array(name, x, finite=True)
 
 
 def _same_batch(**arrays: np.ndarray) -> None:
@@ -70,7 +82,7 @@ def _same_batch(**arrays: np.ndarray) -> None:
 
 
 def _matrix(name: str, W: object, shape: tuple[int | None, ...]) -> np.ndarray:
-    W = as_float_array(name, W)
+    W = as_float_array(name, W, finite=True)
     if W.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, W.shape, strict=False)):
         want = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise LessonlibInputError(f"{name} must have shape {want}, got {describe(W)}.")
@@ -78,14 +90,8 @@ def _matrix(name: str, W: object, shape: tuple[int | None, ...]) -> np.ndarray:
 
 
 def _bool_mask(name: str, mask: object, shape: tuple[int, ...]) -> np.ndarray:
-    arr = np.asarray(mask)
-    if arr.dtype != np.bool_:
-        raise LessonlibInputError(
-            f"{name} must be a boolean array (True = attend, False = masked), got {describe(arr)}."
-        )
-    if arr.shape != shape:
-        raise LessonlibInputError(f"{name} must have shape {shape}, got {describe(arr)}.")
-    return arr
+    """A mask (True or 1 = attend, False or 0 = masked) of exactly ``shape``, as booleans."""
+    return as_mask(name, mask, shape)
 
 
 def _keys_for(q: np.ndarray, K: object) -> np.ndarray:
@@ -161,6 +167,7 @@ def score_mask(
     ``value_mask (batch, Tv)`` hides padded inputs, ``query_mask (batch, Tq)`` padded queries
     (whole rows), ``attention_mask (batch, Tq, Tv)`` any pair, ``use_causal_mask`` the future.
     """
+    batch, Tq, Tv = (check_positive_int(n, v) for n, v in (("batch", batch), ("Tq", Tq), ("Tv", Tv)))
     mask = None
     if value_mask is not None:
         mask = _bool_mask("value_mask", value_mask, (batch, Tv))[:, None, :]
@@ -178,9 +185,7 @@ def score_mask(
 
 def _broadcast_mask(mask: object, shape: tuple[int, ...], what: str) -> np.ndarray:
     """A boolean mask (True = attend) broadcast to ``shape``, or a clear error."""
-    mask = np.asarray(mask)
-    if mask.dtype != np.bool_:
-        raise LessonlibInputError(f"mask must be boolean (True = attend), got {describe(mask)}.")
+    mask = as_mask("mask", mask, None)
     try:
         return np.broadcast_to(mask, shape)
     except ValueError:
@@ -208,11 +213,15 @@ def masked_softmax(
     every score of the row rounds to the same multiple of 64 (e.g. all between -32 and 32).
     Rows with at least one allowed position are the same in all three modes.
     """
-    scores = as_float_array("scores", scores)
-    if fully_masked not in ("uniform", "zero", "keras"):
-        raise LessonlibInputError(f"fully_masked must be 'keras', 'uniform' or 'zero', got {fully_masked!r}.")
+    scores = as_float_array("scores", scores, finite=True)
+    if not isinstance(fully_masked, str) or fully_masked not in ("uniform", "zero", "keras"):
+        raise LessonlibInputError(f"fully_masked must be 'keras', 'uniform' or 'zero', got {describe(fully_masked)}.")
     if scores.ndim == 0:
         raise LessonlibInputError("scores must have at least one axis (the keys), got a scalar.")
+    if scores.shape[-1] == 0:
+        raise LessonlibInputError(
+            f"scores has no keys (its last axis is empty, {describe(scores)}): a softmax needs at least one position."
+        )
     if mask is not None:
         mask = _broadcast_mask(mask, scores.shape, "scores")
         if fully_masked == "keras":  # Keras' Attention: scores - 1e9 * (1 - mask), in the scores' dtype
@@ -286,6 +295,8 @@ def keras_attention(
     _same_batch(q=q, V=V, K=K)
     if K.shape[1] != V.shape[1]:
         raise LessonlibInputError(f"K and V must have the same number of time steps, got K {K.shape} and V {V.shape}.")
+    if not isinstance(score_mode, str):
+        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {describe(score_mode)}.")
     if score_mode == "dot":
         scores = dot_score(q, K)
         if scale is not None:
@@ -423,6 +434,70 @@ def dot_score_backward(
     return dq, dK
 
 
+def scaled_dot_score_backward(
+    d_scores: np.ndarray, q: np.ndarray, K: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Back through ``scores = q K^T / sqrt(d_k)``: ``(dq, dK)``, the dot's gradients over ``sqrt(d_k)``."""
+    q = _seq("q", q)
+    dq, dK = dot_score_backward(d_scores, q, K)
+    scale = np.sqrt(q.shape[-1]).astype(q.dtype)
+    return dq / scale, dK / scale
+
+
+def additive_score_backward(
+    d_scores: np.ndarray, q: np.ndarray, K: np.ndarray, W_1: np.ndarray, W_2: np.ndarray, v: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Back through ``scores = v . tanh(q W_1 + K W_2)`` (:func:`additive_score`).
+
+    ``d_scores (batch, Tq, Tv)``. Returns ``{"q", "K", "W_1", "W_2", "v"}``, each shaped like
+    its input. With ``T = tanh(q W_1 + K W_2)`` ``(batch, Tq, Tv, units)`` and
+    ``dA = d_scores v (1 - T^2)`` (the gradient at the tanh's input): ``dq = sum_j dA W_1^T``,
+    ``dK = sum_i dA W_2^T``, ``dv = sum d_scores T``.
+    """
+    q = _seq("q", q)
+    K = _seq("K", K)
+    _same_batch(q=q, K=K)
+    W_1 = _matrix("W_1", W_1, (q.shape[-1], None))
+    W_2 = _matrix("W_2", W_2, (K.shape[-1], W_1.shape[1]))
+    v = _matrix("v", v, (W_1.shape[1],))
+    d_scores = _matrix("d_scores", d_scores, (q.shape[0], q.shape[1], K.shape[1]))
+    hidden = np.tanh((q @ W_1)[:, :, None, :] + (K @ W_2)[:, None, :, :])  # (batch, Tq, Tv, units)
+    dA = d_scores[..., None] * v * (1 - hidden * hidden)  # (batch, Tq, Tv, units): at the tanh's input
+    dq_proj, dK_proj = dA.sum(axis=2), dA.sum(axis=1)  # (batch, Tq, units), (batch, Tv, units)
+    return {
+        "q": dq_proj @ W_1.T,  # (batch, Tq, d_q)
+        "K": dK_proj @ W_2.T,  # (batch, Tv, d_k)
+        "W_1": np.einsum("bqd,bqu->du", q, dq_proj),  # (d_q, units)
+        "W_2": np.einsum("bvd,bvu->du", K, dK_proj),  # (d_k, units)
+        "v": np.einsum("bqv,bqvu->u", d_scores, hidden),  # (units,)
+    }
+
+
+def _apply_scores_backward(d_output, weights, V, query_mask, value_mask, use_causal_mask):
+    """Back through ``_keras_apply_scores``: ``(d_scores, dV)``."""
+    batch, Tq, Tv = weights.shape
+    d_context = d_output  # (batch, Tq, dv)
+    if query_mask is not None:  # masked queries' outputs were set to 0: nothing flows back from them
+        rows = _bool_mask("query_mask", query_mask, (batch, Tq))
+        d_context = np.where(rows[:, :, None], d_output, 0).astype(d_output.dtype)
+    mask = score_mask(batch, Tq, Tv, value_mask=value_mask, use_causal_mask=use_causal_mask)
+    d_weights, dV = context_vector_backward(d_context, weights, V)  # (batch, Tq, Tv), (batch, Tv, dv)
+    return masked_softmax_backward(d_weights, weights, mask), dV  # (batch, Tq, Tv)
+
+
+def _attention_inputs(d_output, weights, q, V, K):
+    q = _seq("q", q)
+    V = _seq("V", V, what="dv")
+    K = V if K is None else _seq("K", K)
+    _same_batch(q=q, V=V, K=K)
+    if K.shape[1] != V.shape[1]:
+        raise LessonlibInputError(f"K and V must have the same number of time steps, got K {K.shape} and V {V.shape}.")
+    batch, Tq, Tv = q.shape[0], q.shape[1], K.shape[1]
+    weights = _matrix("weights", weights, (batch, Tq, Tv))
+    d_output = _matrix("d_output", d_output, (batch, Tq, V.shape[-1]))
+    return d_output, weights, q, V, K
+
+
 def keras_attention_backward(
     d_output: np.ndarray,
     weights: np.ndarray,
@@ -433,34 +508,112 @@ def keras_attention_backward(
     query_mask: np.ndarray | None = None,
     value_mask: np.ndarray | None = None,
     use_causal_mask: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The backward pass of :func:`keras_attention` with ``score_mode="dot"`` and no scale,
-    i.e. of ``keras.layers.Attention()`` (its defaults): ``output = softmax(q K^T) V``.
+    scale: float | None = None,
+    score_mode: str = "dot",
+    concat_score_weight: float = 1.0,
+    return_param_grads: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """The backward pass of :func:`keras_attention`, i.e. of ``keras.layers.Attention``.
 
     ``d_output (batch, Tq, dv)`` is dLoss/d(output); ``weights (batch, Tq, Tv)`` the weights
     :func:`keras_attention` returned for the same ``q (batch, Tq, d)``, ``V (batch, Tv, dv)``,
-    ``K (batch, Tv, d)`` and masks. Returns ``(dq, dK, dV)`` shaped like ``q``, ``K``, ``V``:
-    the gradients ``tf.GradientTape`` gives for the layer's inputs ``[query, value, key]``.
-    With ``K=None`` (the keys are the values) the gradient of ``V`` is ``dK + dV``; for
+    ``K (batch, Tv, d)``, masks, ``scale``, ``score_mode`` and ``concat_score_weight``.
+    Returns ``(dq, dK, dV)`` shaped like ``q``, ``K``, ``V``: the gradients
+    ``tf.GradientTape`` gives for the layer's inputs ``[query, value, key]``. With
+    ``K=None`` (the keys are the values) the gradient of ``V`` is ``dK + dV``; for
     self-attention (``q = K = V = x``) the input's gradient is ``dq + dK + dV``.
+    ``return_param_grads=True`` adds a dict with the gradients of the layer's own weights:
+    ``"scale"`` (``use_scale=True``) and, for ``"concat"``, ``"concat_score_weight"``.
+
+    The score modes, backwards (``dS`` = dLoss/d(scores)):
+    ``"dot"``, ``S = s q K^T``: ``dq = s dS K``, ``dK = s dS^T q``, ``ds = sum(dS q K^T)``;
+    ``"concat"``, ``S = c sum_d tanh(s (q_i + k_j))``: with ``T`` the tanh and
+    ``dA = dS c (1 - T^2)``, ``dq_i = s sum_j dA``, ``dk_j = s sum_i dA``,
+    ``ds = sum(dA (q_i + k_j))``, ``dc = sum(dS sum_d T)``.
+    """
+    d_output, weights, q, V, K = _attention_inputs(d_output, weights, q, V, K)
+    return_param_grads = check_bool("return_param_grads", return_param_grads)
+    if not isinstance(score_mode, str):
+        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {describe(score_mode)}.")
+    d_scores, dV = _apply_scores_backward(d_output, weights, V, query_mask, value_mask, use_causal_mask)
+    s = 1.0 if scale is None else float(scale)
+    param_grads: dict[str, np.ndarray] = {}
+    if score_mode == "dot":
+        dq, dK = dot_score_backward(d_scores, q, K)  # (batch, Tq, d), (batch, Tv, d)
+        if scale is not None:
+            param_grads["scale"] = np.asarray(np.sum(d_scores * dot_score(q, K)), dtype=q.dtype)
+            dq, dK = (dq * s).astype(q.dtype), (dK * s).astype(K.dtype)
+    elif score_mode == "concat":
+        if K.shape[-1] != q.shape[-1]:
+            raise LessonlibInputError(f"q and K must have the same size d, got q {q.shape} and K {K.shape}.")
+        total = q[:, :, None, :] + K[:, None, :, :]  # (batch, Tq, Tv, d)
+        T = np.tanh(s * total)
+        dA = d_scores[..., None] * concat_score_weight * (1 - T * T)  # at the tanh's input, over s
+        dq, dK = (s * dA.sum(axis=2)).astype(q.dtype), (s * dA.sum(axis=1)).astype(K.dtype)
+        if scale is not None:
+            param_grads["scale"] = np.asarray(np.sum(dA * total), dtype=q.dtype)
+        param_grads["concat_score_weight"] = np.asarray(np.sum(d_scores[..., None] * T), dtype=q.dtype)
+    else:
+        raise LessonlibInputError(f"score_mode must be 'dot' or 'concat', got {describe(score_mode)}.")
+    return (dq, dK, dV, param_grads) if return_param_grads else (dq, dK, dV)
+
+
+def keras_additive_attention_backward(
+    d_output: np.ndarray,
+    weights: np.ndarray,
+    q: np.ndarray,
+    V: np.ndarray,
+    K: np.ndarray | None = None,
+    *,
+    scale: np.ndarray | None = None,
+    query_mask: np.ndarray | None = None,
+    value_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+    return_param_grads: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """The backward pass of :func:`keras_additive_attention` (``keras.layers.AdditiveAttention``).
+
+    Arguments as for :func:`keras_attention_backward`; ``scale`` is the layer's ``(d,)``
+    weight (``None`` for ``use_scale=False``). Returns ``(dq, dK, dV)``, and with
+    ``return_param_grads`` a dict ``{"scale": (d,)}`` (empty without a scale). The score is
+    :func:`additive_score` with ``W_1 = W_2 = I`` and ``v = scale``, so this is
+    :func:`additive_score_backward` after the softmax and context steps.
+    """
+    d_output, weights, q, V, K = _attention_inputs(d_output, weights, q, V, K)
+    d = q.shape[-1]
+    if K.shape[-1] != d:
+        raise LessonlibInputError(f"K must have q's feature size, got q {q.shape}, K {K.shape}.")
+    d_scores, dV = _apply_scores_backward(d_output, weights, V, query_mask, value_mask, use_causal_mask)
+    eye = np.eye(d, dtype=q.dtype)
+    v = np.ones(d, dtype=q.dtype) if scale is None else _matrix("scale", scale, (d,))
+    g = additive_score_backward(d_scores, q, K, eye, eye, v)
+    dq, dK = g["q"].astype(q.dtype), g["K"].astype(K.dtype)
+    if not check_bool("return_param_grads", return_param_grads):
+        return dq, dK, dV
+    return dq, dK, dV, ({} if scale is None else {"scale": g["v"].astype(q.dtype)})
+
+
+def scaled_dot_product_attention_backward(
+    d_context: np.ndarray,
+    weights: np.ndarray,
+    q: np.ndarray,
+    K: np.ndarray,
+    V: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The backward pass of :func:`scaled_dot_product_attention`: ``(dq, dK, dV)``.
+
+    ``d_context (batch, Tq, dv)`` is dLoss/d(context); ``weights`` what the forward pass
+    returned; ``mask`` the same mask. Context, softmax, then the scaled score, backwards.
     """
     q = _seq("q", q)
+    K = _keys_for(q, K)
     V = _seq("V", V, what="dv")
-    K = V if K is None else _seq("K", K)
-    _same_batch(q=q, V=V, K=K)
-    if K.shape[1] != V.shape[1]:
-        raise LessonlibInputError(f"K and V must have the same number of time steps, got K {K.shape} and V {V.shape}.")
-    batch, Tq, Tv = q.shape[0], q.shape[1], K.shape[1]
-    weights = _matrix("weights", weights, (batch, Tq, Tv))
-    d_output = _matrix("d_output", d_output, (batch, Tq, V.shape[-1]))
-    d_context = d_output  # (batch, Tq, dv)
-    if query_mask is not None:  # masked queries' outputs were set to 0: nothing flows back from them
-        rows = _bool_mask("query_mask", query_mask, (batch, Tq))
-        d_context = np.where(rows[:, :, None], d_output, 0).astype(d_output.dtype)
-    mask = score_mask(batch, Tq, Tv, value_mask=value_mask, use_causal_mask=use_causal_mask)
-    d_weights, dV = context_vector_backward(d_context, weights, V)  # (batch, Tq, Tv), (batch, Tv, dv)
-    d_scores = masked_softmax_backward(d_weights, weights, mask)  # (batch, Tq, Tv)
-    dq, dK = dot_score_backward(d_scores, q, K)  # (batch, Tq, d), (batch, Tv, d)
+    weights = _matrix("weights", weights, (q.shape[0], q.shape[1], K.shape[1]))
+    if mask is not None:
+        mask = _broadcast_mask(mask, weights.shape, "weights")
+    d_weights, dV = context_vector_backward(d_context, weights, V)
+    dq, dK = scaled_dot_score_backward(masked_softmax_backward(d_weights, weights, mask), q, K)
     return dq, dK, dV
 
 
@@ -528,12 +681,34 @@ def merge_heads(x: np.ndarray) -> np.ndarray:
     return x.transpose(0, 2, 1, 3).reshape(batch, T, heads * depth)
 
 
+class MHAParams(dict):
+    """The params dict of a multi-head attention layer that remembers its head count.
+
+    :func:`lessonlib.keras_weights.mha_params_from_keras` returns one, so that calling
+    :func:`multi_head_attention` with another ``num_heads`` is an error rather than a
+    silently different layer (the matrices alone cannot tell: 12 columns are 2 heads of 6
+    or 3 heads of 4). A plain dict works everywhere too, without that check.
+    """
+
+    def __init__(self, values: Mapping[str, np.ndarray], num_heads: int) -> None:
+        super().__init__(values)
+        self.num_heads = check_positive_int("num_heads", num_heads)
+
+
 def check_mha_params(params: Mapping[str, np.ndarray], num_heads: int) -> dict[str, np.ndarray]:
     """Validate multi-head attention parameters (see :func:`multi_head_attention`)."""
     if not isinstance(params, Mapping) or set(params) != set(MHA_KEYS):
         got = sorted(params) if isinstance(params, Mapping) else describe(params)
         raise LessonlibInputError(f"params must be a dict with keys {list(MHA_KEYS)}, got {got}.")
-    p = {name: as_float_array(f"params[{name!r}]", params[name]) for name in MHA_KEYS}
+    num_heads = check_positive_int("num_heads", num_heads)
+    known = getattr(params, "num_heads", None)
+    if known is not None and known != num_heads:
+        raise LessonlibInputError(
+            f"num_heads={num_heads}, but these params are a layer with {known} heads "
+            f"(MultiHeadAttention(num_heads={known}, ...)); the same matrices split into another number "
+            "of heads would be a different layer."
+        )
+    p = {name: as_float_array(f"params[{name!r}]", params[name], finite=True) for name in MHA_KEYS}
     for name in ("W_q", "W_k", "W_v", "W_o"):
         if p[name].ndim != 2:
             raise LessonlibInputError(f"params[{name!r}] must be a matrix, got {describe(p[name])}.")
@@ -551,6 +726,32 @@ def check_mha_params(params: Mapping[str, np.ndarray], num_heads: int) -> dict[s
     return p
 
 
+def _mha_inputs(query, value, params, num_heads, key):
+    query = _seq("query", query)
+    value = _seq("value", value)
+    key = value if key is None else _seq("key", key)
+    _same_batch(query=query, value=value, key=key)
+    num_heads = check_positive_int("num_heads", num_heads)
+    p = check_mha_params(params, num_heads)
+    for name, x, W in (("query", query, "W_q"), ("key", key, "W_k"), ("value", value, "W_v")):
+        if x.shape[-1] != p[W].shape[0]:
+            raise LessonlibInputError(f"{name} has {x.shape[-1]} features but {W} expects {p[W].shape[0]}.")
+    if key.shape[1] != value.shape[1]:
+        raise LessonlibInputError(f"key and value need the same time steps, got {key.shape} and {value.shape}.")
+    return query, value, key, num_heads, p
+
+
+def _mha_mask(batch, Tq, Tv, value_mask, key_mask, query_mask, attention_mask, use_causal_mask):
+    """Keras' combined mask: a position may be attended to if both its value and its key are real."""
+    if key_mask is not None:
+        key_mask = _bool_mask("key_mask", key_mask, (batch, Tv))
+        value_mask = key_mask if value_mask is None else _bool_mask("value_mask", value_mask, (batch, Tv)) & key_mask
+    return score_mask(
+        batch, Tq, Tv, value_mask=value_mask, query_mask=query_mask,
+        attention_mask=attention_mask, use_causal_mask=use_causal_mask,
+    )
+
+
 def multi_head_attention(
     query: np.ndarray,
     value: np.ndarray,
@@ -563,6 +764,7 @@ def multi_head_attention(
     attention_mask: np.ndarray | None = None,
     use_causal_mask: bool = False,
     fully_masked: str = "uniform",
+    key_mask: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Multi-head attention, as ``keras.layers.MultiHeadAttention`` computes it.
 
@@ -575,28 +777,83 @@ def multi_head_attention(
     at once, merge the heads, project. Returns ``(output (batch, Tq, d_out), weights
     (batch, num_heads, Tq, Tv))``. ``fully_masked`` as in :func:`masked_softmax`: Keras
     gives ``"uniform"`` by default and ``"zero"`` with ``return_attention_scores=True``.
+    Masks (booleans or 0/1): ``query_mask (batch, Tq)``, ``value_mask`` and ``key_mask``
+    ``(batch, Tv)`` (a position counts only if both are real, as in Keras),
+    ``attention_mask (batch, Tq, Tv)``, ``use_causal_mask``.
     """
-    query = _seq("query", query)
-    value = _seq("value", value)
-    key = value if key is None else _seq("key", key)
-    _same_batch(query=query, value=value, key=key)
-    num_heads = check_positive_int("num_heads", num_heads)
-    p = check_mha_params(params, num_heads)
-    for name, x, W in (("query", query, "W_q"), ("key", key, "W_k"), ("value", value, "W_v")):
-        if x.shape[-1] != p[W].shape[0]:
-            raise LessonlibInputError(f"{name} has {x.shape[-1]} features but {W} expects {p[W].shape[0]}.")
-    if key.shape[1] != value.shape[1]:
-        raise LessonlibInputError(f"key and value need the same time steps, got {key.shape} and {value.shape}.")
+    output, weights, _ = _mha_forward(
+        query, value, params, num_heads, key, query_mask=query_mask, value_mask=value_mask,
+        attention_mask=attention_mask, use_causal_mask=use_causal_mask, fully_masked=fully_masked, key_mask=key_mask,
+    )
+    return output, weights
+
+
+def _mha_forward(query, value, params, num_heads, key, *, query_mask, value_mask, attention_mask,
+                 use_causal_mask, fully_masked, key_mask):
+    query, value, key, num_heads, p = _mha_inputs(query, value, params, num_heads, key)
     Q = split_heads(query @ p["W_q"] + p["b_q"], num_heads)  # (batch, h, Tq, d_k)
     K = split_heads(key @ p["W_k"] + p["b_k"], num_heads)  # (batch, h, Tv, d_k)
     V = split_heads(value @ p["W_v"] + p["b_v"], num_heads)  # (batch, h, Tv, d_vh)
     batch, Tq, Tv = query.shape[0], query.shape[1], key.shape[1]
-    mask = score_mask(
-        batch, Tq, Tv, value_mask=value_mask, query_mask=query_mask,
-        attention_mask=attention_mask, use_causal_mask=use_causal_mask,
-    )
-    scores = (Q / np.sqrt(Q.shape[-1]).astype(Q.dtype)) @ np.swapaxes(K, -1, -2)  # (batch, h, Tq, Tv)
-    weights = masked_softmax(scores, None if mask is None else mask[:, None], fully_masked=fully_masked)
+    mask = _mha_mask(batch, Tq, Tv, value_mask, key_mask, query_mask, attention_mask, use_causal_mask)
+    scale = np.sqrt(Q.shape[-1]).astype(Q.dtype)
+    scores = (Q / scale) @ np.swapaxes(K, -1, -2)  # (batch, h, Tq, Tv)
+    mask = None if mask is None else mask[:, None]  # (batch, 1, Tq, Tv): the same for every head
+    weights = masked_softmax(scores, mask, fully_masked=fully_masked)
     heads = weights @ V  # (batch, h, Tq, d_vh)
-    output = merge_heads(heads) @ p["W_o"] + p["b_o"]  # (batch, Tq, d_out)
-    return output, weights
+    merged = merge_heads(heads)  # (batch, Tq, h * d_vh)
+    output = merged @ p["W_o"] + p["b_o"]  # (batch, Tq, d_out)
+    cache = {"query": query, "key": key, "value": value, "p": p, "Q": Q, "K": K, "V": V,
+             "weights": weights, "merged": merged, "mask": mask, "scale": scale}
+    return output, weights, cache
+
+
+def multi_head_attention_backward(
+    d_output: np.ndarray,
+    query: np.ndarray,
+    value: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    num_heads: int,
+    key: np.ndarray | None = None,
+    *,
+    query_mask: np.ndarray | None = None,
+    value_mask: np.ndarray | None = None,
+    attention_mask: np.ndarray | None = None,
+    use_causal_mask: bool = False,
+    key_mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The backward pass of :func:`multi_head_attention` (Keras' default, ``fully_masked="uniform"``).
+
+    ``d_output (batch, Tq, d_out)`` is dLoss/d(output); the other arguments are the forward
+    pass's (it is recomputed). Returns ``(d_query, d_value, d_key, grads)``: the inputs'
+    gradients and ``grads`` keyed like ``params``. With ``key=None`` (the keys are the
+    values) the gradient of ``value`` is ``d_value + d_key``.
+
+    Backwards through ``O = merge(A V) W_o + b_o``, ``A = softmax(Q K^T / sqrt(d_k))`` and
+    the three projections ``X W + b``: each is one of the single-head steps, batched over heads.
+    """
+    _, _, c = _mha_forward(
+        query, value, params, num_heads, key, query_mask=query_mask, value_mask=value_mask,
+        attention_mask=attention_mask, use_causal_mask=use_causal_mask, fully_masked="uniform", key_mask=key_mask,
+    )
+    p, Q, K, V, weights = c["p"], c["Q"], c["K"], c["V"], c["weights"]
+    d_output = _matrix("d_output", d_output, (*c["query"].shape[:2], p["W_o"].shape[1]))
+    grads = {
+        "W_o": np.einsum("btm,bto->mo", c["merged"], d_output),  # (h * d_vh, d_out)
+        "b_o": d_output.sum(axis=(0, 1)),  # (d_out,)
+    }
+    d_heads = split_heads(d_output @ p["W_o"].T, num_heads)  # (batch, h, Tq, d_vh)
+    d_weights = d_heads @ np.swapaxes(V, -1, -2)  # (batch, h, Tq, Tv)
+    dV = np.swapaxes(weights, -1, -2) @ d_heads  # (batch, h, Tv, d_vh)
+    d_scores = masked_softmax_backward(d_weights, weights, c["mask"])  # (batch, h, Tq, Tv)
+    dQ = d_scores @ K / c["scale"]  # (batch, h, Tq, d_k)
+    dK = np.swapaxes(d_scores, -1, -2) @ Q / c["scale"]  # (batch, h, Tv, d_k)
+    d_inputs = {}
+    for s, name, d_proj in (("q", "query", dQ), ("k", "key", dK), ("v", "value", dV)):
+        d_proj = merge_heads(d_proj)  # (batch, T, h * depth): dLoss/d(x W + b)
+        grads[f"W_{s}"] = np.einsum("bti,btj->ij", c[name], d_proj)
+        grads[f"b_{s}"] = d_proj.sum(axis=(0, 1))
+        d_inputs[name] = d_proj @ p[f"W_{s}"].T
+    dtype = c["query"].dtype
+    grads = {name: grads[name].astype(dtype, copy=False) for name in MHA_KEYS}
+    return d_inputs["query"], d_inputs["value"], d_inputs["key"], grads

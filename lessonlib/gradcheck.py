@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, describe
+from lessonlib._validate import LessonlibInputError, as_float_array, describe
 
 
 def numeric_gradient(loss: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -45,6 +45,11 @@ def numeric_gradient(loss: Callable[[], float], x: np.ndarray, eps: float = 1e-6
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element-wise ``|a - b| / max(|a| + |b|, 1e-12)``: 0 when equal, near 1 when unrelated."""
+    a, b = as_float_array("a", a), as_float_array("b", b)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise LessonlibInputError(f"a and b must have the same shape, got {describe(a)} and {describe(b)}.") from None
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12)
 
 
@@ -81,6 +86,10 @@ def check_gradients(
     where both gradients are below ``1e-10`` count as equal); an empty list means every
     gradient is right.
     """
+    if not callable(loss):
+        raise LessonlibInputError(f"loss must be a function of no arguments returning a number, got {describe(loss)}.")
+    if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
+        raise LessonlibInputError(f"params and grads must be dicts of arrays, got {describe(params)} and {describe(grads)}.")
     missing = sorted(set(params) - set(grads))
     if missing:
         raise LessonlibInputError(f"grads has no entry for {missing}; it must have the keys of params.")
@@ -92,8 +101,7 @@ def check_gradients(
                 f"grads[{name!r}] has shape {g.shape}, but params[{name!r}] has shape {x.shape}."
             )
         num = numeric_gradient(loss, x, eps)
-        err = relative_error(g, num)
-        err[(np.abs(g) < 1e-10) & (np.abs(num) < 1e-10)] = 0.0
+        err = np.where((np.abs(g) < 1e-10) & (np.abs(num) < 1e-10), 0.0, relative_error(g, num))  # 0-d too
         if err.size and err.max() > tol:
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
             mismatches.append(GradientMismatch(name, index, float(g[index]), float(num[index]), float(err[index])))

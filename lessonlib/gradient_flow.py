@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_shape, describe
+from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_seed, check_shape, describe
 from lessonlib.recurrent import check_sequence, sequence_gradient
 from lessonlib.rnn import activation_derivative, check_activation, rnn_backward, rnn_forward
 
@@ -39,7 +39,8 @@ def spectral_radius(W: np.ndarray) -> float:
 def with_spectral_radius(W: np.ndarray, radius: float) -> np.ndarray:
     """``W`` rescaled so that its spectral radius is ``radius`` (same dtype)."""
     current = spectral_radius(W)
-    if not np.isfinite(radius) or radius < 0:
+    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(radius) or radius < 0:
         raise LessonlibInputError(f"radius must be a finite number >= 0, got {describe(radius)}.")
     if current == 0:
         raise LessonlibInputError("W has spectral radius 0 (all eigenvalues are zero): it cannot be rescaled.")
@@ -93,14 +94,40 @@ def clip_by_global_norm(grads: Mapping[str, Any], max_norm: float) -> tuple[dict
     ``max_norm`` are returned unchanged; otherwise every one is multiplied by
     ``max_norm / global_norm``, which keeps the direction of the update and bounds its
     length. This is ``tf.clip_by_global_norm`` and Keras' ``global_clipnorm`` optimizer
-    option; Keras' ``clipnorm`` instead clips each weight's gradient by its own norm.
+    option; Keras' ``clipnorm`` instead clips each weight's gradient by its own norm, and
+    :func:`clip_by_value` (Keras' ``clipvalue``) clips each entry, which can turn the update.
+    A non-finite norm (NaN or infinity in a gradient) is refused: no factor repairs it.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) or not max_norm > 0:
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) or not max_norm > 0 \
+            or not np.isfinite(max_norm):
         raise LessonlibInputError(f"max_norm must be a positive number, got {describe(max_norm)}.")
     grads = _check_grads(grads)
     norm = global_norm(grads)
+    if not np.isfinite(norm):
+        raise LessonlibInputError(
+            f"the gradients' global norm is {norm}: a gradient holds NaN or infinity, and scaling cannot repair it."
+        )
     scale = 1.0 if norm <= max_norm else max_norm / norm
     return {name: (g * scale).astype(g.dtype, copy=False) for name, g in grads.items()}, norm
+
+
+def clip_by_value(grads: Mapping[str, Any], clip_value: float) -> dict[str, np.ndarray]:
+    """Clip every entry of every gradient to ``[-clip_value, clip_value]``, element-wise.
+
+    This is ``tf.clip_by_value`` and Keras' ``clipvalue`` optimizer option (Coursera's
+    ``clip`` exercise: ``np.clip(g, -maxValue, maxValue, out=g)``). It differs from
+    :func:`clip_by_global_norm` in what it keeps: global-norm clipping multiplies all
+    gradients by one factor, so the update keeps its direction and only gets shorter;
+    clipping by value cuts each entry on its own, so large entries are flattened while
+    small ones stay, and the update can point elsewhere (a gradient ``(10, 1)`` clipped at
+    1 becomes ``(1, 1)``). Both bound the step; only the global norm keeps its direction.
+    Gradients already inside the bound come back unchanged.
+    """
+    if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.integer, np.floating)) or not clip_value > 0 \
+            or not np.isfinite(clip_value):
+        raise LessonlibInputError(f"clip_value must be a positive number, got {describe(clip_value)}.")
+    grads = _check_grads(grads)
+    return {name: np.clip(g, -clip_value, clip_value).astype(g.dtype, copy=False) for name, g in grads.items()}
 
 
 def _check_grads(grads: Any) -> dict[str, np.ndarray]:
@@ -145,7 +172,7 @@ def train_regressor(
         norm = global_norm(grads)
         history["loss"].append(loss)
         history["grad_norm"].append(norm)
-        if not np.isfinite(loss) or loss > 1e6:
+        if not np.isfinite(loss) or loss > 1e6 or not np.isfinite(norm):
             break  # diverged: the weights are no longer meaningful
         if max_norm is not None:
             grads, _ = clip_by_global_norm(grads, max_norm)
@@ -172,9 +199,10 @@ def state_gradient_norms(kind: str, x: np.ndarray, params: Mapping[str, np.ndarr
     from lessonlib import lstm, rnn
 
     x = check_sequence(x)
+    seed = check_seed("seed", seed)
     batch, time, _ = x.shape
-    if kind not in KINDS:
-        raise LessonlibInputError(f"kind must be one of {KINDS}, got {kind!r}.")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise LessonlibInputError(f"kind must be one of {KINDS}, got {describe(kind)}.")
     if kind == "SimpleRNN":
         h_seq, cache = rnn.rnn_forward(x, params)
     else:
@@ -209,6 +237,7 @@ def cell_path_norms(x: np.ndarray, params: Mapping[str, np.ndarray], seed: int =
     from lessonlib import lstm
 
     x = check_sequence(x)
+    seed = check_seed("seed", seed)
     batch, time, _ = x.shape
     _, _, cache = lstm.lstm_forward(x, params)
     f = np.split(cache.gates, 4, axis=-1)[1]  # (batch, time, units): the forget gates

@@ -131,8 +131,12 @@ def _mha_projections(layer: Any) -> dict[str, list[np.ndarray]]:
 
 
 def mha_params_from_keras(layer: Any) -> dict[str, np.ndarray]:
-    """``{"W_q", "b_q", "W_k", "b_k", "W_v", "b_v", "W_o", "b_o"}`` of a built ``MultiHeadAttention``."""
-    from lessonlib.attention import MHA_KEYS
+    """``{"W_q", "b_q", "W_k", "b_k", "W_v", "b_v", "W_o", "b_o"}`` of a built ``MultiHeadAttention``.
+
+    The dict (an :class:`lessonlib.attention.MHAParams`) remembers the layer's ``num_heads``,
+    so :func:`lessonlib.attention.multi_head_attention` refuses another head count.
+    """
+    from lessonlib.attention import MHA_KEYS, MHAParams
 
     weights = _mha_projections(layer)
     params = {}
@@ -143,7 +147,7 @@ def mha_params_from_keras(layer: Any) -> dict[str, np.ndarray]:
     kernel, bias = weights["o"]  # (heads, head_size, d_out), (d_out,)
     params["W_o"] = kernel.reshape(-1, kernel.shape[-1])  # (heads * head_size, d_out)
     params["b_o"] = bias
-    return {name: params[name] for name in MHA_KEYS}
+    return MHAParams({name: params[name] for name in MHA_KEYS}, layer.num_heads)
 
 
 def mha_params_to_keras(layer: Any, params: Any) -> None:

@@ -35,11 +35,11 @@ def one_hot(ids: np.ndarray, vocab_size: int) -> np.ndarray:
 
 def _check_table(W: np.ndarray) -> np.ndarray:
     W = as_float_array("W", W)
-    if W.ndim != 2:
+    if W.ndim != 2 or 0 in W.shape:
         raise LessonlibInputError(
-            f"W must be an embedding table of shape (vocab_size, dim), got {describe(W)}."
+            f"W must be an embedding table of shape (vocab_size, dim), both at least 1, got {describe(W)}."
         )
-    return W
+    return as_float_array("W", W, finite=True)
 
 
 def embedding_lookup(W: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -65,15 +65,39 @@ def one_hot_matmul(W: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return one_hot(ids, W.shape[0]).astype(W.dtype) @ W  # (..., V) @ (V, k) -> (..., k)
 
 
+def embedding_backward(d_out: np.ndarray, ids: np.ndarray, vocab_size: int) -> np.ndarray:
+    """The gradient of the embedding table for ``out = W[ids]``: ``dW`` ``(vocab_size, k)``.
+
+    ``d_out`` ``ids.shape + (k,)`` is dLoss/d(out). Row ``w`` of ``dW`` is the sum of
+    ``d_out`` over every position where ``ids == w`` (a scatter-add: a word used twice gets
+    both gradients); rows of words not in ``ids`` are zero. This is the dense form of the
+    ``IndexedSlices`` TensorFlow gives for ``keras.layers.Embedding``. With
+    ``Embedding(mask_zero=True)`` the layer itself still looks up row 0, so its gradient
+    is whatever reaches the padded positions (zero if the layers after it use the mask).
+    """
+    ids = as_int_array("ids", ids)
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    check_ids_in_range("ids", ids, vocab_size, "the embedding table")
+    d_out = as_float_array("d_out", d_out, finite=True)
+    if d_out.shape[:-1] != ids.shape or d_out.ndim != ids.ndim + 1:
+        raise LessonlibInputError(
+            f"d_out must have shape ids.shape + (k,) = {ids.shape + ('k',)}, got {describe(d_out)}."
+        )
+    dW = np.zeros((vocab_size, d_out.shape[-1]), dtype=d_out.dtype)  # (V, k)
+    np.add.at(dW, ids.reshape(-1), d_out.reshape(-1, d_out.shape[-1]))  # repeated ids add up
+    return dW
+
+
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine of the angle between vectors ``a`` and ``b`` along the last axis.
 
     ``a`` and ``b`` have the same shape ``(..., k)``; the result has shape ``(...)``
     (a 0-d array for two plain vectors). A zero vector has similarity 0 with anything.
+    NaN or infinity is refused (it has no direction).
     """
-    a = as_float_array("a", a)
-    b = as_float_array("b", b)
-    if a.shape != b.shape or a.ndim == 0:
+    a = as_float_array("a", a, finite=True)
+    b = as_float_array("b", b, finite=True)
+    if a.shape != b.shape or a.ndim == 0 or a.shape[-1] == 0:
         raise LessonlibInputError(
             f"a and b must be vectors of the same shape, got {describe(a)} and {describe(b)}."
         )
@@ -84,7 +108,7 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
     """Cosine similarity of every pair of rows of ``vectors`` ``(n, k)``: shape ``(n, n)``."""
-    vectors = as_float_array("vectors", vectors, ndim=2)
+    vectors = as_float_array("vectors", vectors, ndim=2, finite=True)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (n, 1)
     unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     return unit @ unit.T  # (n, n)
@@ -116,6 +140,8 @@ def representation_bytes(n_tokens: int, vocab_size: int, dim: int) -> dict[str, 
 
 def format_bytes(n: int) -> str:
     """Human-readable size with binary prefixes, e.g. ``format_bytes(2048) == '2.0 KiB'``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise LessonlibInputError(f"n must be a number of bytes, an integer >= 0, got {describe(n)}.")
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from lessonlib._validate import LessonlibInputError, check_positive_int, describe
+from lessonlib._validate import LessonlibInputError, as_int_array, check_positive_int, describe
 
 PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
@@ -85,8 +85,12 @@ def word_index(vocabulary: Sequence[str]) -> dict[str, int]:
     The source notes map both 'What' and 'time' to 3; a real vocabulary never gives two
     words one id, and this function raises if a list would.
     """
+    if isinstance(vocabulary, str) or not isinstance(vocabulary, Sequence):
+        raise LessonlibInputError(f"vocabulary must be a list of tokens, got {describe(vocabulary)}.")
     index: dict[str, int] = {}
     for i, token in enumerate(vocabulary):
+        if not isinstance(token, str):
+            raise LessonlibInputError(f"vocabulary[{i}] must be a string token, got {describe(token)}.")
         if token in index:
             raise LessonlibInputError(
                 f"vocabulary lists {token!r} twice (ids {index[token]} and {i}); "
@@ -96,12 +100,26 @@ def word_index(vocabulary: Sequence[str]) -> dict[str, int]:
     return index
 
 
+def _check_vocabulary(vocabulary: object) -> dict[str, int]:
+    """The index of a vocabulary that has the two reserved tokens first, or a clear error."""
+    if isinstance(vocabulary, str) or not isinstance(vocabulary, Sequence):
+        raise LessonlibInputError(f"vocabulary must be a list of tokens, got {describe(vocabulary)}.")
+    if len(vocabulary) < 2 or vocabulary[PAD_ID] != PAD_TOKEN or vocabulary[OOV_ID] != OOV_TOKEN:
+        raise LessonlibInputError(
+            f"vocabulary must start with the padding token {PAD_TOKEN!r} (id 0) and {OOV_TOKEN!r} (id 1), "
+            f"as build_vocabulary makes it; got {describe(vocabulary)} starting {list(vocabulary[:2])}. "
+            "Unknown words are encoded as id 1, so that id must exist."
+        )
+    return word_index(vocabulary)
+
+
 def encode(text: str, vocabulary: Sequence[str]) -> np.ndarray:
     """Turn one sentence into an ``int64`` array of ids, unknown words -> ``OOV_ID``.
 
-    Returns shape ``(n_tokens,)``.
+    Returns shape ``(n_tokens,)``. ``vocabulary`` starts with the padding token ``""`` and
+    the OOV token ``"[UNK]"`` (ids 0 and 1), as :func:`build_vocabulary` makes it.
     """
-    index = word_index(vocabulary)
+    index = _check_vocabulary(vocabulary)
     return np.array([index.get(t, OOV_ID) for t in tokenize(text)], dtype=np.int64)
 
 
@@ -115,6 +133,7 @@ def encode_batch(
     ``length=None`` the batch is as long as its longest sentence.
     """
     texts = _check_texts(texts)
+    _check_vocabulary(vocabulary)
     rows = [encode(t, vocabulary) for t in texts]
     if length is None:
         length = max((len(r) for r in rows), default=0)
@@ -133,7 +152,7 @@ def padding_mask(ids: np.ndarray) -> np.ndarray:
     This is the mask that ``Embedding(mask_zero=True)`` passes to the next layer.
     Shape: same as ``ids``.
     """
-    arr = np.asarray(ids)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise LessonlibInputError(f"ids must hold integer token ids, got {describe(arr)}.")
+    arr = as_int_array("ids", ids)
+    if arr.size and arr.min() < 0:
+        raise LessonlibInputError(f"ids must be token ids >= 0 (0 is padding), got {int(arr.min())} in {describe(arr)}.")
     return arr != PAD_ID

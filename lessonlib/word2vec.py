@@ -120,6 +120,10 @@ class Corpus:
 def encode_corpus(sentences: Iterable[Sequence[str]], vocabulary: Vocabulary) -> Corpus:
     """Map every in-vocabulary token to its id; out-of-vocabulary tokens are dropped."""
     sentences = _check_sentences(sentences)
+    if not isinstance(vocabulary, Vocabulary):
+        raise LessonlibInputError(
+            f"vocabulary must be the Vocabulary that build_vocabulary returned, got {describe(vocabulary)}."
+        )
     index = vocabulary.index
     chunks = [np.array([index[w] for w in s if w in index], dtype=np.int32) for s in sentences]
     lengths = np.array([c.size for c in chunks], dtype=np.int64)
@@ -203,7 +207,7 @@ def keep_probability(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
     words much more frequent than ``sample`` are mostly dropped, rare words always kept.
     """
     counts = _check_counts(counts).astype(np.float64)
-    if not 0 < sample < 1:
+    if isinstance(sample, bool) or not isinstance(sample, (int, float, np.integer, np.floating)) or not 0 < sample < 1:
         raise LessonlibInputError(f"sample must be between 0 and 1 (typically 1e-3 to 1e-5), got {sample!r}.")
     threshold = sample * counts.sum()
     with np.errstate(divide="ignore"):
@@ -219,7 +223,9 @@ def sample_negatives(
     A draw that equals the pair's true context word is drawn again, so no negative is
     ever the word the model should predict.
     """
-    noise = np.asarray(noise, dtype=np.float64)
+    noise = as_float_array("noise", noise, ndim=1, finite=True).astype(np.float64)
+    if (noise < 0).any():
+        raise LessonlibInputError(f"noise must be probabilities (>= 0), got a negative entry in {describe(noise)}.")
     contexts = as_int_array("contexts", contexts).reshape(-1)
     k = check_positive_int("k", k)
     if np.count_nonzero(noise) < 2:
@@ -243,7 +249,26 @@ def sample_negatives(
 
 def log_sigmoid(a: np.ndarray) -> np.ndarray:
     """``log σ(a)``, computed without overflow for large ``|a|``."""
-    return -np.logaddexp(0, -a)
+    return -np.logaddexp(0, -as_float_array("a", a))
+
+
+def _check_sgns(v_c: object, u_o: object, U_neg: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``v_c (batch, k)``, ``u_o (batch, k)``, ``U_neg (batch, K, k)``, checked against each other."""
+    v_c = as_float_array("v_c", v_c, finite=True)
+    if v_c.ndim != 2 or 0 in v_c.shape:
+        raise LessonlibInputError(
+            f"v_c must have shape (batch, k), got {describe(v_c)}"
+            + (": one pair needs the batch axis too, v_c[None]." if v_c.ndim == 1 else ".")
+        )
+    u_o = as_float_array("u_o", u_o, finite=True)
+    if u_o.shape != v_c.shape:
+        raise LessonlibInputError(f"u_o must have v_c's shape (batch, k) = {v_c.shape}, got {describe(u_o)}.")
+    U_neg = as_float_array("U_neg", U_neg, finite=True)
+    if U_neg.ndim != 3 or U_neg.shape[0] != v_c.shape[0] or U_neg.shape[2] != v_c.shape[1]:
+        raise LessonlibInputError(
+            f"U_neg must have shape (batch, K, k) = ({v_c.shape[0]}, K, {v_c.shape[1]}), got {describe(U_neg)}."
+        )
+    return v_c, u_o, U_neg
 
 
 def sgns_loss(v_c: np.ndarray, u_o: np.ndarray, U_neg: np.ndarray) -> float:
@@ -252,6 +277,7 @@ def sgns_loss(v_c: np.ndarray, u_o: np.ndarray, U_neg: np.ndarray) -> float:
     ``v_c`` ``(batch, k)`` centre input vectors, ``u_o`` ``(batch, k)`` true context
     output vectors, ``U_neg`` ``(batch, K, k)`` output vectors of the negatives.
     """
+    v_c, u_o, U_neg = _check_sgns(v_c, u_o, U_neg)
     pos = np.sum(u_o * v_c, axis=-1)  # (batch,)
     neg = np.einsum("bnk,bk->bn", U_neg, v_c)  # (batch, K)
     return float(-log_sigmoid(pos).sum() - log_sigmoid(-neg).sum())
@@ -263,6 +289,7 @@ def sgns_grads(v_c: np.ndarray, u_o: np.ndarray, U_neg: np.ndarray) -> dict[str,
     With ``s = σ(u_o · v_c)`` and ``s_n = σ(u_n · v_c)``:
     ``dL/dv_c = (s - 1) u_o + Σ_n s_n u_n``, ``dL/du_o = (s - 1) v_c``, ``dL/du_n = s_n v_c``.
     """
+    v_c, u_o, U_neg = _check_sgns(v_c, u_o, U_neg)
     s = sigmoid(np.sum(u_o * v_c, axis=-1))  # (batch,)
     s_n = sigmoid(np.einsum("bnk,bk->bn", U_neg, v_c))  # (batch, K)
     return {
@@ -273,8 +300,8 @@ def sgns_grads(v_c: np.ndarray, u_o: np.ndarray, U_neg: np.ndarray) -> dict[str,
 
 
 def _check_model(V: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    V = as_float_array("V", V, ndim=2)
-    U = as_float_array("U", U, ndim=2)
+    V = as_float_array("V", V, ndim=2, finite=True)
+    U = as_float_array("U", U, ndim=2, finite=True)
     if V.shape != U.shape:
         raise LessonlibInputError(
             f"V (input vectors) and U (output vectors) must have the same shape (n_words, k), "
@@ -365,12 +392,62 @@ def cbow_loss_and_grads(
 
 def softmax_loss(V: np.ndarray, U: np.ndarray, centres: np.ndarray, contexts: np.ndarray) -> float:
     """The full-softmax skip-gram loss ``-Σ log P(o | c)``: touches all ``n_words`` rows of ``U``."""
+    return softmax_loss_and_grads(V, U, centres, contexts)[0]
+
+
+def softmax_loss_and_grads(
+    V: np.ndarray, U: np.ndarray, centres: np.ndarray, contexts: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The full-softmax skip-gram loss of a batch of pairs and its gradients ``(loss, dV, dU)``.
+
+    ``centres``, ``contexts`` ``(batch,)`` ids. With ``p = softmax(v_c U^T)`` over all
+    ``n_words`` words and ``y`` the one-hot vector of the context word ``o``:
+    ``dL/dv_c = (p - y) U = Σ_w p_w u_w - u_o`` (the expected output vector minus the true
+    one) and ``dL/du_w = (p_w - y_w) v_c``, so *every* row of ``U`` gets a gradient from
+    every pair: the cost that negative sampling avoids. ``dV``, ``dU`` are shaped like
+    ``V``, ``U`` (repeated ids add up).
+    """
     V, U = _check_model(V, U)
     centres = _check_batch_ids("centres", centres, V.shape[0])
+    if centres.ndim != 1 or centres.size == 0:
+        raise LessonlibInputError(f"centres must be a non-empty 1-D array of ids (batch,), got {describe(centres)}.")
     contexts = _check_batch_ids("contexts", contexts, V.shape[0], centres.shape)
-    scores = V[centres] @ U.T  # (batch, n_words): the costly part
+    loss, dv_c, dU = _softmax_pairs(V[centres], U, contexts)
+    dV = np.zeros_like(V)
+    np.add.at(dV, centres, dv_c)  # (batch, k) rows, repeated centres add up
+    return loss, dV, dU
+
+
+def _softmax_pairs(v_c: np.ndarray, U: np.ndarray, contexts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss, ``dL/dv_c`` ``(batch, k)`` and ``dL/dU`` ``(n_words, k)`` of the full softmax."""
+    scores = v_c @ U.T  # (batch, n_words): the costly part
     log_norm = np.logaddexp.reduce(scores, axis=1)  # log Σ_w exp(u_w · v_c)
-    return float(np.sum(log_norm - scores[np.arange(centres.size), contexts]))
+    rows = np.arange(v_c.shape[0])
+    loss = float(np.sum(log_norm - scores[rows, contexts]))
+    d_scores = np.exp(scores - log_norm[:, None])  # p, (batch, n_words)
+    d_scores[rows, contexts] -= 1  # p - y
+    return loss, d_scores @ U, (d_scores.T @ v_c).astype(U.dtype, copy=False)  # every word's row of U
+
+
+def naive_softmax_loss_and_gradient(
+    v_c: np.ndarray, o: int, U: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """One pair's full-softmax loss ``-log P(o | c)`` and its gradients (CS224n's
+    ``naiveSoftmaxLossAndGradient``): ``(loss, dv_c (k,), dU (n_words, k))``.
+
+    ``v_c`` ``(k,)`` the centre word's input vector, ``o`` the context word's id, ``U``
+    ``(n_words, k)`` all output vectors. See :func:`softmax_loss_and_grads` for the formulas.
+    """
+    v_c = as_float_array("v_c", v_c, finite=True)
+    U = as_float_array("U", U, ndim=2, finite=True)
+    if v_c.ndim != 1 or v_c.shape[0] != U.shape[1] or U.shape[0] == 0:
+        raise LessonlibInputError(
+            f"v_c must be one vector (k,) with k = U's columns ({U.shape[1]}), and U (n_words, k) non-empty; "
+            f"got v_c {describe(v_c)} and U {describe(U)}."
+        )
+    o_ids = _check_batch_ids("o", np.asarray([o]) if np.ndim(o) == 0 else o, U.shape[0], (1,))
+    loss, dv_c, dU = _softmax_pairs(v_c[None], U, o_ids)
+    return loss, dv_c[0], dU
 
 
 def _sigmoid32(a: np.ndarray) -> np.ndarray:
@@ -395,7 +472,29 @@ def pooled_ns_coefficients(
     and ``g_neg`` ``(P, N)`` = ``weight σ(u_n · h_p)``, the derivatives of the loss with
     respect to the scores. :func:`pooled_ns_loss_and_grads` turns them into gradients.
     """
+    h, U_pos, pos_mask, U_pool, pool_weight = _check_pooled(h, U_pos, pos_mask, U_pool, pool_weight)
     return _coefficients_from_scores(np.einsum("psk,pk->ps", U_pos, h), pos_mask, h @ U_pool.T, pool_weight)
+
+
+def _check_pooled(h, U_pos, pos_mask, U_pool, pool_weight):
+    """The arguments of :func:`pooled_ns_coefficients`, shapes checked against ``h`` ``(P, k)``."""
+    h = as_float_array("h", h, ndim=2, finite=True)
+    P, k = h.shape
+    U_pos = as_float_array("U_pos", U_pos, finite=True)
+    if U_pos.ndim != 3 or U_pos.shape[0] != P or U_pos.shape[2] != k:
+        raise LessonlibInputError(f"U_pos must have shape (P, S, k) = ({P}, S, {k}), got {describe(U_pos)}.")
+    pos_mask = as_float_array("pos_mask", pos_mask, finite=True)
+    if pos_mask.shape != U_pos.shape[:2]:
+        raise LessonlibInputError(f"pos_mask must have shape (P, S) = {U_pos.shape[:2]}, got {describe(pos_mask)}.")
+    U_pool = as_float_array("U_pool", U_pool, ndim=2, finite=True)
+    if U_pool.shape[1] != k:
+        raise LessonlibInputError(f"U_pool must have shape (N, k) = (N, {k}), got {describe(U_pool)}.")
+    pool_weight = as_float_array("pool_weight", pool_weight, finite=True)
+    if pool_weight.shape != (P, U_pool.shape[0]):
+        raise LessonlibInputError(
+            f"pool_weight must have shape (P, N) = ({P}, {U_pool.shape[0]}), got {describe(pool_weight)}."
+        )
+    return h, U_pos, pos_mask, U_pool, pool_weight
 
 
 def _coefficients_from_scores(
@@ -414,6 +513,7 @@ def pooled_ns_loss_and_grads(
     h: np.ndarray, U_pos: np.ndarray, pos_mask: np.ndarray, U_pool: np.ndarray, pool_weight: np.ndarray
 ) -> tuple[float, dict[str, np.ndarray]]:
     """:func:`pooled_ns_coefficients` as gradients: ``{"h": (P, k), "U_pos": (P, S, k), "U_pool": (N, k)}``."""
+    h, U_pos, pos_mask, U_pool, pool_weight = _check_pooled(h, U_pos, pos_mask, U_pool, pool_weight)
     loss, g_pos, g_neg = pooled_ns_coefficients(h, U_pos, pos_mask, U_pool, pool_weight)
     return loss, {
         "h": np.einsum("ps,psk->pk", g_pos, U_pos) + g_neg @ U_pool,  # (P, k)

@@ -25,9 +25,9 @@ from lessonlib._validate import LessonlibInputError, as_float_array, check_posit
 
 def check_words_and_vectors(words: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Validate ``words`` (a list of strings) against ``vectors`` ``(len(words), k)``."""
-    if isinstance(words, str) or not all(isinstance(w, str) for w in words):
+    if isinstance(words, str) or not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
         raise LessonlibInputError(f"words must be a list of strings, got {describe(words)}.")
-    vectors = as_float_array("vectors", vectors, ndim=2)
+    vectors = as_float_array("vectors", vectors, ndim=2, finite=True)
     if vectors.shape[0] != len(words):
         raise LessonlibInputError(
             f"vectors must have one row per word ({len(words)} words), got {describe(vectors)}."
@@ -42,7 +42,18 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
+def _check_candidates(words: list[str], excluded: int) -> None:
+    """At least one word must remain once the ``excluded`` question words are left out."""
+    if len(words) <= excluded:
+        raise LessonlibInputError(
+            f"there are {len(words)} word(s) and {excluded} of them are in the question, so no word is left to "
+            "answer with; give vectors for more words."
+        )
+
+
 def _lookup(index: dict[str, int], word: str) -> int:
+    if not isinstance(word, str):
+        raise LessonlibInputError(f"a query word must be a string, got {describe(word)}.")
     if word not in index:
         raise LessonlibInputError(f"{word!r} is not in the vocabulary of these vectors.")
     return index[word]
@@ -54,12 +65,13 @@ def nearest_neighbours(
     """The ``topn`` words with the highest cosine similarity to ``query`` (itself excluded)."""
     words, vectors = check_words_and_vectors(words, vectors)
     topn = check_positive_int("topn", topn)
+    _check_candidates(words, 1)
     index = {w: i for i, w in enumerate(words)}
     q = _lookup(index, query)
     unit = unit_rows(vectors)
     sims = unit @ unit[q]  # (n,)
     sims[q] = -np.inf
-    best = np.argsort(-sims, kind="stable")[:topn]
+    best = np.argsort(-sims, kind="stable")[: min(topn, len(words) - 1)]  # never the query itself
     return [(words[i], float(sims[i])) for i in best]
 
 
@@ -75,20 +87,32 @@ def analogy(
     topn = check_positive_int("topn", topn)
     index = {w: i for i, w in enumerate(words)}
     ia, ib, ic = (_lookup(index, w) for w in (a, b, c))
+    n_candidates = len(words) - len({ia, ib, ic})
+    _check_candidates(words, len({ia, ib, ic}))
     unit = unit_rows(vectors)
     target = unit[ib] - unit[ia] + unit[ic]  # (k,)
-    sims = unit @ (target / np.linalg.norm(target))
+    norm = np.linalg.norm(target)
+    sims = unit @ (target / norm) if norm > 0 else np.zeros(len(words), dtype=unit.dtype)
     sims[[ia, ib, ic]] = -np.inf
-    best = np.argsort(-sims, kind="stable")[:topn]
+    best = np.argsort(-sims, kind="stable")[: min(topn, n_candidates)]  # never a question word
     return [(words[i], float(sims[i])) for i in best]
 
 
 # ------------------------------------------------------------------------- correlation
 
 
+def _check_series(name: str, x: object) -> np.ndarray:
+    x = as_float_array(name, x, finite=True).astype(np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise LessonlibInputError(f"{name} must be a 1-D array of at least 2 numbers, got {describe(x)}.")
+    return x
+
+
 def rank_average(x: np.ndarray) -> np.ndarray:
     """Ranks 1..n of ``x``, tied values sharing the mean of their ranks (float64)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = as_float_array("x", x, finite=True).astype(np.float64)
+    if x.ndim != 1:
+        raise LessonlibInputError(f"x must be a 1-D array, got {describe(x)}.")
     order = np.argsort(x, kind="mergesort")
     sorted_x = x[order]
     new_group = np.concatenate([[True], sorted_x[1:] != sorted_x[:-1]])
@@ -102,16 +126,20 @@ def rank_average(x: np.ndarray) -> np.ndarray:
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson correlation of two equally long 1-D arrays."""
-    x = np.asarray(x, dtype=np.float64) - np.mean(x)
-    y = np.asarray(y, dtype=np.float64) - np.mean(y)
+    """Pearson correlation of two equally long 1-D arrays (neither constant)."""
+    x, y = _check_series("x", x), _check_series("y", y)
+    if x.shape != y.shape:
+        raise LessonlibInputError(f"x and y must have the same length, got {describe(x)} and {describe(y)}.")
+    x, y = x - x.mean(), y - y.mean()
+    if not (np.any(x) and np.any(y)):
+        raise LessonlibInputError("x or y is constant: a correlation needs values that vary.")
     return float(np.sum(x * y) / np.sqrt(np.sum(x * x) * np.sum(y * y)))
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rank correlation: the Pearson correlation of the (tie-averaged) ranks."""
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+    x, y = _check_series("x", x), _check_series("y", y)
+    if x.shape != y.shape:
         raise LessonlibInputError(
             f"x and y must be 1-D arrays of the same length (at least 2), got {describe(x)} and {describe(y)}."
         )
@@ -252,9 +280,9 @@ def evaluate_analogies(
 
 def to_keyed_vectors(words: Sequence[str], vectors: np.ndarray):
     """A gensim ``KeyedVectors`` holding ``vectors`` under ``words`` (order kept)."""
+    words, vectors = check_words_and_vectors(words, vectors)
     from gensim.models import KeyedVectors
 
-    words, vectors = check_words_and_vectors(words, vectors)
     if len(set(words)) != len(words):
         raise LessonlibInputError("words must be distinct: each key of KeyedVectors names one vector.")
     kv = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)
@@ -266,4 +294,6 @@ def to_keyed_vectors(words: Sequence[str], vectors: np.ndarray):
 
 def from_keyed_vectors(kv) -> tuple[list[str], np.ndarray]:
     """``(words, vectors)`` of a gensim ``KeyedVectors`` (e.g. ``model.wv``)."""
+    if not hasattr(kv, "index_to_key") or not hasattr(kv, "vectors"):
+        raise LessonlibInputError(f"kv must be a gensim KeyedVectors (e.g. model.wv), got {describe(kv)}.")
     return list(kv.index_to_key), np.asarray(kv.vectors)

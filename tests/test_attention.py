@@ -451,3 +451,199 @@ def test_a_fully_masked_row_has_zero_score_gradients_unlike_keras():
 def test_attention_backward_bad_input_gets_a_clear_error(call, message):
     with pytest.raises(LessonlibInputError, match=message):
         call()
+
+
+# ------------------------------------- every other backward: scale, concat, additive, multi-head
+def _attention_tape(layer, q, K, V, R, masks, causal=False):
+    """Outputs, and tape gradients of ``sum(layer([q, V, K]) * R)`` for the inputs and the layer's weights."""
+    import tensorflow as tf
+
+    q_t, K_t, V_t = (tf.constant(a) for a in (q, K, V))
+    mask = [masks.get("query_mask"), masks.get("value_mask")] if masks else None
+    with tf.GradientTape() as tape:
+        tape.watch([q_t, K_t, V_t])
+        out = layer([q_t, V_t, K_t], mask=mask, use_causal_mask=causal)
+        loss = tf.reduce_sum(out * R)
+    variables = [v.value for v in layer.trainable_weights]
+    grads = [np_(g) for g in tape.gradient(loss, [q_t, K_t, V_t, *variables])]
+    names = [v.path.split("/")[-1] for v in layer.trainable_weights]
+    return np_(out), grads[:3], dict(zip(names, grads[3:], strict=True))
+
+
+@pytest.mark.parametrize(("score_mode", "use_scale"), [("dot", True), ("concat", False), ("concat", True)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_scaled_and_concat_attention_backward_equal_gradient_tape(score_mode, use_scale, masked):
+    rng, q, K, V, R = _backward_data(5, 2, 3, 5, 4, 4)
+    masks = _partial_masks(rng, 2, 3, 5) if masked else {}
+    layer = keras.layers.Attention(use_scale=use_scale, score_mode=score_mode)
+    layer([q, V, K])
+    opts = {"score_mode": score_mode, "scale": 0.7 if use_scale else None,
+            "concat_score_weight": 1.4 if score_mode == "concat" else 1.0}
+    if use_scale:
+        layer.scale.assign(opts["scale"])
+    if score_mode == "concat":
+        layer.concat_score_weight.assign(opts["concat_score_weight"])
+    out_k, expected, weight_grads = _attention_tape(layer, q, K, V, R, masks, causal=masked)
+    out, weights = att.keras_attention(q, V, K, **masks, use_causal_mask=masked, **opts)
+    assert _max_diff(out, out_k) < 1e-5
+    *got, params = att.keras_attention_backward(R, weights, q, V, K, **masks, use_causal_mask=masked,
+                                                return_param_grads=True, **opts)
+    for name, g, e in zip(("dq", "dK", "dV"), got, expected, strict=True):
+        assert _max_diff(g, e) < 1e-5 and np.abs(e).max() > 1e-3, name
+    assert set(params) == set(weight_grads)
+    for name in params:
+        assert _max_diff(params[name], weight_grads[name]) < 1e-4 * max(1, np.abs(weight_grads[name]).max()), name
+
+
+@pytest.mark.parametrize(("score_mode", "scale"), [("dot", 0.6), ("concat", None), ("concat", 0.8)])
+def test_scaled_and_concat_attention_backward_pass_numeric_check(score_mode, scale):
+    rng, q, K, V, R = _backward_data(6, 2, 3, 4, 3, 3, dtype=np.float64)
+    masks = _partial_masks(rng, 2, 3, 4)
+    opts = {**masks, "score_mode": score_mode, "concat_score_weight": 1.2}
+    params = {"scale": np.array(scale if scale is not None else 1.0), "c": np.array(1.2)}
+
+    def loss():
+        s = None if scale is None else float(params["scale"])
+        return float(np.sum(att.keras_attention(q, V, K, **{**opts, "concat_score_weight": float(params["c"])}, scale=s)[0] * R))
+
+    _, weights = att.keras_attention(q, V, K, scale=scale, **opts)
+    dq, dK, dV, g = att.keras_attention_backward(R, weights, q, V, K, scale=scale, return_param_grads=True, **opts)
+    values, grads = {"q": q, "K": K, "V": V}, {"q": dq, "K": dK, "V": dV}
+    if scale is not None:
+        values["scale"], grads["scale"] = params["scale"], g["scale"]
+    if score_mode == "concat":
+        values["c"], grads["c"] = params["c"], g["concat_score_weight"]
+    assert check_gradients(loss, values, grads, tol=1e-5) == []
+
+
+@pytest.mark.parametrize("use_scale", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_additive_attention_backward_equals_gradient_tape_and_numeric_check(use_scale, masked):
+    rng, q, K, V, R = _backward_data(7, 2, 3, 5, 4, 6)
+    masks = _partial_masks(rng, 2, 3, 5) if masked else {}
+    layer = keras.layers.AdditiveAttention(use_scale=use_scale)
+    layer([q, V, K])
+    scale = None
+    if use_scale:
+        scale = rng.normal(size=4).astype(np.float32)
+        layer.scale.assign(scale)
+    _, expected, weight_grads = _attention_tape(layer, q, K, V, R, masks)
+    _, weights = att.keras_additive_attention(q, V, K, scale=scale, **masks)
+    *got, params = att.keras_additive_attention_backward(R, weights, q, V, K, scale=scale, return_param_grads=True, **masks)
+    for name, g, e in zip(("dq", "dK", "dV"), got, expected, strict=True):
+        assert _max_diff(g, e) < 1e-5 and np.abs(e).max() > 1e-3, name
+    assert set(params) == set(weight_grads) and all(_max_diff(params[k], weight_grads[k]) < 1e-5 for k in params)
+    q64, K64, V64, R64 = (a.astype(np.float64) for a in (q, K, V, R))
+    s64 = np.ones(4) if scale is None else scale.astype(np.float64)
+    _, w64 = att.keras_additive_attention(q64, V64, K64, scale=s64, **masks)
+    dq, dK, dV, g = att.keras_additive_attention_backward(R64, w64, q64, V64, K64, scale=s64, return_param_grads=True, **masks)
+    loss = lambda: float(np.sum(att.keras_additive_attention(q64, V64, K64, scale=s64, **masks)[0] * R64))
+    assert check_gradients(loss, {"q": q64, "K": K64, "V": V64, "scale": s64},
+                           {"q": dq, "K": dK, "V": dV, "scale": g["scale"]}, tol=1e-5) == []
+
+
+def test_additive_score_and_scaled_dot_product_backward_pass_numeric_check():
+    rng = np.random.default_rng(8)
+    q, K, V = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4)), rng.normal(size=(2, 5, 3))
+    W_1, W_2, v = rng.normal(size=(4, 6)), rng.normal(size=(4, 6)), rng.normal(size=6)
+    R = rng.normal(size=(2, 3, 5))
+    g = att.additive_score_backward(R, q, K, W_1, W_2, v)
+    values = {"q": q, "K": K, "W_1": W_1, "W_2": W_2, "v": v}
+    assert check_gradients(lambda: float(np.sum(att.additive_score(q, K, W_1, W_2, v) * R)), values, g) == []
+    mask = _padding_mask(rng, 2, 5)[:, None, :]
+    Rc = rng.normal(size=(2, 3, 3))
+    _, weights = att.scaled_dot_product_attention(q, K, V, mask)
+    dq, dK, dV = att.scaled_dot_product_attention_backward(Rc, weights, q, K, V, mask)
+    loss = lambda: float(np.sum(att.scaled_dot_product_attention(q, K, V, mask)[0] * Rc))
+    assert check_gradients(loss, {"q": q, "K": K, "V": V}, {"q": dq, "K": dK, "V": dV}, tol=1e-5) == []
+
+
+class _Gradients:
+    """Stands in for one of a MultiHeadAttention's dense layers, its "weights" being gradients."""
+
+    def __init__(self, dense, by_path):
+        self.values = [by_path[v.path] for v in dense.trainable_weights]
+
+    def get_weights(self):
+        return self.values
+
+
+def _mha_grads_as_params(layer, by_path):
+    """Tape gradients of a MultiHeadAttention's weights under the book's names (the weights' own mapping)."""
+    stand_in = type("MultiHeadAttention", (), {"built": True, "num_heads": layer.num_heads})()
+    for dense in ("query_dense", "key_dense", "value_dense", "output_dense"):
+        setattr(stand_in, dense, _Gradients(getattr(layer, dense), by_path))
+    return mha_params_from_keras(stand_in)
+
+
+@pytest.mark.parametrize("masks", ["none", "value+key", "causal"])
+def test_multi_head_attention_backward_equals_gradient_tape(masks):
+    import tensorflow as tf
+
+    rng, layer, query, value = _mha(MHA_CASES[2], 1)
+    key = rng.normal(size=value.shape[:2] + (value.shape[-1],)).astype(np.float32)
+    batch, Tq, Tv = MHA_CASES[2][:3]
+    params = mha_params_from_keras(layer)
+    kwargs, np_kwargs = {}, {}
+    if masks == "value+key":
+        value_mask = np.array([[1, 1], [1, 0], [1, 1]])  # integers 0/1, as Keras accepts them
+        key_mask = np.array([[True, False], [True, True], [True, True]])
+        kwargs = np_kwargs = {"value_mask": value_mask, "key_mask": key_mask}
+    elif masks == "causal":
+        kwargs = {"use_causal_mask": True}
+        np_kwargs = {"use_causal_mask": True}
+    tensors = [tf.constant(a) for a in (query, value, key)]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        out = layer(tensors[0], tensors[1], tensors[2], **kwargs)
+        R = rng.normal(size=out.shape).astype(np.float32)
+        loss = tf.reduce_sum(out * R)
+    variables = [v.value for v in layer.trainable_weights]
+    d_inputs = [np_(g) for g in tape.gradient(loss, [*tensors, *variables])]
+    out_np, _ = att.multi_head_attention(query, value, params, layer.num_heads, key, **np_kwargs)
+    assert _max_diff(out_np, np_(out)) < 1e-5
+    d_q, d_v, d_k, grads = att.multi_head_attention_backward(R, query, value, params, layer.num_heads, key, **np_kwargs)
+    for name, g, e in zip(("query", "value", "key"), (d_q, d_v, d_k), d_inputs[:3], strict=True):
+        assert _max_diff(g, e) < 1e-5 and np.abs(e).max() > 1e-3, name
+    by_path = {v.path: g for v, g in zip(layer.trainable_weights, d_inputs[3:], strict=True)}
+    expected = _mha_grads_as_params(layer, by_path)
+    for name in att.MHA_KEYS:
+        assert _max_diff(grads[name], expected[name]) < 1e-4, name
+
+
+def test_multi_head_attention_backward_passes_numeric_check_with_key_mask():
+    rng = np.random.default_rng(9)
+    query, value, key = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5)), rng.normal(size=(2, 4, 3))
+    params = {"W_q": rng.normal(size=(4, 6)), "b_q": rng.normal(size=6), "W_k": rng.normal(size=(3, 6)),
+              "b_k": rng.normal(size=6), "W_v": rng.normal(size=(5, 4)), "b_v": rng.normal(size=4),
+              "W_o": rng.normal(size=(4, 3)), "b_o": rng.normal(size=3)}
+    opts = {"key_mask": np.array([[1, 1, 0, 1], [1, 0, 0, 0]]), "use_causal_mask": False}
+    R = rng.normal(size=(2, 3, 3))
+    loss = lambda: float(np.sum(att.multi_head_attention(query, value, params, 2, key, **opts)[0] * R))
+    d_q, d_v, d_k, grads = att.multi_head_attention_backward(R, query, value, params, 2, key, **opts)
+    assert check_gradients(loss, {**params, "query": query, "value": value, "key": key},
+                           {**grads, "query": d_q, "value": d_v, "key": d_k}, tol=1e-5) == []
+    masked_out, _ = att.multi_head_attention(query, value, params, 2, key, **opts)
+    plain, _ = att.multi_head_attention(query, value, params, 2, key)
+    assert _max_diff(masked_out, plain) > 1e-3
+
+
+def test_mha_params_from_keras_remember_the_head_count():
+    _, layer, query, value = _mha(MHA_CASES[1], 0)  # 4 heads of 4: also valid as 2 heads of 8
+    params = mha_params_from_keras(layer)
+    with pytest.raises(LessonlibInputError, match="num_heads=2, but these params are a layer with 4 heads"):
+        att.multi_head_attention(query, value, params, 2)
+    out, _ = att.multi_head_attention(query, value, dict(params), 2)  # a plain dict cannot know
+    assert out.shape == (1, 4, 16)
+
+
+def test_integer_masks_are_accepted_as_keras_accepts_them():
+    rng, q, K, V, _ = _backward_data(10, 2, 3, 4, 3, 3)
+    value_mask = np.array([[1, 1, 0, 0], [1, 1, 1, 0]])
+    bool_out = att.keras_attention(q, V, K, value_mask=value_mask.astype(bool))
+    int_out = att.keras_attention(q, V, K, value_mask=value_mask)
+    assert all(np.array_equal(a, b) for a, b in zip(bool_out, int_out, strict=True))
+    out_k = keras.layers.Attention()([q, V, K], mask=[None, value_mask])
+    assert _max_diff(int_out[0], np_(out_k)) < 1e-5
+    with pytest.raises(LessonlibInputError, match="only True/False or 0/1, got the value 2"):
+        att.keras_attention(q, V, K, value_mask=value_mask * 2)

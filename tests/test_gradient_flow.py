@@ -136,3 +136,20 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(LessonlibInputError, match="radius must be"):
         gf.with_spectral_radius(np.eye(2), -1.0)
     assert rnn.check_activation(None) == "linear"
+
+
+def test_clip_by_value_equals_tensorflow_and_can_turn_the_update():
+    rng = np.random.default_rng(4)
+    grads = {"W": rng.normal(scale=3, size=(3, 4)), "b": rng.normal(scale=3, size=4)}
+    clipped = gf.clip_by_value(grads, 1.5)
+    for name, g in grads.items():
+        np.testing.assert_array_equal(clipped[name], tf.clip_by_value(g, -1.5, 1.5).numpy())
+    g = {"w": np.array([10.0, 1.0])}
+    by_value, (by_norm, _) = gf.clip_by_value(g, 1.0)["w"], gf.clip_by_global_norm(g, 1.0)
+    assert np.array_equal(by_value, [1.0, 1.0])  # a new direction
+    np.testing.assert_allclose(by_norm["w"] / np.linalg.norm(by_norm["w"]), g["w"] / np.linalg.norm(g["w"]))
+    assert gf.clip_by_value({"w": np.array([0.5])}, 1.0)["w"][0] == 0.5  # inside the bound: unchanged
+    with pytest.raises(LessonlibInputError, match="clip_value must be a positive number"):
+        gf.clip_by_value(g, 0)
+    with pytest.raises(LessonlibInputError, match="global norm is nan"):
+        gf.clip_by_global_norm({"w": np.array([np.nan])}, 1.0)

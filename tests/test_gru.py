@@ -197,11 +197,11 @@ def test_bad_input_gets_clear_errors():
     x = np.zeros((1, 2, 4), np.float32)
     with pytest.raises(LessonlibInputError, match=r"\(batch, time, features\)"):
         gru.gru(np.zeros((5, 4), np.float32), params)
-    with pytest.raises(LessonlibInputError, match=r"W_x must have shape \(features, 3 \* units\) = \(6, 9\)"):
+    with pytest.raises(LessonlibInputError, match=r"x has 6 features.*W_x has shape \(4, 9\) = \(features, 3 \* units\)"):
         gru.gru(np.zeros((1, 2, 6), np.float32), params)
     with pytest.raises(LessonlibInputError, match="reset_after=False"):
         gru.gru(x, {"kernel": params["W_x"]})
-    with pytest.raises(LessonlibInputError, match=r"b_h must have shape \(3 \* units,\) = \(9\)"):
+    with pytest.raises(LessonlibInputError, match=r"b_h must have shape \(3 \* units,\) = \(9,\)"):
         gru.gru(x, {**params, "b_h": np.zeros((2, 9))})
     with pytest.raises(LessonlibInputError, match=r"W_h must have shape \(units, 3 \* units\)"):
         gru.gru(x, {**params, "W_h": np.zeros((3, 3))})

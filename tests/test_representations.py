@@ -82,3 +82,43 @@ W = np.zeros((5, 3), dtype=np.float32)
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises(LessonlibInputError, match=message):
         call()
+
+
+@pytest.mark.parametrize(("vocab", "shape", "seed"), [(6, (3, 5), 0), (50, (2, 4, 3), 1)])
+def test_embedding_backward_is_the_scatter_add_keras_computes(vocab, shape, seed):
+    """Repeated ids add their gradients; ids that do not occur get zero rows; equal to the
+    tape's IndexedSlices made dense, and to a float64 numeric check."""
+    from lessonlib.gradcheck import check_gradients
+
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocab // 2, size=shape)  # repeats guaranteed
+    W = rng.normal(size=(vocab, 3)).astype(np.float32)
+    R = rng.normal(size=(*shape, 3)).astype(np.float32)
+    layer = keras.layers.Embedding(vocab, 3)
+    layer.build()
+    layer.set_weights([W])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(ids) * R)
+    (dW_tape,) = tape.gradient(loss, [layer.embeddings.value])
+    dW = rep.embedding_backward(R, ids, vocab)
+    np.testing.assert_allclose(dW, tf.convert_to_tensor(dW_tape).numpy(), rtol=1e-6, atol=1e-6)
+    unused = np.setdiff1d(np.arange(vocab), ids)
+    assert unused.size and np.all(dW[unused] == 0)
+    W64, R64 = W.astype(np.float64), R.astype(np.float64)
+    assert check_gradients(lambda: float(np.sum(rep.embedding_lookup(W64, ids) * R64)), {"W": W64},
+                           {"W": rep.embedding_backward(R64, ids, vocab)}) == []
+
+
+def test_a_backward_that_overwrites_repeated_ids_is_wrong():
+    ids = np.array([[1, 1, 2]])
+    R = np.ones((1, 3, 2))
+    overwritten = np.zeros((4, 2))
+    overwritten[ids.ravel()] = R.reshape(-1, 2)  # W[ids] = ... keeps only one of the repeats
+    assert not np.allclose(rep.embedding_backward(R, ids, 4), overwritten)
+    assert np.array_equal(rep.embedding_backward(R, ids, 4)[1], [2.0, 2.0])
+
+
+def test_cosine_similarity_refuses_nan_instead_of_returning_zero():
+    with pytest.raises(LessonlibInputError, match="a contains nan"):
+        rep.cosine_similarity(np.array([np.nan, 1.0]), np.array([1.0, 0.0]))
+    assert float(rep.cosine_similarity(np.zeros(2), np.array([1.0, 0.0]))) == 0.0  # a zero vector: still 0

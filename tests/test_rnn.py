@@ -139,11 +139,11 @@ def test_bad_input_gets_clear_errors():
     params = _params(rng, 4, 3)
     with pytest.raises(LessonlibInputError, match=r"\(batch, time, features\)"):
         rnn.simple_rnn(np.zeros((5, 4), np.float32), params)
-    with pytest.raises(LessonlibInputError, match=r"W_x must have shape \(features, units\) = \(6, 3\)"):
+    with pytest.raises(LessonlibInputError, match=r"x has 6 features \(its last axis\), but W_x has shape \(4, 3\) = \(features, units\).*x must have shape \(batch, time, 4\)"):
         rnn.simple_rnn(np.zeros((1, 2, 6), np.float32), params)
     with pytest.raises(LessonlibInputError, match="keys"):
         rnn.simple_rnn(np.zeros((1, 2, 4), np.float32), {"kernel": params["W_x"]})
-    with pytest.raises(LessonlibInputError, match=r"b must have shape \(units,\) = \(3\)"):
+    with pytest.raises(LessonlibInputError, match=r"b must have shape \(units,\) = \(3,\)"):
         rnn.simple_rnn(np.zeros((1, 2, 4), np.float32), {**params, "b": np.zeros(4)})
     with pytest.raises(LessonlibInputError, match=r"h0 must have shape \(batch, units\) = \(1, 3\)"):
         rnn.rnn_forward(np.zeros((1, 2, 4), np.float32), params, h0=np.zeros((2, 3)))

@@ -59,7 +59,7 @@ def test_gradient_decay_explorer_reacts_to_radius_and_activation():
         (lambda: viz.plot_gradient_decay({}), "curves is empty"),
         (lambda: viz.plot_clipping({"a": {"loss": [1.0]}}), "lacks"),
         (lambda: viz.plot_temperature(np.ones(3), ["a"]), "name each of the 3"),
-        (lambda: unrolled_explorer(np.zeros((1, 3, 2)), PARAMS), r"W_x must have shape"),
+        (lambda: unrolled_explorer(np.zeros((1, 3, 2)), PARAMS), r"x has 2 features \(its last axis\), but W_x has shape"),
         (lambda: gradient_decay_explorer(X, {**PARAMS, "W_h": np.zeros((3, 3))}), "non-zero spectral radius"),
     ],
 )

@@ -276,3 +276,29 @@ def test_each_trainer_step_is_minus_lr_times_the_checked_pooled_gradients(sg, mo
         clashes += int(np.isin(segment if sg else centre, pool).any())
     assert np.abs(calls[-1][1][0] - calls[-1][0][0]).max() > 0  # V moves once U is no longer zero
     assert clashes > 0  # some true words were in the pool, so their weight was reduced
+
+
+def test_full_softmax_loss_and_gradient_pass_a_numeric_check():
+    """The full softmax's gradient: every row of U gets one, from every pair (the cost that
+    negative sampling avoids); the loss equals softmax_loss; one pair equals CS224n's function."""
+    rng = np.random.default_rng(3)
+    V, U = rng.normal(size=(7, 4)), rng.normal(size=(7, 4))
+    centres, contexts = np.array([0, 3, 3, 5]), np.array([1, 2, 6, 0])  # a repeated centre
+    loss, dV, dU = w2v.softmax_loss_and_grads(V, U, centres, contexts)
+    assert loss == pytest.approx(w2v.softmax_loss(V, U, centres, contexts))
+    assert check_gradients(lambda: w2v.softmax_loss(V, U, centres, contexts), {"V": V, "U": U}, {"V": dV, "U": dU}) == []
+    assert np.all(np.abs(dU).sum(axis=1) > 0)  # every output vector moves
+    v_c = V[3].copy()
+    one_loss, dv_c, dU_one = w2v.naive_softmax_loss_and_gradient(v_c, 2, U)
+    assert check_gradients(lambda: w2v.naive_softmax_loss_and_gradient(v_c, 2, U)[0], {"v_c": v_c, "U": U},
+                           {"v_c": dv_c, "U": dU_one}) == []
+    p = np.exp(U @ v_c - np.logaddexp.reduce(U @ v_c))
+    np.testing.assert_allclose(dv_c, p @ U - U[2])  # the expected output vector minus the true one
+    assert one_loss == pytest.approx(-np.log(p[2]))
+
+
+def test_sgns_loss_checks_its_shapes():
+    with pytest.raises(LessonlibInputError, match=r"U_neg must have shape \(batch, K, k\) = \(2, K, 3\)"):
+        w2v.sgns_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(LessonlibInputError, match="v_c contains nan"):
+        w2v.sgns_grads(np.full((1, 2), np.nan), np.ones((1, 2)), np.ones((1, 1, 2)))
