@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from lessonlib._validate import LessonlibInputError, as_float_array, check_positive_int, check_seed, check_shape, describe
+from lessonlib._validate import (
+    LessonlibInputError,
+    as_float_array,
+    check_positive_int,
+    check_seed,
+    check_shape,
+    describe,
+)
 from lessonlib.recurrent import check_sequence, sequence_gradient
 from lessonlib.rnn import activation_derivative, check_activation, rnn_backward, rnn_forward
 

@@ -10,7 +10,8 @@ bubblewrap, or by ``unshare`` plus the mounts below). Three processes, as
    ptrace, no ``/proc/S/fd`` for learner code of the same uid) and forks P. S never runs
    learner code; it alone holds the verdict channel to the grader (its stdin and stdout).
 2. the **notebook** process P runs the code cells in an IPython shell, with the learner-
-   facing checks neutralised, a time limit per cell and all output thrown away. It holds
+   facing checks neutralised, a time limit per cell (CPU seconds, and a wall-clock
+   backstop) and all output thrown away. It holds
    the progress pipe and the inner ends of two pipes to S, empty while cells run.
 3. after the last cell P forks the **answers** process A and exits at once. A is a
    single-threaded copy of the notebook's state: every thread the cells started died with
@@ -18,7 +19,9 @@ bubblewrap, or by ``unshare`` plus the mounts below). Three processes, as
    gone and A is the one process left, single-threaded, drains whatever learner code wrote
    into the pipes meanwhile (reported as tampering) and only then tells the grader to send
    the inputs. A calls each answer on the visible cases, reports them, and only then
-   receives the hidden cases.
+   receives the hidden cases. A call works on a copy of its inputs; when it changed
+   them, the copy goes back with the result (``after``, plain data like the result), so
+   the grader can name an input modified in place.
 
 Why a fork after the last cell rather than a fresh process that imports only the answer
 cells: answers depend on what earlier cells computed (trained weights, vocabularies,
@@ -56,8 +59,10 @@ from lessonlib.grading import protocol
 LESSONLIB_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 THIS_FILE = str(Path(__file__).resolve())
 
-# the harness's own clock, taken before any cell runs (a cell may replace time.monotonic)
+# the harness's own clocks, taken before any cell runs (a cell may replace time.monotonic):
+# wall-clock time, and this process's CPU time (all its threads)
 _now = time.monotonic
+_cpu = time.process_time
 
 _EVENT_FD = -1
 _MAIN_PID = -1
@@ -457,13 +462,20 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-def _alarm(seconds: float) -> None:
+def _alarm(cpu_seconds: float, wall_seconds: float) -> None:
+    """Raise :class:`_Timeout` once this process has used ``cpu_seconds`` of CPU time
+    (``ITIMER_PROF``: independent of how busy the machine is) or ``wall_seconds`` have
+    passed (``ITIMER_REAL``: code that sleeps or waits), whichever comes first. Code that
+    ignores both signals is killed from outside by the grader."""
     signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    signal.signal(signal.SIGPROF, _on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, max(cpu_seconds, 0.001))
+    signal.setitimer(signal.ITIMER_REAL, max(wall_seconds, 0.001))
 
 
 def _cancel_alarm() -> None:
     signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def _short(text: str, limit: int = protocol.MAX_MESSAGE) -> str:
@@ -538,7 +550,8 @@ def _run_cells(shell: Any, spec: dict[str, Any]) -> None:
         _event(protocol.EVENT_CELL_START, cell=index)
         error = None
         try:
-            _alarm(spec["limits"]["cell_timeout"])
+            limit = spec["limits"]["cell_timeout"]
+            _alarm(limit, limit * spec["limits"].get("wall_factor", 1.0))
             result = shell.run_cell(cell["source"], silent=True)
             _cancel_alarm()
             exc = result.error_before_exec or result.error_in_exec
@@ -647,16 +660,39 @@ def _install_audit() -> None:
     sys.addaudithook(hook)
 
 
+def _inputs_after(encoder: Any, args: tuple[Any, ...], given: tuple[Any, ...], record: dict[str, Any]) -> None:
+    """Add to ``record`` the arguments as the call left them (``after``), if the call
+    changed them: the grader's judge then names the argument modified in place. Sent
+    through the same encoder (plain data only, size-capped with the rest of the result);
+    inputs turned into something that is not plain data are reported as such."""
+    from lessonlib.grading.plaindata import PlainDataError, fingerprint
+
+    try:
+        if fingerprint(tuple(given)) == fingerprint(tuple(args)):
+            return
+    except PlainDataError:
+        pass  # the call put something that is not plain data into its inputs: changed
+    except RecursionError:
+        record["after_unserialisable"] = "its inputs now nest too deeply to be read"
+        return
+    try:
+        record["after"] = encoder.encode(tuple(given))
+    except (PlainDataError, RecursionError) as exc:
+        record["after_unserialisable"] = _short(_safe_text(str(exc)), 300)
+
+
 def call_answer(
     spec: dict[str, Any], answer: Any, present: bool, args_list: list[tuple[Any, ...]], timeout: float,
-    encoder: Any = None,
+    encoder: Any = None, wall_factor: float = 5.0,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Call (or read) one answer; returns the result document and its arrays.
 
     ``spec`` is one entry of the job's ``exercises``; ``args_list`` the decoded inputs of
-    its test cases; ``encoder`` (optional) is shared between the two phases of one
-    exercise, so array references stay unique. The document follows
-    :mod:`lessonlib.grading.protocol`.
+    its test cases; ``timeout`` the CPU seconds all the calls may use together (or
+    ``wall_factor`` times as many wall-clock seconds); ``encoder`` (optional) is shared
+    between the two phases of one exercise, so array references stay unique. The document
+    follows :mod:`lessonlib.grading.protocol`; a case whose call changed its arguments
+    carries them as they were after the call (``after``).
     """
     from lessonlib.grading.plaindata import Encoder, PlainDataError
 
@@ -678,28 +714,30 @@ def call_answer(
         document["calls"] = []
         return document, encoder.arrays
     cases: list[dict[str, Any]] = []
-    started = _now()
-    deadline = started + timeout
+    cpu_started, wall_started = _cpu(), _now()
+    cpu_deadline, wall_deadline = cpu_started + timeout, wall_started + timeout * wall_factor
     for args in args_list:
-        remaining = deadline - _now()
-        if remaining <= 0:
+        cpu_left, wall_left = cpu_deadline - _cpu(), wall_deadline - _now()
+        if cpu_left <= 0 or wall_left <= 0:
             cases.append({"kind": "skipped"})
             continue
         record: dict[str, Any]
         try:
+            given = copy.deepcopy(args)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                _alarm(remaining)
+                _alarm(cpu_left, wall_left)
                 try:
                     with tracer:
-                        got = answer(*copy.deepcopy(args))
+                        got = answer(*given)
                 finally:
                     _cancel_alarm()
             record = {"kind": "value"}
             try:
-                _alarm(max(deadline - _now(), 0.5))
+                _alarm(max(cpu_deadline - _cpu(), 0.5), max(wall_deadline - _now(), 0.5 * wall_factor))
                 try:
                     record["value"] = encoder.encode(got)
+                    _inputs_after(encoder, args, given, record)
                 finally:
                     _cancel_alarm()
             except PlainDataError as exc:
@@ -720,7 +758,7 @@ def call_answer(
     document["cases"] = cases
     document["calls"] = sorted(tracer.calls)
     document["tracer_off"] = _Tracer.switched_off
-    document["seconds"] = round(_now() - started, 4)
+    document["seconds"] = round(_cpu() - cpu_started, 4)  # CPU seconds (what the time limit counts)
     return document, encoder.arrays
 
 
@@ -807,6 +845,7 @@ def _answers(shell: Any, spec: dict[str, Any], in_r: int, res_w: int, notebook_p
     used: dict[int, float] = {}
     callable_answer: dict[int, bool] = {}
     timeout = spec["limits"]["exercise_timeout"]
+    wall_factor = spec["limits"].get("wall_factor", 1.0)
     for phase in protocol.PHASES:
         received = _receive_inputs(in_r)
         if received is None:
@@ -825,7 +864,7 @@ def _answers(shell: Any, spec: dict[str, Any], in_r: int, res_w: int, notebook_p
             args_list = [tuple(decode(tree, arrays)) for tree in inputs.get(exercise["id"], [])]
             encoder = encoders.setdefault(index, Encoder())
             result, result_arrays = call_answer(exercise, namespace.get(name), present, args_list,
-                                                max(timeout - used.get(index, 0.0), 0.0), encoder)
+                                                max(timeout - used.get(index, 0.0), 0.0), encoder, wall_factor)
             used[index] = used.get(index, 0.0) + float(result.get("seconds") or 0.0)
             callable_answer[index] = exercise["kind"] == "function" and bool(result.get("callable"))
             already = sent.setdefault(index, set())

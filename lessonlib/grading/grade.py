@@ -338,7 +338,8 @@ class Grader:
                      "done": k in resolved}
                     for k, p in enumerate(plan.exercises)
                 ],
-                "limits": {"cell_timeout": limits.cell_timeout, "exercise_timeout": limits.exercise_timeout},
+                "limits": {"cell_timeout": limits.cell_timeout, "exercise_timeout": limits.exercise_timeout,
+                           "wall_factor": limits.wall_factor},
             }
             round_dir = self._round_dir(submission.name)
             try:
@@ -367,7 +368,7 @@ class Grader:
                 noted.add(index)
                 if error == "timeout":
                     notes.append(f"Code cell {cell.number} (`{cell.snippet}`) was stopped: it ran longer than "
-                                 f"{limits.cell_timeout:g} s.")
+                                 f"{limits.cell_timeout:g} s of CPU time (or waited {limits.cell_wall:g} s).")
                 else:
                     notes.append(f"Code cell {cell.number} (`{cell.snippet}`) raised {error}")
             for warning in result.warnings:
@@ -420,7 +421,7 @@ class Grader:
         if kind == "cell" and index in cells and index not in skip:
             cell = cells[index]
             if result.ended == "killed":
-                what = f"did not finish within {limits.cell_timeout:g} s"
+                what = f"did not finish within {limits.cell_wall:g} s and ignored the time limit"
             skip.add(index)
             if result.ended == "budget":  # no round follows: nothing is run again
                 notes.append(f"Code cell {cell.number} (`{cell.snippet}`) {what}.")
@@ -431,7 +432,7 @@ class Grader:
         if kind == "exercise" and 0 <= index < len(plan.exercises) and index not in resolved:
             p = plan.exercises[index]
             if result.ended == "killed":
-                message = (f"Calling `{p.exercise.answer_name}` did not finish within {limits.exercise_timeout:g} s "
+                message = (f"Calling `{p.exercise.answer_name}` did not finish within {limits.exercise_wall:g} s "
                            "and ignored the time limit: is there an endless loop?")
             else:
                 message = f"Calling `{p.exercise.answer_name}` {what}."

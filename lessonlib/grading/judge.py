@@ -3,7 +3,11 @@
 The comparison and diagnosis of every (case, result) pair is the exercise's own
 :meth:`~lessonlib.exercises.core.FunctionExercise.judge` (and ``raised`` /
 ``not_callable``), the very methods the notebook's ``check()`` uses, so a learner sees the
-same message in the notebook and in the grade report.
+same message in the notebook and in the grade report. Each case is judged with the
+arguments as the learner's call left them (``after``, sent back by the sandbox only when
+the call changed them), so an answer that modifies its inputs in place loses that case
+as in ``check()``; and with every case's result (``results``), so a catalogued diagnosis
+is shown only when the answer behaves like that mistake on all the graded cases.
 
 Feedback: the first failing case's diagnosis, visible cases first. When only hidden cases
 fail, the learner is told that a hidden case failed and how (incorrect, error), but not its
@@ -35,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from lessonlib.exercises.core import FunctionExercise, case_inputs
-from lessonlib.exercises.outcome import Outcome, Status
+from lessonlib.exercises.core import FunctionExercise, Raised, case_inputs
+from lessonlib.exercises.outcome import Cause, Outcome, Status
 from lessonlib.grading import protocol
 from lessonlib.grading.plaindata import PlainDataError, decode, unpack
 from lessonlib.grading.plan import ExercisePlan
@@ -236,11 +240,58 @@ def _checked(plan: ExercisePlan, compute: Any, got: Any = None, reference_check:
         return _bug(plan, exc)
 
 
-def _case_outcome(plan: ExercisePlan, index: int, record: dict[str, Any], arrays: dict[str, Any]) -> Outcome | None:
+@dataclass
+class _Call:
+    """One test case's call as the sandbox reported it, decoded."""
+
+    record: dict[str, Any]
+    got: Any = None
+    after: tuple[Any, ...] | None = None  # the arguments after the call, if it changed them
+    after_problem: str = ""  # the call changed its arguments into something that cannot be read
+    unreadable: str = ""  # the result could not be decoded
+
+
+def _decode_call(plan: ExercisePlan, index: int, record: dict[str, Any], arrays: dict[str, Any]) -> _Call:
+    call = _Call(record)
+    if record["kind"] != "value":
+        return call
+    try:
+        call.got = decode(record["value"], arrays)
+    except PlainDataError as exc:
+        call.unreadable = str(exc)
+        return call
+    if "after" in record:
+        try:
+            after = decode(record["after"], arrays)
+        except PlainDataError as exc:
+            call.after_problem = f"they could not be read back ({exc})"
+        else:
+            n_args = len(plan.cases[index].case.args)
+            if isinstance(after, (tuple, list)) and len(after) == n_args:
+                call.after = tuple(after)
+            else:
+                call.after_problem = "they no longer have the form they were given in"
+    elif "after_unserialisable" in record:
+        call.after_problem = f"they now hold a value that cannot be graded ({_text(record['after_unserialisable'], 300)})"
+    return call
+
+
+def _stand_in(call: _Call) -> Any:
+    """What a case contributes to ``results`` (a diagnosis must hold on every case)."""
+    kind = call.record["kind"]
+    if kind == "value" and not call.unreadable:
+        return call.got
+    if kind == "raised":
+        return Raised(_text(call.record.get("type"), 200) or "an exception")
+    return Raised(f"<{kind}>")  # timed out, skipped, not plain data: no catalogued mistake does that
+
+
+def _case_outcome(plan: ExercisePlan, index: int, call: _Call, results: list[tuple[Any, Any]]) -> Outcome | None:
     exercise = plan.exercise
     assert isinstance(exercise, FunctionExercise)
     graded = plan.cases[index]
     case = graded.case
+    record = call.record
     kind = record["kind"]
     if kind == "raised":
         return exercise.raised(case, _text(record.get("type"), 200) or "an exception", _text(record.get("message")),
@@ -265,19 +316,31 @@ def _case_outcome(plan: ExercisePlan, index: int, record: dict[str, Any], arrays
             f"({_text(record.get('why'), 300)}). Return plain data: numbers, strings, lists, numpy arrays.",
             case_inputs(case),
         )
-    try:
-        got = decode(record["value"], arrays)
-    except PlainDataError as exc:
-        return exercise.outcome(Status.ERROR, f"The result of test case '{case.label}' could not be read: {exc}")
-    return _checked(plan, lambda: exercise.judge(case, got, graded.expected), got,
-                    lambda: exercise.judge(case, copy.deepcopy(graded.expected), graded.expected),
-                    f"On test case '{case.label}': ")
+    if call.unreadable:
+        return exercise.outcome(Status.ERROR, f"The result of test case '{case.label}' could not be read: "
+                                f"{call.unreadable}")
+    got = call.got
+    outcome = _checked(plan, lambda: exercise.judge(case, got, graded.expected, after=call.after, results=results),
+                       got, lambda: exercise.judge(case, copy.deepcopy(graded.expected), graded.expected),
+                       f"On test case '{case.label}': ")
+    if call.after_problem and not (exercise.contract is not None and exercise.contract.modifies_inputs):
+        changed = (f"On test case '{case.label}': your function changed its inputs in place: "
+                   f"{call.after_problem}. Inputs must not be modified: compute a new value instead.")
+        if outcome is None:
+            return exercise.outcome(Status.INCORRECT, changed, case_inputs(case), Cause.MUTATED)
+        return exercise.outcome(Status.INCORRECT, f"{changed}\nAlso: {outcome.message}", outcome.details,
+                                Cause.MUTATED)
+    return outcome
 
 
 def judge_function(plan: ExercisePlan, document: dict[str, Any], arrays: dict[str, Any]) -> ExerciseGrade:
     exercise = plan.exercise
     assert isinstance(exercise, FunctionExercise)
-    outcomes = [_case_outcome(plan, i, record, arrays) for i, record in enumerate(document["cases"])]
+    calls = [_decode_call(plan, i, record, arrays) for i, record in enumerate(document["cases"])]
+    # every case's result, so a catalogued diagnosis is shown only when the answer behaves
+    # like that mistake on all of them (as the notebook's check does)
+    results = [(c.case, _stand_in(call)) for c, call in zip(plan.cases, calls, strict=True)]
+    outcomes = [_case_outcome(plan, i, call, results) for i, call in enumerate(calls)]
     passed = [o is None for o in outcomes]
     visible = (sum(p for p, c in zip(passed, plan.cases, strict=True) if not c.hidden), plan.n_visible)
     hidden = (sum(p for p, c in zip(passed, plan.cases, strict=True) if c.hidden), plan.n_hidden)

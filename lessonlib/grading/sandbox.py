@@ -1,9 +1,12 @@
 """The grader's side of the sandbox: start a child, watch it, kill it, collect its results.
 
 One *round* starts one child process (:mod:`lessonlib.grading.child`) that runs the
-notebook and calls the answers not yet resolved. The grader watches the child's progress
-events and enforces the time limits from outside: per cell, per exercise, and the
-submission's whole budget. If the child hangs or dies, the round ends, and
+notebook and calls the answers not yet resolved. Time limits: a cell or an exercise may
+use ``cell_timeout`` / ``exercise_timeout`` seconds of CPU time (timed inside the sandbox
+with ``ITIMER_PROF``, so a busy grading machine does not fail an honest notebook), and
+``wall_factor`` times as long in wall-clock time, which the grader enforces from outside by
+watching the child's progress events (code that sleeps, waits, or ignores the timers); the
+submission's whole ``budget`` is wall-clock. If the child hangs or dies, the round ends, and
 :mod:`lessonlib.grading.grade` starts another round that skips the cell (or the exercise)
 that caused it, so one bad cell or answer costs only itself.
 
@@ -68,13 +71,36 @@ class Limits:
     """Resource limits of the sandbox (per child process tree)."""
 
     memory_mb: int = 4096  # address space of each process (RLIMIT_AS)
-    cell_timeout: float = 60.0  # wall-clock seconds per notebook cell
-    exercise_timeout: float = 15.0  # wall-clock seconds per exercise, all its test cases
+    cell_timeout: float = 60.0  # CPU seconds per notebook cell (see wall_factor)
+    exercise_timeout: float = 15.0  # CPU seconds per exercise, all its test cases (see wall_factor)
     budget: float = 300.0  # wall-clock seconds per submission, all rounds together
     processes: int = 256  # processes and threads of the sandbox uid (RLIMIT_NPROC)
     file_mb: int = 64  # largest file the child may write (RLIMIT_FSIZE)
     open_files: int = 256  # RLIMIT_NOFILE
     grace: float = 2.0  # extra seconds before the grader kills a child that overran
+    # A cell or an exercise is stopped when it has used its CPU seconds (the process's own
+    # CPU time: the same on a busy machine as on an idle one, so an honest notebook is not
+    # failed because the grading machine is loaded), or when wall_factor times as many
+    # wall-clock seconds have passed (code that sleeps, waits or ignores the CPU timer).
+    wall_factor: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("cell_timeout", "exercise_timeout", "budget", "grace", "wall_factor"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value != value or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive number of seconds, got {value!r}")
+        if self.wall_factor < 1:
+            raise ValueError(f"Limits.wall_factor must be at least 1, got {self.wall_factor!r}")
+
+    @property
+    def cell_wall(self) -> float:
+        """Wall-clock seconds after which a cell is stopped whatever its CPU time."""
+        return self.cell_timeout * self.wall_factor
+
+    @property
+    def exercise_wall(self) -> float:
+        """Wall-clock seconds after which an exercise's calls are stopped whatever their CPU time."""
+        return self.exercise_timeout * self.wall_factor
 
     def rlimits(self, cpu_seconds: int) -> dict[str, int]:
         return {
@@ -336,7 +362,7 @@ class _Progress:
         self.state: tuple[str, int] = ("start", -1)
         # before the first cell only the harness runs (the interpreter, IPython): a busy
         # machine may take long, and learner code cannot run yet; the budget still applies
-        self.deadline = started + max(limits.cell_timeout, START_SECONDS) + limits.grace
+        self.deadline = started + max(limits.cell_wall, START_SECONDS) + limits.grace
         self.handed_over = False
         self.cell_errors: dict[int, str] = {}
         self.tampering: list[str] = []
@@ -389,7 +415,7 @@ class _Progress:
             if self.state[0] in ("start", "between") and not self.handed_over and self.next_cell < len(self.cells) \
                     and cell == self.cells[self.next_cell]:
                 self.next_cell += 1
-                self.state, self.deadline = ("cell", cell), now + limits.cell_timeout + limits.grace
+                self.state, self.deadline = ("cell", cell), now + limits.cell_wall + limits.grace
                 return
         elif kind == protocol.EVENT_CELL_END:
             cell = _int(event.get("cell"))
@@ -397,23 +423,23 @@ class _Progress:
                 error = event.get("error")
                 if isinstance(error, str):
                     self.cell_errors[cell] = clean_text(error, 500)
-                self.state, self.deadline = ("between", -1), now + limits.cell_timeout + limits.grace
+                self.state, self.deadline = ("between", -1), now + limits.cell_wall + limits.grace
                 return
         elif kind == protocol.EVENT_EXERCISE_START:
             exercise = _int(event.get("exercise"))
             if self.handed_over and self.state[0] in ("between", "start") and exercise in self.exercises:
                 self.state = ("exercise", exercise)
-                self.deadline = now + limits.exercise_timeout + limits.grace + 1.0
+                self.deadline = now + limits.exercise_wall + limits.grace + 1.0
                 return
         elif kind == protocol.EVENT_EXERCISE_END:
             if self.state == ("exercise", _int(event.get("exercise"))):
-                self.state, self.deadline = ("between", -1), now + limits.cell_timeout + limits.grace
+                self.state, self.deadline = ("between", -1), now + limits.cell_wall + limits.grace
                 return
         self._tamper(f"it wrote a {kind} event out of the harness's order")
 
     def hand_over(self, now: float) -> None:
         self.handed_over = True
-        self.state, self.deadline = ("between", -1), now + self.limits.cell_timeout + self.limits.grace
+        self.state, self.deadline = ("between", -1), now + self.limits.cell_wall + self.limits.grace
 
 
 class _Verdict:

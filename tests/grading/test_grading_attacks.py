@@ -6,9 +6,9 @@ Notebooks start from the chapter-1 notebook without TensorFlow (``light``), solv
 attack is on one exercise (the other exercises must keep their points: one bad answer or
 cell costs only itself) or blank when the attack tries to gain points it did not earn.
 
-The attack on the per-submission time budget needs a budget of its own (a few seconds, so
-the test stays fast): it is graded in a second batch, with the honest notebook as its
-control, under :data:`BUDGET_LIMITS`.
+The attack on the per-submission time budget needs a budget of its own (a minute, so the
+test stays fast): it is graded in a second batch, with the honest notebook as its control,
+under :data:`BUDGET_LIMITS`, at the same time as the main batch (its notebook mostly sleeps).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 import pytest
 from gradinghelpers import (
     FAST_LIMITS,
@@ -66,12 +67,26 @@ class Attack:
 _ONE_HOT = build_plan([get_exercise("ch01.one_hot")], 1, SECRET).exercises[0]
 SMUGGLER = 12 + partial_score(2, _ONE_HOT.n_visible, len(_ONE_HOT.cases))  # visible cases only
 
-# The budget batch: a budget of a few seconds, and cells that each stay well under the
-# per-cell time limit but together need more than the budget.
-# (generous enough for the honest control to finish on a busy machine)
-BUDGET_LIMITS = replace(FAST_LIMITS, budget=30.0, cell_timeout=15.0)
-SLOW_CELLS, SLOW_CELL_SECONDS = 6, 8.0
-assert SLOW_CELL_SECONDS < BUDGET_LIMITS.cell_timeout / 1.5 and SLOW_CELLS * SLOW_CELL_SECONDS > BUDGET_LIMITS.budget * 1.4
+
+def _plain_zeros_passes() -> tuple[int, Any]:
+    """Graded cases of ch01.encode that an honest all-zeros answer (a plain int64 array, no
+    lying ``==``) passes: the empty text's. The ndarray subclass may earn those, no more."""
+    plan = build_plan([get_exercise("ch01.encode")], 1, SECRET).exercises[0]
+    zeros = [np.zeros(len(c.case.args[0].split()), dtype=np.int64) for c in plan.cases]
+    return sum(plan.exercise.compare(z, c.expected) is None for z, c in zip(zeros, plan.cases, strict=True)), plan
+
+
+_ZEROS_PASSES, _ENCODE = _plain_zeros_passes()
+# crashing_answers: one_hot (2) and vocabulary (2) earn nothing; encode earns what plain zeros earn
+CRASHING = 14 - 2 - 2 - 2 + partial_score(2, _ZEROS_PASSES, len(_ENCODE.cases))
+
+# The budget batch: a wall-clock budget of a minute, and cells that each sleep well under the
+# per-cell wall-clock limit but together need more than the budget. The budget is the one
+# wall-clock verdict: the honest control needs a few seconds on an idle machine, so it
+# finishes within the budget also on a machine ten times slower.
+BUDGET_LIMITS = replace(FAST_LIMITS, budget=60.0)
+SLOW_CELLS, SLOW_CELL_SECONDS = 6, 15.0
+assert SLOW_CELL_SECONDS < BUDGET_LIMITS.cell_wall / 1.5 and SLOW_CELLS * SLOW_CELL_SECONDS > BUDGET_LIMITS.budget * 1.4
 
 
 def _solution(exercise_id: str) -> str:
@@ -113,7 +128,8 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
     nb = add_cell(nb, "import os, signal\nos.kill(-1, signal.SIGKILL)")
     nbs["process_killers"] = nb
 
-    nb = add_cell(s, "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass")
+    nb = add_cell(s, "import signal\nfor _signal in (signal.SIGALRM, signal.SIGPROF):\n"
+                  "    signal.signal(_signal, signal.SIG_IGN)\nwhile True:\n    pass")
     nb = add_cell(nb, "import os\nwhile True:\n    os.fork()")
     nb = add_cell(nb, "import sys\nsys.stdin.readline()")
     nbs["limit_dodgers"] = nb
@@ -237,14 +253,14 @@ ATTACKS = [
     Attack("sys.exit() in a cell", "hostile_answers", None, 2, 2),
     Attack("memory bomb in a cell (grows until the limit)", "hostile_answers", None, 2, 2,
            expect="MemoryError|ran longer than"),  # on a loaded machine touching the memory may take longer,
-    Attack("os.abort() in an answer", "crashing_answers", "ch01.one_hot", 8, 8, expect="SIGABRT"),
+    Attack("os.abort() in an answer", "crashing_answers", "ch01.one_hot", CRASHING, CRASHING, expect="SIGABRT"),
     Attack("segfault (ctypes) in an answer", "segfault_answer", "ch01.lookup", 12, 0, judged=12, expect="SIGSEGV"),
-    Attack("exception whose message raises", "crashing_answers", "ch01.vocabulary", 8, 8, expect="could not be read"),
-    Attack("ndarray subclass that lies in ==", "crashing_answers", "ch01.encode", 8, 8, expect="On test case"),
+    Attack("exception whose message raises", "crashing_answers", "ch01.vocabulary", CRASHING, CRASHING, expect="could not be read"),
+    Attack("ndarray subclass that lies in ==", "crashing_answers", "ch01.encode", CRASHING, CRASHING, expect="On test case"),
     Attack("os._exit(0) in a cell", "process_killers", None, 14, 0, judged=14, expect="os._exit"),
     Attack("segfault via ctypes in a cell", "process_killers", None, 14, 0, judged=14, expect="SIGSEGV"),
     Attack("kill -9 every process it can (kill(-1))", "process_killers", None, 14, 0, judged=14, expect="os.kill"),
-    Attack("ignores SIGALRM and loops forever", "limit_dodgers", None, 14, 0, judged=14, expect="did not finish within"),
+    Attack("ignores the timer signals (SIGALRM, SIGPROF) and loops forever", "limit_dodgers", None, 14, 0, judged=14, expect="did not finish within"),
     Attack("fork bomb", "limit_dodgers", None, 14, 0, judged=14, expect="os.fork"),
     Attack("reads stdin (to steal the nonce)", "limit_dodgers", None, 14, 0, judged=14, expect="sys.stdin"),
     Attack("prints fake 'correct' output, displays a fake outcome, stores fake outputs", "fake_success", None, 0, 0),
@@ -333,13 +349,20 @@ def batch():
     paths.append(unreadable)
     for path in [base / "submissions", *paths]:
         path.chmod(0o755 if path.is_dir() else 0o644)
+    budget_paths = [write(nb, base / "budget-submissions" / f"{name}.ipynb") for name, nb in _budget_notebooks().items()]
+    budget_out = base / "grades-budget"
+    # the budget batch runs beside the main one (other sandbox uids of this worker's block)
+    budget_config = fast_config(limits=BUDGET_LIMITS, uid_base=fast_config().uid_base + fast_config().workers)
+    budget_results: list[Any] = []
+    budget_thread = threading.Thread(target=lambda: budget_results.append(
+        grade_batch(budget_paths, budget_out, budget_config, progress=False)))
+    budget_thread.start()
     try:
         result = grade_batch(paths, out, fast_config(), progress=False)
     finally:
         listener.close()
-    budget_paths = [write(nb, base / "budget-submissions" / f"{name}.ipynb") for name, nb in _budget_notebooks().items()]
-    budget_out = base / "grades-budget"
-    budget_result = grade_batch(budget_paths, budget_out, fast_config(limits=BUDGET_LIMITS), progress=False)
+        budget_thread.join()
+    budget_result = budget_results[0]
     reports = {r["submission"]: r for r in result.reports}
     budget_reports = {r["submission"]: r for r in budget_result.reports}
     assert not reports.keys() & budget_reports.keys()
@@ -377,7 +400,9 @@ def test_attack_is_contained(batch, attack):
     assert "MARKER-OF" not in json.dumps(report) or attack.notebook == "control"
     if attack.exercise and attack.notebook not in ("uses_reference", "impersonates_runner", "smuggler",
                                                    "symlinked_result"):
-        assert _exercise(report, attack.exercise)["judged_score"] == 0
+        # the attacked exercise earns nothing, except what an honest answer of the same values earns
+        honest_part = partial_score(2, _ZEROS_PASSES, len(_ENCODE.cases)) if attack.exercise == "ch01.encode" else 0
+        assert _exercise(report, attack.exercise)["judged_score"] == honest_part
     assert any(phrase in _text(report, attack) for phrase in attack.expect.split("|")), _text(report, attack)
 
 
@@ -390,7 +415,7 @@ def test_nothing_escaped_the_sandbox(batch):
     uids = {int(p.stat().st_uid) for p in Path("/proc").iterdir() if p.name.isdigit() and p.exists()}
     # this batch's sandbox uids (other batches may be running in other test workers)
     first = fast_config().uid_base + (os.getpid() % 1000) * 8
-    assert not uids & set(range(first, first + fast_config().workers)), "a sandbox process outlived the batch"
+    assert not uids & set(range(first, first + 2 * fast_config().workers)), "a sandbox process outlived the batch"
 
 
 def test_the_batch_finished_with_every_report(batch):

@@ -21,7 +21,7 @@ def reports(tmp_path_factory):
     base = tmp_path_factory.mktemp("chapters")
     paths = [write(solve(nbformat.read(ROOT / "notebooks" / name, as_version=4)), base / "in" / f"ch{n:02d}.ipynb")
              for n, name in CHAPTERS.items()]
-    config = GradeConfig(limits=Limits(cell_timeout=120, exercise_timeout=20, budget=300), secret=SECRET)
+    config = GradeConfig(limits=Limits(cell_timeout=120, exercise_timeout=20, budget=3000), secret=SECRET)
     result = grade_batch(paths, base / "out", config, progress=False)
     return {r["submission"]: r for r in result.reports}
 

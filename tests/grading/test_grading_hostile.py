@@ -177,7 +177,8 @@ def _notebooks() -> dict[str, nbformat.NotebookNode]:
     nbs["surrogate_cell"] = add_cell(s, "raise ValueError('bad ' + chr(0xD800) + ' character')")
     nbs["surrogate_answer"] = replace_answer(s, "ch01.one_hot",
                                              "def one_hot(ids, vocab_size):\n    raise ValueError('x' + chr(0xDC80))")
-    nbs["nan_seconds"] = add_cell(s, "import time\ntime.monotonic = lambda: float('nan')")
+    nbs["nan_seconds"] = add_cell(s, "import time\ntime.monotonic = lambda: float('nan')\n"
+                                  "time.process_time = lambda: float('nan')")
     nb = add_cell(b, IMPERSONATE)
     nb.cells.append(nbformat.v4.new_code_cell(LURKER))
     nbs["impersonator"] = nb
@@ -203,7 +204,7 @@ HOSTILE = [
             expect="raised ValueError"),
     Hostile("a notebook file whose name is not valid UTF-8 (and holds a quote and a newline)", "1", "non_utf8_name",
             14, 14, 14),
-    Hostile("time.monotonic() patched to return NaN (seconds of every result NaN)", "1", "nan_seconds", 14, 14, 14),
+    Hostile("time.monotonic() and time.process_time() patched to return NaN (seconds of every result NaN)", "1", "nan_seconds", 14, 14, 14),
     Hostile("fake ready/handover/phase-end and forged frames on every descriptor, reads them all for the nonce; "
             "a thread and a forked process in the last cell keep forging while the answers run", "3, 7",
             "impersonator", 0, 0, 0, expect="tampering|the harness", absent=("FAKE-NOTE",)),

@@ -11,7 +11,7 @@ import pytest
 from gradinghelpers import SECRET
 
 from lessonlib.exercises import Status, list_exercises
-from lessonlib.exercises.core import FunctionExercise
+from lessonlib.exercises.core import FunctionExercise, Raised
 from lessonlib.grading.child import call_answer
 from lessonlib.grading.judge import judge, partial_score
 from lessonlib.grading.plaindata import decode, fingerprint, pack, unpack
@@ -208,3 +208,131 @@ def test_hidden_seeds_depend_on_the_secret_only():
         return fingerprint([c.case.args for c in plan.cases if c.hidden])
 
     assert hidden_inputs("a") == hidden_inputs("a") != hidden_inputs("b")
+
+
+# ------------------------------------------------------------ inputs modified in place
+def _cosine_in_place(a, b):
+    a /= np.linalg.norm(a)
+    b /= np.linalg.norm(b)
+    return float(a @ b)
+
+
+def test_an_answer_that_modifies_its_input_in_place_loses_the_points_with_the_modified_message():
+    cosine = next(e for e in FUNCTIONS if e.id == "ch01.cosine")
+    result, plan = grade(cosine, _cosine_in_place)  # the value it returns is right
+    changed = [_normalising_changes(c.case.args) for c in plan.cases]
+    assert sum(changed) >= len(changed) - 1  # at most one case holds unit vectors already
+    assert result.status in ("incorrect", "partial") and result.score < 0.2 * cosine.points, result.feedback
+    assert "changed its input `a` in place" in result.feedback and "must not be modified" in result.feedback
+    passed = sum(not c for c, g in zip(changed, plan.cases, strict=True) if not g.hidden)
+    assert result.visible == (passed, plan.n_visible)
+    assert result.hidden[0] == sum(not c for c, g in zip(changed, plan.cases, strict=True) if g.hidden)
+
+
+def _normalising_changes(args):
+    """Does dividing the inputs by their norms change them?"""
+    return any(not np.array_equal(x, x / np.linalg.norm(x)) for x in args)
+
+
+def test_an_answer_that_leaves_its_inputs_alone_sends_no_copy_of_them_back():
+    cosine = next(e for e in FUNCTIONS if e.id == "ch01.cosine")
+    plan = _plan(cosine)
+    spec = {"id": cosine.id, "kind": "function", "answer_name": cosine.answer_name}
+    document, _ = call_answer(spec, cosine.reference, True, _inputs(plan), timeout=10)
+    assert all("after" not in c and "after_unserialisable" not in c for c in document["cases"])
+    document, _ = call_answer(spec, _cosine_in_place, True, _inputs(plan), timeout=10)
+    kinds = [c["kind"] for c in document["cases"]]  # integer inputs cannot be divided in place: it raises
+    assert ["after" in c for c in document["cases"]] == [
+        kind == "value" and _normalising_changes(c.case.args) for kind, c in zip(kinds, plan.cases, strict=True)]
+    assert kinds.count("value") >= len(kinds) // 2
+
+
+def test_inputs_turned_into_something_that_is_not_plain_data_count_as_modified():
+    vocabulary = next(e for e in FUNCTIONS if e.id == "ch01.vocabulary")
+
+    def appends_an_object(texts):
+        answer = vocabulary.reference(list(texts))
+        texts.append(object())
+        return answer
+
+    result, _ = grade(vocabulary, appends_an_object)
+    assert result.status == "incorrect" and result.score == 0, result.feedback
+    assert "changed its input `texts` in place" in result.feedback
+
+
+def test_a_modification_on_hidden_cases_only_never_quotes_a_hidden_input():
+    cosine = next(e for e in FUNCTIONS if e.id == "ch01.cosine")
+    plan = _plan(cosine)
+    visible = {fingerprint(tuple(c.case.args)) for c in plan.cases if not c.hidden}
+
+    def in_place_on_new_inputs(a, b):
+        if fingerprint((a, b)) in visible:
+            return cosine.reference(a, b)
+        return _cosine_in_place(a, b)
+
+    result, _ = grade(cosine, in_place_on_new_inputs)
+    assert result.status == "partial" and result.visible == (plan.n_visible, plan.n_visible)
+    assert "hidden" in result.feedback and "in place" not in result.feedback and "it was" not in result.feedback
+    for graded in plan.cases:
+        if graded.hidden:
+            for arg in graded.case.args:
+                for number in np.ravel(arg)[:3]:
+                    text = f"{float(number):.4g}"
+                    assert len(text) < 5 or text not in result.feedback
+    assert "changed its input `a` in place" in result.hidden_diagnosis  # for the instructor
+
+
+# ------------------------------------------- a diagnosis must hold on every graded case
+def _diagnosed_on_one_case_only(exercise):
+    """Catalogued mistakes the engine diagnoses on the first visible case when it sees that
+    case alone, but not when it sees an answer that makes the mistake on that case only and
+    is right on every other graded case (the mistake differs from the reference on another
+    case). Returns [(mistake, message without results, message with all results)], case."""
+    plan = _plan(exercise)
+    first = next(c for c in plan.cases if not c.hidden)
+    found = []
+    for mistake in exercise.mistakes:
+        if not callable(mistake.answer):
+            continue
+        results = [exercise.run(mistake.answer, c.case) for c in plan.cases]
+        if any(isinstance(r, Raised) for r in results) or results[0] is not None and plan.cases[0] is not first:
+            continue
+        differs = [exercise.judge(c.case, r, c.expected) is not None for c, r in zip(plan.cases, results, strict=True)]
+        if not differs[0] or sum(differs) < 2:
+            continue
+        mixed = [(c.case, results[0] if i == 0 else c.expected) for i, c in enumerate(plan.cases)]
+        alone = exercise.judge(first.case, results[0], first.expected)
+        with_all = exercise.judge(first.case, results[0], first.expected, results=mixed)
+        if mistake.diagnostic in alone.message and with_all.message != alone.message:
+            found.append((mistake, alone.message, with_all.message))
+    return found, first
+
+
+ONE_CASE = [e for e in FUNCTIONS if e.chapter in (1, 2)]
+
+
+@pytest.mark.parametrize("exercise", ONE_CASE, ids=ids)
+def test_a_diagnosis_that_holds_on_one_case_only_is_not_shown(exercise):
+    found, first = _diagnosed_on_one_case_only(exercise)
+    if not found:
+        pytest.skip("no catalogued mistake is diagnosed on the first case and wrong on another one")
+    key = fingerprint(tuple(first.case.args))
+    for mistake, alone, with_all in found:
+
+        def on_first_case_only(*args, mistake=mistake):
+            # the mistake on the first visible case, the right answer everywhere else
+            chosen = mistake.answer if fingerprint(tuple(args)) == key else exercise.reference
+            return chosen(*args)
+
+        result, plan = grade(exercise, on_first_case_only)
+        assert result.status == "partial", result.feedback
+        assert result.visible[0] == plan.n_visible - 1 and result.hidden == (plan.n_hidden, plan.n_hidden)
+        # the message the engine gives with every case's result, not the one it would give
+        # seeing the first case alone (which names the mistake)
+        assert result.feedback.startswith(with_all + "\n"), (mistake.name, result.feedback)
+        assert not result.feedback.startswith(alone + "\n"), (mistake.name, result.feedback)
+
+
+def test_some_exercises_have_a_diagnosis_to_withhold():
+    """The test above is not vacuous: it withholds catalogued diagnoses on several exercises."""
+    assert sum(bool(_diagnosed_on_one_case_only(e)[0]) for e in ONE_CASE) >= 3

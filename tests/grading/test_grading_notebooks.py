@@ -36,7 +36,8 @@ from lessonlib.grading.reports import gradescope
 
 pytestmark = pytest.mark.slow
 
-SHIPPED_LIMITS = Limits(cell_timeout=120, exercise_timeout=20, budget=240)
+# CPU-second cell and exercise limits; a wide wall-clock budget (it only bounds a hang)
+SHIPPED_LIMITS = Limits(cell_timeout=120, exercise_timeout=20, budget=2400)
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +133,30 @@ def test_hidden_cases_catch_answers_tuned_to_the_visible_checks(tmp_path):
     assert one_hot["status"] == "partial" and 0 < one_hot["score"] < 2
     assert one_hot["cases"]["visible_passed"] == one_hot["cases"]["visible_total"]
     assert one_hot["cases"]["hidden_passed"] < one_hot["cases"]["hidden_total"]
+
+
+def test_answers_that_modify_their_inputs_in_place_lose_those_points(tmp_path):
+    """The sandbox sends the arguments back (as plain data) when a call changed them, and
+    the grader's judge names the argument: the same verdict as the notebook's check()."""
+    nb = replace_answer(light(solved()), "ch01.cosine", (
+        "import numpy as np\n\ndef cosine_similarity(a, b):\n    a /= np.linalg.norm(a)\n"
+        "    b /= np.linalg.norm(b)\n    return float(a @ b)"))
+    nb = replace_answer(nb, "ch01.vocabulary", get_exercise("ch01.vocabulary").solution_code.rstrip() + (
+        "\n\n_right = build_vocabulary\n\ndef build_vocabulary(texts):\n    answer = _right(texts)\n"
+        "    texts.append(object())  # not plain data: still a change\n    return answer"))
+    result = grade_batch([write(nb, tmp_path / "in_place.ipynb")], tmp_path / "out", fast_config(), progress=False)
+    report = result.reports[0]
+    exercises = {e["id"]: e for e in report["exercises"]}
+    for exercise_id, argument in (("ch01.cosine", "a"), ("ch01.vocabulary", "texts")):
+        graded = exercises[exercise_id]
+        # (one cosine case holds unit vectors: dividing them by their norm changes nothing)
+        assert graded["status"] in ("incorrect", "partial") and graded["score"] < 0.2 * graded["max_score"], \
+            graded["feedback"]
+        assert f"changed its input `{argument}` in place" in graded["feedback"]
+    assert exercises["ch01.vocabulary"]["score"] == 0
+    others = [e for e in report["exercises"] if e["id"] not in ("ch01.cosine", "ch01.vocabulary")]
+    assert all(e["score"] == e["max_score"] for e in others)  # every other exercise keeps its points
+    assert report["integrity_flags"] == []
 
 
 def test_notebooks_that_cannot_be_read_or_run_still_get_a_report(tmp_path):
