@@ -48,6 +48,7 @@ def _page_time(run: PageRun, limits: budgets.Budgets) -> PageTime:
         seconds=budgets.quiet_estimate(run),
         budget=limits.budget_for(run.page),
         how=f"{budgets.explain(run)}; {run.how}",
+        factor=limits.factor,
     )
 
 

@@ -72,3 +72,19 @@ def test_word2vec_row_states_gensim_over_numpy_time_and_the_goal():
     assert data["ratio"] == pytest.approx(3.0)  # median 3 s over median 1 s
     assert data["metrics"]["WordSim-353 Spearman, gensim"] == 0.25
     json.dumps(data)
+
+
+def test_attention_timing_measures_both_sides_on_the_same_numbers():
+    # the checks tests/test_lstm_experiments.py makes of time_forward_backward, for attention
+    from benchmarks.recurrent import time_attention_forward_backward
+    from lessonlib._validate import LessonlibInputError
+
+    timing = time_attention_forward_backward(batch=2, time_steps=3, features=4, repeats=2)
+    assert timing.max_abs_diff < 1e-5
+    assert timing.layer == "Attention" and timing.units == timing.features == 4 and timing.time == 3
+    assert timing.numpy_ms > 0 and timing.keras_compiled_ms > 0 and timing.blas_threads == 1
+    assert timing.ratio == pytest.approx(timing.numpy_ms / timing.keras_compiled_ms)
+    assert timing.numpy_default_threads_ms is None and timing.keras_eager_ms is None
+    assert "numpy / Keras" in timing.summary() and set(timing.to_dict()) >= {"ratio", "numpy_ms"}
+    with pytest.raises(LessonlibInputError, match="features must be a positive integer"):
+        time_attention_forward_backward(features=0, repeats=1)
