@@ -30,6 +30,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 TIMINGS = ROOT / ".timings"
+BUILD_TIMEOUT = 3600
+"""Seconds a book build may take before :func:`build_book` stops it: a guard against a
+hang, far above the slowest build on a busy 2-core machine (see the performance page)."""
 
 
 @dataclass
@@ -161,7 +164,8 @@ class BuildRun:
 
 
 def build_book(
-    *, path_output: Path | None = None, all_pages: bool = False, strict: bool = True, timeout: int = 1800
+    *, path_output: Path | None = None, all_pages: bool = False, strict: bool = True,
+    timeout: int = BUILD_TIMEOUT,
 ) -> BuildRun:
     """Run ``jupyter-book build book`` (``--warningiserror --keep-going`` when ``strict``).
 
