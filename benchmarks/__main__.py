@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=None, help="directory for the results (default benchmarks/results)")
     parser.add_argument("--stem", default="latest", help="file name stem of the results (default latest)")
+    parser.add_argument("--pages", default=None, help="pages section: only these docnames (comma-separated), "
+                        "e.g. chapters/06-attention; the file keeps the other pages' last times")
     parser.add_argument("--render", action="store_true", help="measure nothing: re-write <stem>.md from <stem>.json")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import book
 
         print("executing every page of the book once ...", flush=True)
-        report.pages = book.time_pages()
+        report.pages, report.cells = book.time_pages(args.pages.split(",") if args.pages else None)
     pages_now = list(report.pages)
     if "book" in sections:
         from benchmarks import book

@@ -82,6 +82,19 @@ class PageTime:
 
 
 @dataclass
+class CellTime:
+    """How long one code cell of a page took (nbclient's per-cell timestamps)."""
+
+    page: str
+    cell: int  # 1-based, among the page's code cells
+    seconds: float
+    code: str  # the cell's first line, to find it
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
 class Missing:
     """A comparison the issue asks for that could not be measured in this run, and why."""
 
@@ -93,6 +106,7 @@ class Missing:
 class Report:
     comparisons: list[Comparison] = field(default_factory=list)
     pages: list[PageTime] = field(default_factory=list)
+    cells: list[CellTime] = field(default_factory=list)  # the slowest cells of the pages timed
     book: dict[str, float] = field(default_factory=dict)  # "cold_s", "cached_s"
     missing: list[Missing] = field(default_factory=list)
     other: list[dict[str, Any]] = field(default_factory=list)  # e.g. grading throughput
@@ -109,6 +123,7 @@ class Report:
             "comparisons": [c.to_dict() for c in self.comparisons],
             "other": self.other,
             "pages": [p.to_dict() for p in self.pages],
+            "cells": [c.to_dict() for c in self.cells],
             "book": self.book,
             "missing": [m.__dict__ for m in self.missing],
         }
@@ -133,6 +148,7 @@ def report_from_dict(d: dict[str, Any]) -> Report:
     return Report(
         comparisons=[comparison_from_dict(c) for c in d["comparisons"]],
         pages=pages,
+        cells=[CellTime(**c) for c in d.get("cells", [])],
         book=d["book"],
         missing=[Missing(**m) for m in d["missing"]],
         other=d["other"],
@@ -150,6 +166,19 @@ def section_of(item: Comparison | Missing | dict[str, Any]) -> str:
     return "word2vec" if item.id.startswith("word2vec") else "recurrent"
 
 
+SLOWEST_CELLS = 10  # how many of the slowest cells the results keep
+
+
+def _slowest(cells: list[CellTime], n: int = SLOWEST_CELLS) -> list[CellTime]:
+    return sorted(cells, key=lambda c: -c.seconds)[:n]
+
+
+def _by_page(old: list[Any], new: list[Any], pages: set[str] | None = None) -> list[Any]:
+    """``old`` entries of the pages not measured now (``pages``, by default those in ``new``), then ``new``."""
+    now = {item.page for item in new} if pages is None else pages
+    return [item for item in old if item.page not in now] + list(new)
+
+
 def merge_stored(report: Report, stored: Path) -> Report:
     """``report`` (some sections measured now) completed with the stored file's results of
     the other sections, so the one results file always holds every section's latest run."""
@@ -164,7 +193,8 @@ def merge_stored(report: Report, stored: Path) -> Report:
     old_date = old.machine.get("date", "?")
     merged = Report(
         comparisons=[c for c in old.comparisons if section_of(c) not in now] + report.comparisons,
-        pages=report.pages if "pages" in now else old.pages,
+        pages=_by_page(old.pages, report.pages),
+        cells=_slowest(_by_page(old.cells, report.cells, pages={p.page for p in report.pages})),
         book=report.book if "book" in now else old.book,
         missing=[m for m in old.missing if section_of(m) not in now] + report.missing,
         other=[o for o in old.other if section_of(o) not in now] + report.other,
@@ -291,6 +321,17 @@ def to_markdown(report: Report) -> str:
         for p in report.pages:
             ok = "within" if p.seconds <= p.budget else ("over, within margin" if p.within_limit else "**over**")
             lines.append(f"| `{p.page}` | {p.kind} | {p.seconds:.1f} s | {p.budget:g} s | {ok} | {p.how} |")
+        lines.append("")
+    if report.cells:
+        lines += [
+            "The slowest cells (wall time, nbclient's timestamps, in the same runs):",
+            "",
+            "| page | code cell | starts with | seconds |",
+            "| --- | --- | --- | --- |",
+        ]
+        for c in report.cells:
+            code = c.code.replace("|", "\\|").replace("`", "'")
+            lines.append(f"| `{c.page}` | {c.cell} | `{code}` | {c.seconds:.1f} |")
         lines.append("")
     if report.book:
         b = report.book
