@@ -109,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written: {json_path} and {md_path}")
     over = [p for p in report.pages if p.page in {q.page for q in pages_now} and not p.within_limit]
     if over:
-        print("\nOver budget (benchmarks/budgets.toml; budget x margin):", file=sys.stderr)
+        print("\nOver budget (benchmarks/budgets.toml; budget x margin) or failed:", file=sys.stderr)
         for p in over:
-            print(f"  {p.page}: {p.seconds:.1f} s, budget {p.budget:g} s x {p.factor:g} ({p.how})", file=sys.stderr)
+            why = f"FAILED: {p.error}" if p.error else f"budget {p.budget:g} s x {p.factor:g}"
+            print(f"  {p.page}: {p.seconds:.1f} s, {why} ({p.how})", file=sys.stderr)
         return 1
     return 0
 

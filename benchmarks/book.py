@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -32,15 +33,29 @@ def read_page(page: str) -> nbformat.NotebookNode:
 
 def time_pages(pages: list[str] | None = None) -> tuple[list[PageTime], list[CellTime]]:
     """Execute every executed page of the book (or ``pages``) once, as shipped, in a fresh
-    kernel; return each page's time and the slowest cells among them."""
+    kernel; return each page's time and the slowest cells among them.
+
+    A page whose cell fails or runs out of time is listed with the error (and fails
+    ``make bench``); the other pages are still measured."""
     limits = budgets.load()
     out, cells = [], []
     for page in pages or executed_pages():
         path = _source(page)
-        nb, run = execute_notebook(read_page(page), path.resolve().parent, page=page, how="make bench")
-        out.append(_page_time(run, limits))
-        cells += cell_times(nb, page)
-        print(f"  {page}: {run.wall_s:.1f} s", flush=True)
+        nb = read_page(page)
+        start = time.perf_counter()
+        try:
+            nb, run = execute_notebook(nb, path.resolve().parent, page=page, how="make bench")
+        except Exception as exc:  # nbclient's CellExecutionError, CellTimeoutError, DeadKernelError
+            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            run = PageRun(page, time.perf_counter() - start, None, "make bench")
+            out.append(_page_time(run, limits, error=error))
+        else:
+            out.append(_page_time(run, limits))
+        mine = cell_times(nb, page)
+        cells += mine
+        slowest = ", ".join(f"cell {c.cell} {c.seconds:.1f} s" for c in sorted(mine, key=lambda c: -c.seconds)[:3])
+        print(f"  {page}: {run.wall_s:.1f} s{' FAILED ' + out[-1].error if out[-1].error else ''}; "
+              f"slowest {slowest}", flush=True)
     return out, sorted(cells, key=lambda c: -c.seconds)[:SLOWEST_CELLS]
 
 
@@ -63,7 +78,7 @@ def cell_times(nb: nbformat.NotebookNode, page: str) -> list[CellTime]:
     return out
 
 
-def _page_time(run: PageRun, limits: budgets.Budgets) -> PageTime:
+def _page_time(run: PageRun, limits: budgets.Budgets, error: str | None = None) -> PageTime:
     return PageTime(
         page=run.page,
         kind=page_kind(run.page),
@@ -71,6 +86,7 @@ def _page_time(run: PageRun, limits: budgets.Budgets) -> PageTime:
         budget=limits.budget_for(run.page),
         how=f"{budgets.explain(run)}; {run.how}",
         factor=limits.factor,
+        error=error,
     )
 
 

@@ -72,17 +72,26 @@ def docname(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
+def cell_timeout() -> int:
+    """Seconds a cell may run: the book build's ``execute.timeout`` (book/_config.yml), so a
+    page that the build would execute is never stopped earlier here."""
+    config = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))
+    return int(config["execute"]["timeout"])
+
+
 def execute_notebook(
-    nb: nbformat.NotebookNode, cwd: Path, *, page: str, how: str, timeout: int = 300
+    nb: nbformat.NotebookNode, cwd: Path, *, page: str, how: str, timeout: int | None = None
 ) -> tuple[nbformat.NotebookNode, PageRun]:
     """Execute ``nb`` in a new kernel (working directory ``cwd``); return it and its :class:`PageRun`.
+    ``timeout`` is per cell (default :func:`cell_timeout`).
 
-    Raises what ``nbclient`` raises (``CellExecutionError``) when a cell fails.
+    Raises what ``nbclient`` raises (``CellExecutionError``, ``CellTimeoutError``) when a
+    cell fails; ``nb`` then holds the outputs and timestamps of the cells executed so far.
     """
     import psutil
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(nb, timeout=timeout or cell_timeout(), resources={"metadata": {"path": str(cwd)}})
     cpu: dict[str, float] = {}
 
     def sample(**_: Any) -> None:  # after every cell, while the kernel is alive

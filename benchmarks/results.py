@@ -72,10 +72,11 @@ class PageTime:
     budget: float
     how: str  # what was timed
     factor: float = 1.0  # the margin of budgets.toml: a page fails `make bench` above budget x factor
+    error: str | None = None  # a cell failed or ran out of time: the page did not finish
 
     @property
     def within_limit(self) -> bool:
-        return self.seconds <= self.budget * self.factor
+        return self.error is None and self.seconds <= self.budget * self.factor
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "within_budget": self.seconds <= self.budget, "within_limit": self.within_limit}
@@ -320,6 +321,8 @@ def to_markdown(report: Report) -> str:
         ]
         for p in report.pages:
             ok = "within" if p.seconds <= p.budget else ("over, within margin" if p.within_limit else "**over**")
+            if p.error:
+                ok = f"**failed** ({p.error})"
             lines.append(f"| `{p.page}` | {p.kind} | {p.seconds:.1f} s | {p.budget:g} s | {ok} | {p.how} |")
         lines.append("")
     if report.cells:
