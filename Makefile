@@ -11,8 +11,9 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # Test workers (pytest-xdist): the book build (and the browser tests that read it) runs on
 # one while the other tests share the rest.
 TEST_WORKERS ?= 2
+comma := ,
 
-.PHONY: book test bench lint install clean browser-deps sandbox-deps
+.PHONY: book test test-under-load bench lint install clean browser-deps stress-deps sandbox-deps
 
 install: $(STAMP)
 
@@ -27,41 +28,58 @@ book: $(STAMP)
 	@echo "Book written to book/_build/html/index.html"
 
 ## Run every test: unit tests, checker proofs, notebooks under nbval, a book build with
-## warnings as errors (every executed page checked against benchmarks/budgets.toml), and
-## the book and notebooks in a real browser (tests/browser).
+## warnings as errors, and the book and notebooks in a real browser (tests/browser).
+## No verdict depends on the machine's speed (time budgets are `make bench`'s verdict).
 ## One BLAS thread per process: two workers on two cores leave no core for more (book: Performance).
 test: $(STAMP) browser-deps sandbox-deps
 	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
-## Run every benchmark (numpy vs the libraries, page and book-build times): writes
-## benchmarks/results/latest.json and latest.md, the table on the book's performance page.
+## `make test` on a busy machine, as CI runs it (.ci/run): two CPU-bound processes
+## (stress-ng --cpu 2) run beside it on the same cores, started and stopped by .ci/under-load,
+## which prints the wall time and fails if the tests fail or take longer than 20 minutes.
+test-under-load: stress-deps
+	.ci/under-load $(MAKE) test
+
+## Measure performance, all of it in benchmarks/ (numpy vs the libraries, grading
+## throughput, every page's time against benchmarks/budgets.toml, the book build): writes
+## the one results file benchmarks/results/latest.json (and latest.md, the tables on the
+## book's performance page). Fails when a page misses its time budget.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# $(call debian-packages,PACKAGES,WHAT THEY ARE FOR,HOW TO DO WITHOUT THEM): install the
+# Debian packages that are missing (root only; otherwise say how), or do nothing.
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600
+define debian-packages
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "Missing Debian packages$$missing (for $(2)), and this is not a Debian system: install them yourself$(3)."; \
+	  exit 1; \
+	fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "Missing Debian packages$$missing (for $(2)); installing them needs root:"; \
+	  echo "  sudo apt-get install -y$$missing"; \
+	  echo "then run make again$(3)."; \
+	  exit 1; \
+	fi; \
+	echo "Installing$$missing (Debian packages, for $(2))"; \
+	$(APT_INSTALL)$$missing >/dev/null || { apt-get update -q >/dev/null && $(APT_INSTALL)$$missing >/dev/null; }
+endef
 
 ## Debian packages the browser tests need: Chromium (Playwright in .venv drives it) and a
 ## CJK font, so the Korean terms of the glossary render as text, not boxes. Installed only
 ## when missing; that needs root (CI runs as root).
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600
 
 browser-deps:
-	@missing=""; for p in $(BROWSER_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then \
-	  echo "The browser tests need Chromium at /usr/bin/chromium and a CJK font (Debian:$$missing)."; \
-	  echo "This is not a Debian system: install them yourself, or run .venv/bin/python -m pytest -m 'not browser'."; \
-	  exit 1; \
-	fi; \
-	if [ "$$(id -u)" != 0 ]; then \
-	  echo "The browser tests need the Debian packages$$missing, and installing them needs root:"; \
-	  echo "  sudo apt-get install -y$$missing"; \
-	  echo "then run make test again (or skip those tests: .venv/bin/python -m pytest -m 'not browser')."; \
-	  exit 1; \
-	fi; \
-	echo "Installing$$missing (Debian packages, for the browser tests)"; \
-	$(APT_INSTALL)$$missing >/dev/null || { apt-get update -q >/dev/null && $(APT_INSTALL)$$missing >/dev/null; }
+	$(call debian-packages,$(BROWSER_PACKAGES),the browser tests,$(comma) or skip those tests: .venv/bin/python -m pytest -m 'not browser')
+
+## stress-ng, the CPU load of `make test-under-load` (Debian package), when missing.
+stress-deps:
+	$(call debian-packages,stress-ng,the test run under load,)
 
 ## The Debian package the grader's strongest sandbox needs: bubblewrap (bwrap). Without it
 ## `lessonlib grade` falls back to unshare (said in a warning line); the tests use it.

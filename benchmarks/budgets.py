@@ -1,7 +1,10 @@
-"""Execution-time budgets (``budgets.toml``) and the check the tests apply to every page run.
+"""Execution-time budgets (``budgets.toml``) and the check ``make bench`` applies to every page run.
 
-A page's budget is for a quiet 2-core machine, but the tests run on a shared one, two
-workers at once. So what is compared with the budget is :func:`quiet_estimate`:
+A page's budget is for a quiet 2-core machine. ``make bench`` executes every page and fails
+when one misses its budget; ``make test`` only checks that every page has a budget and a
+sane recorded time, because its verdicts must not depend on how busy the machine is.
+Even ``make bench`` may run on a shared machine, so what is compared with the budget is
+:func:`quiet_estimate`:
 
 * For a notebook run by :func:`benchmarks.pages.execute_notebook`, the smaller of its wall
   time and its kernel's CPU time. Waiting for a busy CPU inflates the wall time but not

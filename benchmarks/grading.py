@@ -1,15 +1,131 @@
-"""Grading throughput: calls the grader's measurement, does not repeat it.
+"""Grading throughput: submissions graded per minute, for a numpy-only chapter notebook and
+for one that imports TensorFlow, against plain notebook execution as the baseline.
 
-:func:`lessonlib.grading.benchmark.measure` grades a batch of solved copies of a notebook
-on ``workers`` workers and, in the same run, executes the same notebooks with a plain
-Jupyter kernel as the baseline; this module turns its result into rows of the table.
+    make bench                                  # the ``grading`` section, with the other measurements
+    python -m benchmarks --only grading         # this section alone, into the results file
+    python -m benchmarks.grading [--copies 6] [--repeats 3] [--workers 2] [--numpy-notebook NB] [--json OUT]
+
+For each kind of notebook it grades ``copies`` copies of the solved notebook as one batch
+on ``workers`` workers, ``repeats`` times, and reports the median submissions per minute.
+In the same run, the same notebooks are executed with ``nbclient`` (an ordinary Jupyter
+kernel, no sandbox, no judging: what in-kernel graders do) on as many parallel workers,
+so the grader's cost can be read as a ratio that a loaded machine does not distort much.
+
+Both are shipped chapter notebooks, solved (:func:`lessonlib.exercises.solved.solve`) and
+run in full, every cell:
+
+* numpy-only: chapter 3's (``notebooks/03-rnn.ipynb``), which imports no TensorFlow
+  (numpy and lessonlib's numpy modules: n-grams, the numpy RNN, its widgets). Chapter 2's
+  notebook imports no TensorFlow either, but trains word2vec on the whole Wikipedia sample
+  in one cell, so it measures that training more than the grader; pass it with
+  ``--numpy-notebook notebooks/02-word2vec.ipynb``;
+* TensorFlow: chapter 1's (``notebooks/01-sparse-vs-dense.ipynb``), whose set-up cell
+  imports Keras.
+
+Each kind reports the scores its submissions got, so a run in which the solved notebook
+did not grade to full marks is visible in the result.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import re
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from benchmarks.results import Missing
+from lessonlib.exercises.solved import solve
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+DEFAULT_NOTEBOOK = NOTEBOOKS / "01-sparse-vs-dense.ipynb"  # imports TensorFlow (Keras)
+NUMPY_NOTEBOOK = NOTEBOOKS / "03-rnn.ipynb"  # imports no TensorFlow
+_TENSORFLOW_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:tensorflow|keras)\b", re.MULTILINE)
+
+
+def imports_tensorflow(nb: nbformat.NotebookNode) -> bool:
+    """Whether a code cell of ``nb`` imports TensorFlow or Keras itself."""
+    return any(cell.cell_type == "code" and _TENSORFLOW_IMPORT.search(cell.source) for cell in nb.cells)
+
+
+def _copies(nb: nbformat.NotebookNode, folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"submission{i:03d}.ipynb"
+        nbformat.write(nb, path)
+        paths.append(path)
+    return paths
+
+
+def _grade_rate(paths: list[Path], out: Path, workers: int) -> tuple[float, list[dict[str, Any]]]:
+    from lessonlib.grading import GradeConfig, grade_batch
+
+    started = time.monotonic()
+    result = grade_batch(paths, out, GradeConfig(workers=workers), progress=False)
+    return len(paths) / (time.monotonic() - started) * 60, result.reports
+
+
+def _execute_rate(paths: list[Path], workers: int) -> float:
+    from nbclient import NotebookClient
+
+    def run(path: Path) -> None:
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, paths))
+    return len(paths) / (time.monotonic() - started) * 60
+
+
+def measure(
+    notebook: Path = DEFAULT_NOTEBOOK,
+    copies: int = 6,
+    repeats: int = 3,
+    workers: int = 2,
+    numpy_notebook: Path = NUMPY_NOTEBOOK,
+) -> dict[str, Any]:
+    """Throughput of the grader and of plain execution; medians over ``repeats`` runs.
+
+    ``notebook`` is the one that imports TensorFlow, ``numpy_notebook`` the numpy-only one
+    (both graded solved, as shipped otherwise)."""
+    kinds = {"numpy-only": solve(nbformat.read(numpy_notebook, as_version=4)),
+             "tensorflow": solve(nbformat.read(notebook, as_version=4))}
+    if imports_tensorflow(kinds["numpy-only"]):
+        raise ValueError(f"{numpy_notebook} imports TensorFlow: it cannot stand for a numpy-only notebook")
+    results: dict[str, Any] = {"notebook": str(notebook), "numpy_notebook": str(numpy_notebook), "copies": copies,
+                               "repeats": repeats, "workers": workers}
+    sources = {"numpy-only": numpy_notebook, "tensorflow": notebook}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        base = Path(tmp)
+        for kind, nb in kinds.items():
+            grade_rates, plain_rates, scores = [], [], set()
+            for r in range(repeats):
+                paths = _copies(nb, base / f"{kind}-{r}", copies)
+                rate, reports = _grade_rate(paths, base / f"{kind}-{r}-out", workers)
+                grade_rates.append(rate)
+                scores |= {(rep["score"], rep["max_score"]) for rep in reports}
+                plain_rates.append(_execute_rate(paths, workers))
+            grade, plain = statistics.median(grade_rates), statistics.median(plain_rates)
+            results[kind] = {
+                "notebook": sources[kind].name,
+                "graded_per_minute": round(grade, 2),
+                "graded_per_minute_runs": [round(x, 2) for x in grade_rates],
+                "plain_execution_per_minute": round(plain, 2),
+                "plain_execution_per_minute_runs": [round(x, 2) for x in plain_rates],
+                "ratio_grader_to_plain": round(grade / plain, 3),
+                "seconds_per_submission_per_worker": round(60 * workers / grade, 2),
+                "scores": sorted(scores),
+            }
+    return results
+
 
 WORKERS = 2
 
@@ -34,7 +150,28 @@ def rows_from_measurement(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(*, repeats: int, quick: bool = False) -> tuple[list[dict[str, Any]], list[Missing]]:
-    from lessonlib.grading.benchmark import measure
-
+    """The ``grading`` section of ``make bench``: :func:`measure` as a row of the table."""
     result = measure(copies=2 if quick else 6, repeats=1 if quick else min(repeats, 3), workers=WORKERS)
     return [rows_from_measurement(result)], []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.grading", description=__doc__.split("\n")[0])
+    parser.add_argument("--notebook", type=Path, default=DEFAULT_NOTEBOOK, help="the notebook that imports TensorFlow")
+    parser.add_argument("--numpy-notebook", type=Path, default=NUMPY_NOTEBOOK, help="the numpy-only notebook")
+    parser.add_argument("--copies", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    results = measure(args.notebook, args.copies, args.repeats, args.workers, args.numpy_notebook)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -30,6 +30,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 TIMINGS = ROOT / ".timings"
+BUILD_TIMEOUT = 3600
+"""Seconds a book build may take before :func:`build_book` stops it: a guard against a
+hang, far above the slowest build on a busy 2-core machine (see the performance page)."""
 
 
 @dataclass
@@ -69,17 +72,26 @@ def docname(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
+def cell_timeout() -> int:
+    """Seconds a cell may run: the book build's ``execute.timeout`` (book/_config.yml), so a
+    page that the build would execute is never stopped earlier here."""
+    config = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))
+    return int(config["execute"]["timeout"])
+
+
 def execute_notebook(
-    nb: nbformat.NotebookNode, cwd: Path, *, page: str, how: str, timeout: int = 300
+    nb: nbformat.NotebookNode, cwd: Path, *, page: str, how: str, timeout: int | None = None
 ) -> tuple[nbformat.NotebookNode, PageRun]:
     """Execute ``nb`` in a new kernel (working directory ``cwd``); return it and its :class:`PageRun`.
+    ``timeout`` is per cell (default :func:`cell_timeout`).
 
-    Raises what ``nbclient`` raises (``CellExecutionError``) when a cell fails.
+    Raises what ``nbclient`` raises (``CellExecutionError``, ``CellTimeoutError``) when a
+    cell fails; ``nb`` then holds the outputs and timestamps of the cells executed so far.
     """
     import psutil
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(nb, timeout=timeout or cell_timeout(), resources={"metadata": {"path": str(cwd)}})
     cpu: dict[str, float] = {}
 
     def sample(**_: Any) -> None:  # after every cell, while the kernel is alive
@@ -161,7 +173,8 @@ class BuildRun:
 
 
 def build_book(
-    *, path_output: Path | None = None, all_pages: bool = False, strict: bool = True, timeout: int = 1800
+    *, path_output: Path | None = None, all_pages: bool = False, strict: bool = True,
+    timeout: int = BUILD_TIMEOUT,
 ) -> BuildRun:
     """Run ``jupyter-book build book`` (``--warningiserror --keep-going`` when ``strict``).
 

@@ -1,10 +1,10 @@
 """numpy vs Keras, forward + backward, for the recurrent layers and attention.
 
-The measurements are lessonlib's timing functions,
-:func:`lessonlib.experiments.timing.time_forward_backward` (which chapters 3, 4 and 5 call
-on their pages too) and ``time_attention_forward_backward``; this module turns their
-results into rows of the table. A layer with no
-measurement is listed as not measured, with the reason.
+The recurrent layers are timed by :func:`lessonlib.experiments.timing.time_forward_backward`,
+the timing helper chapters 3, 4 and 5 call on their pages (so the book and this table
+measure the same thing); attention by :func:`time_attention_forward_backward` below, which
+only this table uses. This module turns their results into rows of the table. A layer with
+no measurement is listed as not measured, with the reason.
 Every comparison is run twice: as a learner runs it (TensorFlow on every core, numpy's
 BLAS on one thread, see ``lessonlib/_blas.py``), and in a fresh process with TensorFlow
 limited to one thread too ("one thread each"), which compares the implementations on
@@ -19,11 +19,17 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from benchmarks import results
 from benchmarks.results import Comparison, Missing
 from benchmarks.timing import Timing
+from lessonlib._validate import check_positive_int
+
+if TYPE_CHECKING:
+    from lessonlib.experiments.timing import Timing as LayerTiming
 
 GOAL = 1.5  # numpy forward+backward at most 1.5x the compiled Keras layer's time
 DIFF = "largest difference numpy vs Keras (dx and weight gradients)"
@@ -98,10 +104,8 @@ def _timings(t: Any, labels: dict[str, str]) -> dict[str, Timing]:
 
 
 def _measure_attention(size: str, repeats: int) -> Comparison:
-    """:func:`lessonlib.experiments.timing.time_attention_forward_backward` (self-attention,
-    ``keras.layers.Attention()``) as a row of the table."""
-    from lessonlib.experiments.timing import time_attention_forward_backward
-
+    """:func:`time_attention_forward_backward` (self-attention, ``keras.layers.Attention()``)
+    as a row of the table."""
     # Attention has no weights, and in chapter 6 it attends over the encoder's hidden
     # states, so its width is the recurrent layers' `units` (128 standard, 256 large), not
     # their input `features`; the row's size says features = units = that width.
@@ -112,7 +116,77 @@ def _measure_attention(size: str, repeats: int) -> Comparison:
     timings = _timings(t, labels)
     # the DIFF metric is over dq, dK and dV here: the inputs' gradients (attention has no weights)
     return _comparison("attention", size, dims, timings, labels, t.max_abs_diff,
-                       "lessonlib.experiments.timing.time_attention_forward_backward")
+                       "benchmarks.recurrent.time_attention_forward_backward")
+
+
+def time_attention_forward_backward(
+    batch: int = 32,
+    time_steps: int = 50,
+    features: int = 128,
+    *,
+    repeats: int = 15,
+    blas_threads: int = 1,
+    seed: int = 0,
+) -> LayerTiming:
+    """Time numpy against Keras for one forward + backward pass of ``keras.layers.Attention()``
+    (dot scores, no scale, no masks), the way
+    :func:`lessonlib.experiments.timing.time_forward_backward` times a layer.
+
+    Self-attention: query, key and value are all the same ``x (batch, time_steps, features)``
+    (drawn with standard deviation ``features ** -0.25``, so that the scores ``x_i . x_j``
+    of different steps have variance 1 and the softmax is not saturated). Both sides compute
+    the output and the gradients of ``sum(output * R)`` with respect to the query, the key
+    and the value separately (their sum is the gradient of ``x``):
+
+    * **numpy**: :func:`lessonlib.attention.keras_attention` then
+      :func:`lessonlib.attention.keras_attention_backward`, OpenBLAS limited to ``blas_threads``;
+    * **Keras**: the layer and ``tf.GradientTape`` in one compiled ``tf.function``, given
+      ``x`` as its three inputs ``[query, value, key]``.
+
+    Returns a :class:`lessonlib.experiments.timing.Timing` with ``layer="Attention"`` and
+    ``units = features`` (attention has no weights: its output has the values' width); ``max_abs_diff`` is the largest
+    difference over ``dq``, ``dK`` and ``dV``. Eager Keras and OpenBLAS' default threads are
+    not measured (``None``).
+    """
+    import keras
+    import tensorflow as tf
+
+    from lessonlib.attention import keras_attention, keras_attention_backward
+    from lessonlib.experiments.timing import _alternate, _limited, _timing
+
+    for name, value in (("batch", batch), ("time_steps", time_steps), ("features", features),
+                        ("repeats", repeats), ("blas_threads", blas_threads)):
+        check_positive_int(name, value)
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(batch, time_steps, features)) * features ** -0.25).astype(np.float32)
+    R = rng.normal(size=(batch, time_steps, features)).astype(np.float32)
+    layer = keras.layers.Attention()  # score_mode="dot", use_scale=False: no weights
+
+    def numpy_pass(x_in: np.ndarray, R_in: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        _, weights = keras_attention(x_in, x_in, x_in)  # (batch, time, time)
+        return keras_attention_backward(R_in, weights, x_in, x_in, x_in)  # dq, dK, dV
+
+    def keras_pass(q_in: tf.Tensor, v_in: tf.Tensor, k_in: tf.Tensor, R_in: tf.Tensor) -> list[tf.Tensor]:
+        with tf.GradientTape() as tape:
+            tape.watch([q_in, v_in, k_in])
+            loss = tf.reduce_sum(layer([q_in, v_in, k_in]) * R_in)
+        return tape.gradient(loss, [q_in, k_in, v_in])
+
+    compiled = tf.function(keras_pass)
+    x_tf, R_tf = tf.constant(x), tf.constant(R)
+
+    # Same numbers on both sides: dq, dK, dV
+    with _limited(blas_threads):
+        got = numpy_pass(x, R)
+        numpy_pass(x, R)  # warm-up
+    expected = [g.numpy() for g in compiled(x_tf, x_tf, x_tf, R_tf)]  # traces the function
+    compiled(x_tf, x_tf, x_tf, R_tf)  # warm-up
+    diff = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
+
+    medians = _alternate(lambda: numpy_pass(x, R), lambda: compiled(x_tf, x_tf, x_tf, R_tf),
+                         repeats=repeats, blas_threads=blas_threads)
+    shape = {"batch": batch, "time": time_steps, "features": features, "units": features}
+    return _timing("Attention", shape, repeats, medians, blas_threads, diff)
 
 
 def source(layer: str) -> tuple[Callable[[str, int], Comparison] | None, str]:
@@ -120,7 +194,7 @@ def source(layer: str) -> tuple[Callable[[str, int], Comparison] | None, str]:
     if layer in ("SimpleRNN", "LSTM", "GRU"):
         return (lambda size, repeats: _measure(layer, size, repeats)), "lessonlib.experiments.timing"
     if layer == "attention":
-        return _measure_attention, "lessonlib.experiments.timing"
+        return _measure_attention, "benchmarks.recurrent"
     return None, f"no measurement of {layer!r}: the layers are {LAYERS}"
 
 

@@ -71,9 +71,28 @@ class PageTime:
     seconds: float
     budget: float
     how: str  # what was timed
+    factor: float = 1.0  # the margin of budgets.toml: a page fails `make bench` above budget x factor
+    error: str | None = None  # a cell failed or ran out of time: the page did not finish
+
+    @property
+    def within_limit(self) -> bool:
+        return self.error is None and self.seconds <= self.budget * self.factor
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "within_budget": self.seconds <= self.budget}
+        return {**self.__dict__, "within_budget": self.seconds <= self.budget, "within_limit": self.within_limit}
+
+
+@dataclass
+class CellTime:
+    """How long one code cell of a page took (nbclient's per-cell timestamps)."""
+
+    page: str
+    cell: int  # 1-based, among the page's code cells
+    seconds: float
+    code: str  # the cell's first line, to find it
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -88,20 +107,24 @@ class Missing:
 class Report:
     comparisons: list[Comparison] = field(default_factory=list)
     pages: list[PageTime] = field(default_factory=list)
+    cells: list[CellTime] = field(default_factory=list)  # the slowest cells of the pages timed
     book: dict[str, float] = field(default_factory=dict)  # "cold_s", "cached_s"
     missing: list[Missing] = field(default_factory=list)
     other: list[dict[str, Any]] = field(default_factory=list)  # e.g. grading throughput
     machine: dict[str, Any] = field(default_factory=dict)
     command: str = ""
+    measured: dict[str, str] = field(default_factory=dict)  # section -> when it was measured
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "command": self.command,
             "machine": self.machine,
+            "measured": self.measured,
             "comparisons": [c.to_dict() for c in self.comparisons],
             "other": self.other,
             "pages": [p.to_dict() for p in self.pages],
+            "cells": [c.to_dict() for c in self.cells],
             "book": self.book,
             "missing": [m.__dict__ for m in self.missing],
         }
@@ -122,16 +145,65 @@ def report_from_dict(d: dict[str, Any]) -> Report:
     """Inverse of :meth:`Report.to_dict` (to re-render a stored result)."""
     if d.get("schema") != SCHEMA:
         raise ValueError(f"result file has schema {d.get('schema')!r}; this code reads schema {SCHEMA}.")
-    pages = [PageTime(**{k: v for k, v in p.items() if k != "within_budget"}) for p in d["pages"]]
+    pages = [PageTime(**{k: v for k, v in p.items() if k not in ("within_budget", "within_limit")}) for p in d["pages"]]
     return Report(
         comparisons=[comparison_from_dict(c) for c in d["comparisons"]],
         pages=pages,
+        cells=[CellTime(**c) for c in d.get("cells", [])],
         book=d["book"],
         missing=[Missing(**m) for m in d["missing"]],
         other=d["other"],
         machine=d["machine"],
         command=d["command"],
+        measured=d.get("measured", {}),
     )
+
+
+def section_of(item: Comparison | Missing | dict[str, Any]) -> str:
+    """Which section of ``python -m benchmarks`` measured a comparison, a missing one or an
+    ``other`` row (pages and the book build are sections of their own)."""
+    if isinstance(item, dict):
+        return item["id"]
+    return "word2vec" if item.id.startswith("word2vec") else "recurrent"
+
+
+SLOWEST_CELLS = 10  # how many of the slowest cells the results keep
+
+
+def _slowest(cells: list[CellTime], n: int = SLOWEST_CELLS) -> list[CellTime]:
+    return sorted(cells, key=lambda c: -c.seconds)[:n]
+
+
+def _by_page(old: list[Any], new: list[Any], pages: set[str] | None = None) -> list[Any]:
+    """``old`` entries of the pages not measured now (``pages``, by default those in ``new``), then ``new``."""
+    now = {item.page for item in new} if pages is None else pages
+    return [item for item in old if item.page not in now] + list(new)
+
+
+def merge_stored(report: Report, stored: Path) -> Report:
+    """``report`` (some sections measured now) completed with the stored file's results of
+    the other sections, so the one results file always holds every section's latest run."""
+    if not stored.is_file():
+        return report
+    try:
+        old = report_from_dict(json.loads(stored.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):  # another schema: start afresh
+        return report
+    now = set(report.measured)
+    keep = [s for s in old.measured or {} if s not in now]
+    old_date = old.machine.get("date", "?")
+    merged = Report(
+        comparisons=[c for c in old.comparisons if section_of(c) not in now] + report.comparisons,
+        pages=_by_page(old.pages, report.pages),
+        cells=_slowest(_by_page(old.cells, report.cells, pages={p.page for p in report.pages})),
+        book=report.book if "book" in now else old.book,
+        missing=[m for m in old.missing if section_of(m) not in now] + report.missing,
+        other=[o for o in old.other if section_of(o) not in now] + report.other,
+        machine=report.machine,
+        command=report.command,
+        measured={**{s: old.measured.get(s, old_date) for s in keep}, **report.measured},
+    )
+    return merged
 
 
 def has_module(name: str) -> bool:
@@ -204,6 +276,9 @@ def to_markdown(report: Report) -> str:
         f"Command: `{report.command}`.",
         "",
     ]
+    earlier = {s: d for s, d in report.measured.items() if d != m.get("date")}
+    if earlier:
+        lines += ["Kept from earlier runs: " + "; ".join(f"{s} ({d})" for s, d in earlier.items()) + ".", ""]
     if report.comparisons:
         lines += [
             "| comparison | size | numpy | library | numpy / library | goal | | max difference |",
@@ -245,8 +320,21 @@ def to_markdown(report: Report) -> str:
             "| --- | --- | --- | --- | --- | --- |",
         ]
         for p in report.pages:
-            ok = "within" if p.seconds <= p.budget else "**over**"
+            ok = "within" if p.seconds <= p.budget else ("over, within margin" if p.within_limit else "**over**")
+            if p.error:
+                ok = f"**failed** ({p.error})"
             lines.append(f"| `{p.page}` | {p.kind} | {p.seconds:.1f} s | {p.budget:g} s | {ok} | {p.how} |")
+        lines.append("")
+    if report.cells:
+        lines += [
+            "The slowest cells (wall time, nbclient's timestamps, in the same runs):",
+            "",
+            "| page | code cell | starts with | seconds |",
+            "| --- | --- | --- | --- |",
+        ]
+        for c in report.cells:
+            code = c.code.replace("|", "\\|").replace("`", "'")
+            lines.append(f"| `{c.page}` | {c.cell} | `{code}` | {c.seconds:.1f} |")
         lines.append("")
     if report.book:
         b = report.book

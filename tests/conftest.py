@@ -61,10 +61,17 @@ def book_build(request):
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
     """Tests that use the book build share one pytest-xdist worker (``--dist loadgroup``),
-    so the book is built once, not once per worker, and first: it is the longest test."""
+    so the book is built once, not once per worker, and first: it is the longest test.
+    Their time limit is the build's (:data:`benchmarks.pages.BUILD_TIMEOUT`), a guard
+    against a hang, not a verdict on the machine's speed."""
+    from benchmarks.pages import BUILD_TIMEOUT
+
     book = [item for item in items if "book_build" in getattr(item, "fixturenames", ())]
     for item in book:
         item.add_marker(pytest.mark.xdist_group("book"))
+        # The first of them builds the book in its set-up: pytest-timeout's limit (pyproject)
+        # must not cut a build that a busy machine makes slow; the build has its own limit.
+        item.add_marker(pytest.mark.timeout(BUILD_TIMEOUT + 600))
     in_book = {id(item) for item in book}
     items[:] = book + [item for item in items if id(item) not in in_book]
 

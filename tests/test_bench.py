@@ -72,3 +72,85 @@ def test_word2vec_row_states_gensim_over_numpy_time_and_the_goal():
     assert data["ratio"] == pytest.approx(3.0)  # median 3 s over median 1 s
     assert data["metrics"]["WordSim-353 Spearman, gensim"] == 0.25
     json.dumps(data)
+
+
+def test_attention_timing_measures_both_sides_on_the_same_numbers():
+    # the checks tests/test_lstm_experiments.py makes of time_forward_backward, for attention
+    from benchmarks.recurrent import time_attention_forward_backward
+    from lessonlib._validate import LessonlibInputError
+
+    timing = time_attention_forward_backward(batch=2, time_steps=3, features=4, repeats=2)
+    assert timing.max_abs_diff < 1e-5
+    assert timing.layer == "Attention" and timing.units == timing.features == 4 and timing.time == 3
+    assert timing.numpy_ms > 0 and timing.keras_compiled_ms > 0 and timing.blas_threads == 1
+    assert timing.ratio == pytest.approx(timing.numpy_ms / timing.keras_compiled_ms)
+    assert timing.numpy_default_threads_ms is None and timing.keras_eager_ms is None
+    assert "numpy / Keras" in timing.summary() and set(timing.to_dict()) >= {"ratio", "numpy_ms"}
+    with pytest.raises(LessonlibInputError, match="features must be a positive integer"):
+        time_attention_forward_backward(features=0, repeats=1)
+
+
+def _page(page, seconds, budget=60.0):
+    return results.PageTime(page, "chapter", seconds, budget, "test", factor=1.25)
+
+
+def test_bench_fails_naming_a_page_over_its_budget_and_writes_the_results(tmp_path, monkeypatch, capsys):
+    """`make bench` is the performance check: a page over budget x margin fails it, by name."""
+    from benchmarks import book
+
+    runs = [_page("chapters/01-fine", 70.0), _page("chapters/02-slow", 80.0)]  # 70 <= 75 < 80
+    cells = [results.CellTime("chapters/02-slow", 3, 50.0, "model.fit(x, y)")]
+    monkeypatch.setattr(book, "time_pages", lambda pages=None: (runs, cells))
+    assert main(["--only", "pages", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "chapters/02-slow" in err and "chapters/01-fine" not in err
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert [p["within_limit"] for p in data["pages"]] == [True, False]
+    assert data["cells"][0]["code"] == "model.fit(x, y)"
+    assert "| `chapters/02-slow` | 3 | `model.fit(x, y)` | 50.0 |" in (tmp_path / "latest.md").read_text()
+    monkeypatch.setattr(book, "time_pages", lambda pages=None: (runs[:1], []))
+    assert main(["--only", "pages", "--out", str(tmp_path), "--stem", "fine"]) == 0
+
+
+def test_a_run_of_some_sections_keeps_the_others_in_the_one_results_file(tmp_path):
+    stored = results.Report(
+        comparisons=[results.comparison_from_dict({
+            "id": "SimpleRNN.tiny", "title": "t", "size": "s", "subject": "a", "baseline": "b", "goal": 1.5,
+            "metrics": {}, "notes": [],
+            "timings": [{"label": "a", "times_s": [1.0], "repeats": 1}, {"label": "b", "times_s": [2.0], "repeats": 1}],
+        })],
+        pages=[_page("chapters/01-x", 10.0), _page("chapters/02-y", 20.0)],
+        cells=[results.CellTime("chapters/02-y", 1, 9.0, "old"), results.CellTime("chapters/01-x", 2, 5.0, "kept")],
+        other=[{"id": "grading", "title": "g", "text": "old grading", "data": {}}],
+        machine={"date": "2026-01-01 00:00 UTC"},
+        measured={"recurrent": "2026-01-01 00:00 UTC", "grading": "2026-01-01 00:00 UTC", "pages": "2026-01-01 00:00 UTC"},
+    )
+    results.write(stored, out_dir=tmp_path)
+    now = results.Report(
+        pages=[_page("chapters/02-y", 15.0)], cells=[results.CellTime("chapters/02-y", 4, 3.0, "new")],
+        other=[{"id": "grading", "title": "g", "text": "new grading", "data": {}}],
+        machine={"date": "2026-02-02 00:00 UTC"}, measured={"pages": "2026-02-02 00:00 UTC", "grading": "2026-02-02 00:00 UTC"},
+    )
+    merged = results.merge_stored(now, tmp_path / "latest.json")
+    assert [c.id for c in merged.comparisons] == ["SimpleRNN.tiny"]  # recurrent: not re-measured, kept
+    assert [(p.page, p.seconds) for p in merged.pages] == [("chapters/01-x", 10.0), ("chapters/02-y", 15.0)]
+    assert [c.code for c in merged.cells] == ["kept", "new"]  # chapter 2's old cells replaced
+    assert [o["text"] for o in merged.other] == ["new grading"]
+    assert merged.measured["recurrent"] == "2026-01-01 00:00 UTC" and merged.measured["pages"] == "2026-02-02 00:00 UTC"
+    assert "Kept from earlier runs: recurrent (2026-01-01 00:00 UTC)" in results.to_markdown(merged)
+
+
+def test_cell_times_come_from_nbclients_timestamps():
+    import nbformat
+
+    from benchmarks.book import cell_times
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("# a comment\nx = 1", metadata={"execution": {
+            "iopub.execute_input": "2026-01-01T00:00:00.000000Z", "shell.execute_reply": "2026-01-01T00:00:02.500000Z"}}),
+        nbformat.v4.new_code_cell("y = 2"),  # not executed: no timestamps, no time
+    ])
+    (cell,) = cell_times(nb, "chapters/01-x")
+    assert (cell.page, cell.cell, cell.code) == ("chapters/01-x", 1, "x = 1")
+    assert cell.seconds == pytest.approx(2.5)

@@ -1,7 +1,13 @@
 """The published book builds with every page executed and warnings as errors, so a broken
-cross-reference, citation or failing cell fails the tests."""
+cross-reference, citation or failing cell fails the tests.
+
+Nothing here depends on how fast the machine is: the build records every page's execution
+time (written under .timings/, one JSON file per page) and the test checks
+that the record is sane; whether a page meets its budget is `make bench`'s verdict."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from conftest import BOOK, BOOK_HTML, toc_files
@@ -26,14 +32,21 @@ def test_book_builds_with_warnings_as_errors(book_build):
         assert (BOOK_HTML / f"{name}.html").is_file(), f"{name}.html was not written"
 
 
-def test_every_executed_page_is_within_its_budget(book_build):
-    """The build's execution time of every chapter page and notebook, against benchmarks/budgets.toml."""
+def test_every_executed_page_has_a_budget_and_a_sane_recorded_time(book_build):
+    """Every chapter page and notebook the build executed has a recorded execution time, a
+    positive number no longer than the build itself, and a budget in benchmarks/budgets.toml
+    (which `make bench` checks it against: a busy machine must not fail the tests)."""
     assert book_build.returncode == 0, "the book did not build: see test_book_builds_with_warnings_as_errors"
     runs = book_build.page_runs()
     for run in runs:
         pages.record(run)
-    timed = {run.page for run in runs}
+    timed = {run.page: run for run in runs}
     untimed = [page for page in pages.executed_pages() if page not in timed]
     assert not untimed, f"the book build recorded no execution time for {untimed}"
-    over = budgets.over_budget(runs)
-    assert not over, "\n".join(over)
+    limits = budgets.load()
+    for page in pages.executed_pages():
+        run = timed[page]
+        assert limits.budget_for(page) > 0
+        assert math.isfinite(run.wall_s) and run.wall_s > 0, f"{page}: recorded execution time {run.wall_s!r}"
+        if run.build_slowdown is not None:  # executed by this build: it cannot have taken longer
+            assert run.wall_s <= book_build.wall_s, f"{page}: {run.wall_s:.0f} s, longer than the build"

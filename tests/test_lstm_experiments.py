@@ -130,21 +130,6 @@ def test_agreement_table_is_round_off():
     assert row["forward"] < 1e-5 and row["backward"] < 1e-4 and row["units"] == 5
 
 
-def test_attention_timing_measures_both_sides_on_the_same_numbers():
-    # next to test_timing_measures_both_sides_on_the_same_numbers: the same checks for attention
-    from lessonlib.experiments.timing import time_attention_forward_backward
-
-    timing = time_attention_forward_backward(batch=2, time_steps=3, features=4, repeats=2)
-    assert timing.max_abs_diff < 1e-5
-    assert timing.layer == "Attention" and timing.units == timing.features == 4 and timing.time == 3
-    assert timing.numpy_ms > 0 and timing.keras_compiled_ms > 0 and timing.blas_threads == 1
-    assert timing.ratio == pytest.approx(timing.numpy_ms / timing.keras_compiled_ms)
-    assert timing.numpy_default_threads_ms is None and timing.keras_eager_ms is None
-    assert "numpy / Keras" in timing.summary() and set(timing.to_dict()) >= {"ratio", "numpy_ms"}
-    with pytest.raises(LessonlibInputError, match="features must be a positive integer"):
-        time_attention_forward_backward(features=0, repeats=1)
-
-
 def test_a_stored_long_range_result_reproduces_the_trained_lstm(tmp_path):
     result = long_range.run(TINY, verbose=False)
     path = tmp_path / "long_range.json"

@@ -1,6 +1,7 @@
 """Every learner notebook runs top to bottom as shipped (in the book build); its solved
-version (generated from the one source of solutions) reports every check correct,
-reproduces its own outputs under nbval, and executes within its time budget."""
+version (generated from the one source of solutions) reports every check correct and
+reproduces its own outputs under nbval. Its execution time is recorded (.timings/), not
+judged: budgets are `make bench`'s verdict, so a busy machine does not fail these tests."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from conftest import NOTEBOOKS, ROOT
 
 import lessonlib
-from benchmarks import budgets, pages
+from benchmarks import pages
 from lessonlib.exercises import get_exercise, list_exercises
 from lessonlib.exercises.core import FunctionExercise
 from lessonlib.exercises.render import OUTCOME_MIMETYPE
@@ -97,8 +98,6 @@ def test_solved_notebook_is_all_correct_and_reproducible(path, tmp_path):
     nbformat.write(nb, solved)
     result = _nbval(solved, "--nbval")  # re-run and compare with the stored outputs
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    over = budgets.over_budget([run])
-    assert not over, over[0]
 
 
 def test_choice_options_match_the_definition_everywhere():

@@ -204,7 +204,7 @@ def test_progress_can_print_one_line_per_epoch(capsys):
 
 
 def test_the_scatter_add_methods_agree():
-    from lessonlib.benchmarks.word2vec import compare_scatter_adds
+    from benchmarks.word2vec import compare_scatter_adds
 
     timings = compare_scatter_adds(n_words=50, k=4, rows=200, repeats=1)  # raises if any result differs
     assert set(timings) == {"np.add.at on rows", "np.add.at on the flat view", "sort + np.add.reduceat", "np.bincount"}

@@ -1,8 +1,9 @@
-"""numpy vs Keras: the time of one forward + backward pass of a recurrent layer, or of
-dot-product attention (:func:`time_attention_forward_backward`).
+"""numpy vs Keras: the time of one forward + backward pass of a recurrent layer, the
+timing helper chapters 3, 4 and 5 print on their pages.
 
-:func:`time_forward_backward` is the one place this is measured for the recurrent layers;
-the book chapters, the tests and the benchmark command (``make bench``) call it. Both sides compute the same thing:
+:func:`time_forward_backward` is the one place this is measured for the recurrent layers:
+the chapters call it, and so does ``make bench`` (``benchmarks/recurrent.py``, where the
+project's own measurements live, dot-product attention's included). Both sides compute the same thing:
 the layer's last hidden state for a batch ``(batch, time, features)`` and the gradients
 of ``sum(h_T * R)`` with respect to the input and every weight.
 
@@ -206,74 +207,6 @@ def time_forward_backward(
     )
     shape = {"batch": batch, "time": time_steps, "features": features, "units": units}
     return _timing(kind, shape, repeats, medians, blas_threads, diff)
-
-
-def time_attention_forward_backward(
-    batch: int = 32,
-    time_steps: int = 50,
-    features: int = 128,
-    *,
-    repeats: int = 15,
-    blas_threads: int = 1,
-    seed: int = 0,
-) -> Timing:
-    """Time numpy against Keras for one forward + backward pass of ``keras.layers.Attention()``
-    (dot scores, no scale, no masks), the way :func:`time_forward_backward` times a layer.
-
-    Self-attention: query, key and value are all the same ``x (batch, time_steps, features)``
-    (drawn with standard deviation ``features ** -0.25``, so that the scores ``x_i . x_j``
-    of different steps have variance 1 and the softmax is not saturated). Both sides compute
-    the output and the gradients of ``sum(output * R)`` with respect to the query, the key
-    and the value separately (their sum is the gradient of ``x``):
-
-    * **numpy**: :func:`lessonlib.attention.keras_attention` then
-      :func:`lessonlib.attention.keras_attention_backward`, OpenBLAS limited to ``blas_threads``;
-    * **Keras**: the layer and ``tf.GradientTape`` in one compiled ``tf.function``, given
-      ``x`` as its three inputs ``[query, value, key]``.
-
-    Returns a :class:`Timing` with ``layer="Attention"`` and ``units = features`` (attention
-    has no weights: its output has the values' width); ``max_abs_diff`` is the largest
-    difference over ``dq``, ``dK`` and ``dV``. Eager Keras and OpenBLAS' default threads are
-    not measured (``None``).
-    """
-    import keras
-    import tensorflow as tf
-
-    from lessonlib.attention import keras_attention, keras_attention_backward
-
-    for name, value in (("batch", batch), ("time_steps", time_steps), ("features", features),
-                        ("repeats", repeats), ("blas_threads", blas_threads)):
-        check_positive_int(name, value)
-    rng = np.random.default_rng(seed)
-    x = (rng.normal(size=(batch, time_steps, features)) * features ** -0.25).astype(np.float32)
-    R = rng.normal(size=(batch, time_steps, features)).astype(np.float32)
-    layer = keras.layers.Attention()  # score_mode="dot", use_scale=False: no weights
-
-    def numpy_pass(x_in: np.ndarray, R_in: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        _, weights = keras_attention(x_in, x_in, x_in)  # (batch, time, time)
-        return keras_attention_backward(R_in, weights, x_in, x_in, x_in)  # dq, dK, dV
-
-    def keras_pass(q_in: tf.Tensor, v_in: tf.Tensor, k_in: tf.Tensor, R_in: tf.Tensor) -> list[tf.Tensor]:
-        with tf.GradientTape() as tape:
-            tape.watch([q_in, v_in, k_in])
-            loss = tf.reduce_sum(layer([q_in, v_in, k_in]) * R_in)
-        return tape.gradient(loss, [q_in, k_in, v_in])
-
-    compiled = tf.function(keras_pass)
-    x_tf, R_tf = tf.constant(x), tf.constant(R)
-
-    # Same numbers on both sides: dq, dK, dV
-    with _limited(blas_threads):
-        got = numpy_pass(x, R)
-        numpy_pass(x, R)  # warm-up
-    expected = [g.numpy() for g in compiled(x_tf, x_tf, x_tf, R_tf)]  # traces the function
-    compiled(x_tf, x_tf, x_tf, R_tf)  # warm-up
-    diff = max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected, strict=True))
-
-    medians = _alternate(lambda: numpy_pass(x, R), lambda: compiled(x_tf, x_tf, x_tf, R_tf),
-                         repeats=repeats, blas_threads=blas_threads)
-    shape = {"batch": batch, "time": time_steps, "features": features, "units": features}
-    return _timing("Attention", shape, repeats, medians, blas_threads, diff)
 
 
 if __name__ == "__main__":  # python -m lessonlib.experiments.timing [LSTM|SimpleRNN|GRU]

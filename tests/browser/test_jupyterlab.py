@@ -37,6 +37,7 @@ from .conftest import SCREENSHOTS, TIMINGS
 # notebook would be opened and run on both).
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
 
+SERVER_START_S = 600  # JupyterLab start-up on a busy machine (a hang guard)
 RUN_TIMEOUT_MS = 240_000  # Run All on a loaded 2-core machine; a notebook is meant to take <= 20 s
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 WIDGET_CELL_MARK = "lessonlib.widgets"  # a code cell that shows a widget imports from here
@@ -54,12 +55,18 @@ LAB_SETTINGS = {
 }
 
 
-def _get(url: str) -> int:
+def _get(url: str, refused: int | None = None) -> int:
+    """The HTTP status of ``url``; ``refused`` instead of an error if the connection is refused
+    or times out (a server still starting), when given."""
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=30) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except (urllib.error.URLError, TimeoutError):
+        if refused is None:
+            raise
+        return refused
 
 
 @pytest.fixture(scope="session")
@@ -97,18 +104,25 @@ def jupyterlab(tmp_path_factory):
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
+        # A guard against a hang, not a speed test: a busy machine may take minutes to start it.
+        deadline = start + SERVER_START_S
+
+        def wait_or_fail() -> None:
+            if server.poll() is not None or time.perf_counter() > deadline:
+                pytest.fail("JupyterLab did not start:\n" + (tmp / "jupyterlab.log").read_text()[-3000:])
+            time.sleep(0.2)
+
         info = None
         while info is None:  # the server writes its port and URL to the runtime folder
-            if server.poll() is not None or time.perf_counter() - start > 120:
-                pytest.fail("JupyterLab did not start:\n" + (tmp / "jupyterlab.log").read_text()[-3000:])
             found = sorted((tmp / "runtime").glob("jpserver-*.json"))
             if found:
                 info = json.loads(found[0].read_text())
             else:
-                time.sleep(0.2)
+                wait_or_fail()
         base = f"http://127.0.0.1:{info['port']}"
-        while _get(f"{base}/api/status?token={token}") != 200:
-            time.sleep(0.2)
+        # It may write that file before it accepts connections: refused means not yet.
+        while _get(f"{base}/api/status?token={token}", refused=0) != 200:
+            wait_or_fail()
         TIMINGS["jupyterlab start"] = time.perf_counter() - start
         yield base, token, root
     finally:
