@@ -119,3 +119,15 @@ def unique_names(paths: list[Path]) -> list[str]:
             name += f"_{i}"
         chosen.append(name)
     return chosen
+
+
+def skipped_files(paths: list[Path]) -> list[Path]:
+    """Files inside the folders named that are not notebooks (so not graded), to be reported:
+    a learner's ``answers.py`` or a notebook saved as ``.txt`` must not vanish without a word.
+    Jupyter's ``.ipynb_checkpoints`` are left out."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix != ".ipynb" and p.is_file()
+                            and ".ipynb_checkpoints" not in p.parts)
+    return found
