@@ -138,7 +138,8 @@ class Gradebook:
 
     def save(self, folder: Path, changes: list[Change]) -> None:
         """Append ``changes`` to the log, then write ``gradebook.json`` and ``gradebook.csv``
-        atomically."""
+        atomically. The log is written first: a logged change that ``gradebook.json`` does not
+        show means the batch crashed while saving (and the gradebook is the earlier one)."""
         folder = Path(folder)
         if changes:
             at, by = _now(), _user()

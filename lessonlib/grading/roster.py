@@ -164,7 +164,7 @@ def parse_roster(text: str, source: str = "roster") -> Roster:
 
         def cell(name: str, row: list[str] = row) -> str:
             index = columns.get(name)
-            return row[index].strip() if index is not None and index < len(row) else ""
+            return " ".join(row[index].split()) if index is not None and index < len(row) else ""
 
         student_id, name = cell("student_id"), cell("name")
         if not student_id:
@@ -183,7 +183,8 @@ def parse_roster(text: str, source: str = "roster") -> Roster:
             emails[folded] = number
         patterns = tuple(p.strip() for p in cell("submission").split(";") if p.strip())
         for pattern in patterns:
-            if not _WILDCARDS.sub("", pattern).strip(" ._-"):
+            literal = re.sub(r"\.ipynb$", "", _WILDCARDS.sub("", pattern), flags=re.I)
+            if not literal.strip(" ._-"):
                 raise RosterError(f"{source}, row {number}: the submission pattern {pattern!r} would match "
                                   "every learner's file; give part of the file name (e.g. '*_12345_*')")
         canvas_id = cell("canvas_id")
