@@ -126,10 +126,41 @@ class Gradebook:
                                  f"expected {SCHEMA!r}")
             book = cls(list(data.get("roster", [])), dict(data.get("assignments", {})),
                        {k: dict(v) for k, v in data.get("entries", {}).items()}, list(data.get("unmatched", [])))
+            book._check()
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise GradebookError(f"the gradebook {path} cannot be read ({type(exc).__name__}: {exc}); "
                                  "nothing was changed: restore it or move it away") from None
         return book
+
+    def _check(self) -> None:
+        """Raise ValueError if the loaded data lacks what merging and the views read (a file
+        edited by hand, or by something else), so it is refused before grading, not after."""
+        for key, info in self.assignments.items():
+            if not isinstance(info, dict) or not isinstance(info.get("max_score"), (int, float)):
+                raise ValueError(f"assignment {key!r} has no numeric max_score")
+            info.setdefault("title", assignment_title(key))
+            info.setdefault("chapter", None)
+        for key, rows in self.entries.items():
+            if key not in self.assignments:
+                raise ValueError(f"entries of assignment {key!r}, which the gradebook does not list")
+            for learner, entry in rows.items():
+                if not (isinstance(entry, dict) and isinstance(entry.get("score"), (int, float))
+                        and isinstance(entry.get("max_score"), (int, float)) and isinstance(entry.get("status"), str)
+                        and isinstance(entry.get("submission"), str) and isinstance(entry.get("exercises"), dict)):
+                    raise ValueError(f"the row of {learner!r} in {key!r} lacks a score, max_score, status, "
+                                     "submission or exercises")
+                for name in ("integrity_flags", "graded_at", "path", "sha256"):
+                    entry.setdefault(name, "" if name != "integrity_flags" else 0)
+        for student in self.roster:
+            if not isinstance(student, dict) or not isinstance(student.get("student_id"), str):
+                raise ValueError("a roster row has no student_id")
+            for name in ("name", "email", "section", "login", "canvas_id"):
+                student[name] = str(student.get(name) or "")
+        for item in self.unmatched:
+            if not isinstance(item, dict) or not {"submission", "assignment", "status", "score"} <= set(item):
+                raise ValueError("an unmatched row lacks its submission, assignment, status or score")
+            item.setdefault("max_score", 0.0)
+            item.setdefault("path", "")
 
     def to_json(self) -> str:
         data = {"schema": SCHEMA, "roster": self.roster, "assignments": self.assignments,

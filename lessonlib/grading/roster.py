@@ -20,7 +20,9 @@ column          required  what it holds
 **Which file is whose.** A submitted notebook belongs to the learner whose ``submission``
 pattern matches its file stem or its file name (case-insensitively); without a
 ``submission`` value, to the learner whose student id or e-mail *is* the file stem
-(``S1234.ipynb``, ``kim@example.org.ipynb``). An exact stem beats a glob. A file that two
+(``S1234.ipynb``, ``kim@example.org.ipynb``), or whose student id starts it, followed by
+``-``, ``_``, ``.`` or a space (``S1234-late.ipynb``; not ``S12345.ipynb``). An exact stem
+beats a glob or a prefix. A file that two
 learners' patterns match equally is *ambiguous* and is given to neither; a file that no
 pattern matches is *unmatched*. Both are graded and listed in the summary, never dropped.
 LMS download names carry the learner's id: a pattern such as ``*_12345_*`` matches Canvas's
@@ -95,6 +97,11 @@ class Roster:
             exact, glob = [], []
             for student in self.students:
                 patterns = student.patterns or tuple(p for p in (student.student_id, student.email) if p)
+                if not student.patterns:  # S1234-late.ipynb, S1234_v2.ipynb: the id, a separator, more
+                    folded_id = student.student_id.casefold()
+                    if len(stem) > len(folded_id) and stem.startswith(folded_id) and stem[len(folded_id)] in "-_ .":
+                        glob.append(student)
+                        continue
                 for pattern in patterns:
                     folded = pattern.casefold()
                     if folded in (stem, name):
@@ -149,6 +156,9 @@ def parse_roster(text: str, source: str = "roster") -> Roster:
                               f"({header[columns[name]]!r}, {header[index]!r}); keep one")
         columns[name] = index
     missing = [c for c in REQUIRED if c not in columns]
+    if missing and len(header) == 1 and ";" in header[0]:
+        raise RosterError(f"{source}: the header {header[0].strip()!r} is separated by semicolons; save the "
+                          "roster as comma-separated CSV (UTF-8)")
     if missing:
         raise RosterError(f"{source}: no '{missing[0]}' column; expected columns {', '.join(REQUIRED)} "
                           f"(optional: {', '.join(OPTIONAL)}), found: {', '.join(h.strip() for h in header)}")

@@ -219,3 +219,24 @@ def test_a_submission_named_like_the_gradebook_cannot_take_its_place(tmp_path):
     book = Gradebook.load(out)
     assert sorted(book.entries["ch01"]) == ["GRADEBOOK-log.jsonl_submission", "gradebook.csv_submission",
                                             "gradebook.json_submission", "kim"]
+
+
+@pytest.mark.parametrize("damage", [
+    {"entries": []},
+    {"entries": {"ch01": {"S1": {"score": "12"}}}},
+    {"entries": {"ch09": {}}},
+    {"assignments": {"ch01": {"title": "x"}}},
+    {"roster": [{"name": "no id"}]},
+    {"schema": "something-else/1"},
+])
+def test_a_gradebook_edited_wrong_is_refused_before_grading(tmp_path, damage):
+    out = tmp_path / "out"
+    out.mkdir()
+    roster = parse_roster(ROSTER)
+    book = Gradebook()
+    book.save(out, book.merge([report("S1", 12)], owners_for(roster, "S1"), roster))
+    data = json.loads((out / GRADEBOOK).read_text())
+    data.update(damage)
+    (out / GRADEBOOK).write_text(json.dumps(data))
+    with pytest.raises(GradebookError, match="cannot be read"):
+        Gradebook.load(out)

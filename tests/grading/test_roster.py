@@ -39,6 +39,7 @@ def _error(text: str | bytes, tmp_path: Path) -> str:
     ("student_id,name,email,canvas_id\nS1,Kim,k@x,abc\n", ["row 2", "canvas_id", "numeric"]),
     ("student_id,name,email,Student ID\nS1,Kim,k@x,S1\n", ["columns 1 and 4", "student_id"]),
     ("student_id,name,email\nS1,K\x00im,k@x\n", ["NUL"]),
+    ("student_id;name;email\nS1;Kim;k@x\n", ["separated by semicolons", "comma-separated"]),
 ])
 def test_bad_rosters_get_one_sentence(tmp_path, text, expected):
     message = _error(text, tmp_path)
@@ -78,6 +79,17 @@ def test_files_go_to_the_right_learner():
     # S12 is not S1 (exact ids, not prefixes), and 2222 is not 222
     assert sorted(p.name for p in match.unmatched) == ["S12.ipynb", "leeminho_2222_1.ipynb", "nobody.ipynb"]
     assert not match.ambiguous
+
+
+def test_a_late_file_named_after_the_id_finds_its_learner():
+    roster = parse_roster("student_id,name,email\nS1,Kim,k@x\nS1-b,Lee,l@x\nS2,Park,p@x\n")
+    match = roster.match([Path(n) for n in ("S1-late.ipynb", "s2_v2.ipynb", "S1-b.ipynb", "S2x.ipynb",
+                                            "S1-b-late.ipynb")])
+    owner = {p.name: s.student_id for p, s in match.owner.items()}
+    assert owner == {"S1-late.ipynb": "S1", "s2_v2.ipynb": "S2", "S1-b.ipynb": "S1-b"}  # exact beats prefix
+    assert [p.name for p in match.unmatched] == ["S2x.ipynb"]
+    # S1-b-late starts with both S1- and S1-b-: said to be ambiguous, not guessed
+    assert [s.student_id for s in match.ambiguous[Path("S1-b-late.ipynb")]] == ["S1", "S1-b"]
 
 
 def test_a_roster_that_lies_gets_no_file():
