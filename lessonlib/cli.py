@@ -221,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser(
         "grade", help="grade submitted notebooks in a sandbox: JSON reports, gradebook CSV, Gradescope results",
         description="Grade submitted notebooks. Each is run in a sandboxed process; scores are decided in "
-        "this process. Writes FOLDER/<submission>/report.json and results.json (Gradescope) and "
-        "FOLDER/gradebook.csv. Exit status: 0 all graded, 3 some could not be read or run, 2 bad usage.",
+        "this process. Writes FOLDER/<submission>/report.json and results.json (Gradescope), and merges the "
+        "results into the folder's gradebook (gradebook.json, gradebook.csv; every change logged in "
+        "gradebook-log.jsonl). Exit status: 0 all graded, 3 some could not be read or run, 2 bad usage.",
     )
     p.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb")
     p.add_argument("--out", default="grades", help="folder for the reports (default: grades)")
