@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from lessonlib.grading.grade import REPORT_SCHEMA, GradeConfig, Grader, grader_error
-from lessonlib.grading.gradebook import GRADEBOOK, TABLE, Change, Gradebook, format_score
+from lessonlib.grading.gradebook import GRADEBOOK, TABLE, Change, Gradebook, format_score, locked
 from lessonlib.grading.reports import safe, write_atomic, write_submission
 from lessonlib.grading.roster import Roster
 from lessonlib.grading.submission import find_notebooks, read_submission, skipped_files, unique_names
@@ -170,7 +170,8 @@ def grade_batch(
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
-    book = Gradebook.load(out)  # before anything is graded: an unreadable gradebook stops here, unchanged
+    with locked(out):
+        Gradebook.load(out)  # before anything is graded: an unreadable gradebook stops here, unchanged
     earlier = [] if (out / GRADEBOOK).exists() else _earlier_reports(out)
     config = replace(config, secret=resolve_secret(out, config.secret))
     notebooks = find_notebooks(paths)
@@ -280,15 +281,17 @@ def grade_batch(
                 submitted[name] = path.stat().st_mtime
             except OSError:
                 pass
-        if earlier:
-            earlier_owners = None
-            if roster is not None:
-                match = roster.match([Path(str(r.get("path") or r["submission"])) for r in earlier])
-                earlier_owners = {r["submission"]: match.owner.get(Path(str(r.get("path") or r["submission"])))
-                                  for r in earlier}
-            changes += book.merge(earlier, earlier_owners, roster, keep)
-        changes += book.merge(done, owners, roster, keep)
-        book.save(out, changes)
+        with locked(out):  # merged into the gradebook as it is now: another batch may have saved meanwhile
+            book = Gradebook.load(out)
+            if earlier and not (out / GRADEBOOK).exists():
+                earlier_owners = None
+                if roster is not None:
+                    match = roster.match([Path(str(r.get("path") or r["submission"])) for r in earlier])
+                    earlier_owners = {r["submission"]: match.owner.get(Path(str(r.get("path") or r["submission"])))
+                                      for r in earlier}
+                changes += book.merge(earlier, earlier_owners, roster, keep)
+            changes += book.merge(done, owners, roster, keep)
+            book.save(out, changes)
     for change in changes:
         if change.action == "kept" and change.reason.startswith("kept: the new result"):
             warnings.append(f"{change.learner or change.submission} ({change.assignment}): {change.reason}")

@@ -24,11 +24,13 @@ score. Without a roster, the learner is the submission's name (the file stem).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import getpass
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +49,25 @@ UNKNOWN = "unknown"  # the assignment of a file whose chapter could not be told
 
 class GradebookError(RuntimeError):
     """A gradebook that cannot be read or merged; nothing was changed."""
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the grades folder's lock (``.gradebook.lock``, an exclusive ``flock``) while the
+    gradebook is read, merged and written, so two batches graded into one folder at the same
+    time both land in it (the second merges into what the first wrote) instead of the last
+    one overwriting the other's rows."""
+    fd = os.open(Path(folder) / ".gradebook.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except ImportError:  # no flock on this platform: one batch at a time is then up to you
+            pass
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def assignment_key(chapter: int | None) -> str:

@@ -240,3 +240,27 @@ def test_a_gradebook_edited_wrong_is_refused_before_grading(tmp_path, damage):
     (out / GRADEBOOK).write_text(json.dumps(data))
     with pytest.raises(GradebookError, match="cannot be read"):
         Gradebook.load(out)
+
+
+def test_two_batches_graded_into_one_folder_at_once_both_land(tmp_path, monkeypatch):
+    """While this batch grades, another one (another terminal) saves its gradebook into the
+    same folder: this batch merges into what that one wrote, and neither loses a row."""
+    out = tmp_path / "out"
+    roster = parse_roster(ROSTER)
+    real = batch.read_submission
+    done = []
+
+    def meanwhile(path, name):
+        if not done:
+            done.append(True)
+            with gradebook.locked(out):
+                other = Gradebook.load(out)
+                other.save(out, other.merge([report("S3", 9)], owners_for(roster, "S3"), roster))
+        return real(path, name)
+
+    monkeypatch.setattr(batch, "read_submission", meanwhile)
+    paths = _unreadable(tmp_path / "in", "S1")
+    grade_batch(paths, out, fast_config(isolation="none"), chapter=1, progress=False, roster=roster)
+    book = Gradebook.load(out)
+    assert book.entries["ch01"]["S3"]["score"] == 9 and book.entries["ch01"]["S1"]["status"] == "unreadable"
+    assert [e["learner"] for e in log(out) if e["action"] == "added"] == ["S3", "S1"]
