@@ -4,6 +4,9 @@
     lessonlib solve NOTEBOOK OUT                 write the solved version of a notebook
     lessonlib grade SUBMISSION... --out FOLDER   grade submitted notebooks (see --help)
     lessonlib version                            print the installed version
+
+Every command that reads exercises also takes ``--exercises PATH`` (an instructor's own
+exercise module; see :mod:`lessonlib.exercises.registry`).
 """
 
 from __future__ import annotations
@@ -189,5 +192,40 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_grade)
     p = sub.add_parser("version", help="print the installed lessonlib version")
     p.set_defaults(run=lambda args: print(lessonlib.__version__) or 0)
+    _exercises_option(sub)
     args = parser.parse_args(argv)
+    problem = _use_exercise_modules(args)
+    if problem:
+        _print(f"lessonlib {args.command}: {problem}", sys.stderr)
+        if args.command == "grade":
+            _gradescope_not_graded(args, f"the autograder is not set up right ({problem}); please tell your "
+                                   "instructor.")
+        return 2
     return int(args.run(args))
+
+
+def _exercises_option(sub: argparse._SubParsersAction) -> None:
+    """``--exercises PATH`` (repeatable) on every command that reads exercises: instructors'
+    own exercise modules (see :mod:`lessonlib.exercises.registry`)."""
+    for name, command in sub.choices.items():
+        if name == "version":
+            continue
+        command.add_argument("--exercises", action="append", default=[], metavar="PATH", dest="exercise_modules",
+                             help="also use the exercise module at PATH (a package folder or .py file defining "
+                             "EXERCISES); repeatable; $LESSONLIB_EXERCISES and installed entry points "
+                             "(group lessonlib.exercises) are used too")
+
+
+def _use_exercise_modules(args: argparse.Namespace) -> str | None:
+    """Register ``--exercises`` and load every exercise module now, so a broken one is said
+    in one line before anything runs. Returns the problem, or None."""
+    if not hasattr(args, "exercise_modules"):
+        return None
+    from lessonlib.exercises.registry import ExercisePluginError, add_exercise_paths, all_exercises
+
+    try:
+        add_exercise_paths(*args.exercise_modules)
+        all_exercises()
+    except ExercisePluginError as exc:
+        return str(exc)
+    return None
