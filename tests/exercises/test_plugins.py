@@ -152,12 +152,12 @@ def _module(tmp_path: Path, name: str, body: str) -> Path:
     return folder
 
 
-DEFINE = """
+DEFINE = textwrap.dedent("""
     from lessonlib.exercises.core import ValueExercise, Mistake
     def exercise(id):
         return ValueExercise(id=id, title="t", points=1, answer_name="x", hints=("h",),
                              mistakes=(), solutions_module="nowhere")
-"""
+""")
 
 
 @pytest.mark.parametrize(("name", "body", "expected"), [
@@ -229,7 +229,7 @@ def test_solutions_beside_the_definitions_are_refused_by_the_grader(tmp_path):
     shutil.copy(EXAMPLE / "solutions" / "__init__.py", folder / "answers.py")
     registry.add_exercise_paths(folder)
     assert check("ch07.cosine_matrix", get_exercise("ch07.cosine_matrix").reference).status is Status.CORRECT
-    with pytest.raises(ExercisePluginError, match="also holds the exercise definitions.*folder of its own"):
+    with pytest.raises(ExercisePluginError, match="also holds the exercise definitions.*folder of their own"):
         sandbox_view()
 
 
