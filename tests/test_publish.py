@@ -122,8 +122,9 @@ def fresh_venv(tmp_path_factory):
     return base / "venv" / "bin" / "python", wheel, env
 
 
-def _run_cell(python: Path, cell: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([str(python), "-c", cell], capture_output=True, text=True, timeout=600, env=env)
+def _run_cell(python: Path, cell: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the cell's code as a kernel would, from a folder without lessonlib in it."""
+    return subprocess.run([str(python), "-c", cell], capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
 
 
 def test_setup_cell_installs_the_release_in_a_fresh_venv(fresh_venv, tmp_path):
@@ -134,17 +135,20 @@ def test_setup_cell_installs_the_release_in_a_fresh_venv(fresh_venv, tmp_path):
     python, wheel, env = fresh_venv
     cell = publish.setup_cell(f"lessonlib @ {wheel.as_uri()}", (ROOT / "constraints.txt").as_uri())
     started = time.monotonic()
-    first = _run_cell(python, cell, {**env, "PIP_NO_DEPS": "1"})
+    before = _run_cell(python, "import importlib.util; print(importlib.util.find_spec('lessonlib'))", env, tmp_path)
+    assert before.stdout.strip() == "None", before.stdout  # as on Colab: lessonlib missing
+    first = _run_cell(python, cell, {**env, "PIP_NO_DEPS": "1"}, tmp_path)
     took = time.monotonic() - started
     assert first.returncode == 0, first.stderr
     print(f"set-up cell installed lessonlib in {took:.1f} s")
     version = subprocess.run([str(python), "-c", "import importlib.metadata as m, importlib.util as u; "
                               "print(m.version('lessonlib'), u.find_spec('lessonlib').origin)"],
-                             capture_output=True, text=True, env=env, timeout=60)
+                             capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
     installed, origin = version.stdout.split()
     assert installed == lessonlib.__version__
     assert origin.startswith(str(python.parent.parent)), origin  # in the fresh venv, not this one
-    again = _run_cell(python, cell, {**env, "PIP_NO_INDEX": "1", "PATH": "/nonexistent"})
+    assert list(python.parent.parent.glob(f"lib/python*/site-packages/lessonlib-{lessonlib.__version__}.dist-info"))
+    again = _run_cell(python, cell, {**env, "PIP_NO_INDEX": "1", "PATH": "/nonexistent"}, tmp_path)
     assert again.returncode == 0 and again.stdout == "" and again.stderr == ""  # found: nothing to do
 
 
@@ -159,7 +163,7 @@ def test_setup_cell_failure_is_one_sentence(tmp_path):
               "except Exception as exc:\n    print(type(exc).__name__)\n    print(*exc._render_traceback_(), sep='\\n')\n")
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     result = subprocess.run([str(python), "-c", script], input=cell, capture_output=True, text=True, env=env,
-                            timeout=300)
+                            timeout=300, cwd=tmp_path)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert lines and lines[0] == "SetupFailed", result.stdout + result.stderr
     assert len(lines) == 2, lines  # the class, then one sentence
@@ -183,7 +187,8 @@ print("ERROR-TYPE", type(result.error_in_exec).__name__)
 """
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
            "IPYTHONDIR": str(tmp_path / "ipython")}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
+                            cwd=tmp_path)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert lines[-1] == "ERROR-TYPE SetupFailed", result.stdout + result.stderr
     shown = lines[:-1]
