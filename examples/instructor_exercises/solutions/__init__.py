@@ -7,6 +7,7 @@ solve`` show the region. The grader hides this folder from the submissions it ru
 
 import numpy as np
 
+
 # region ch07.cosine_matrix
 def cosine_matrix(A, B):
     A_unit = A / np.linalg.norm(A, axis=1, keepdims=True)  # (n, d)
