@@ -276,3 +276,26 @@ def test_solve_reads_the_module_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(registry.ENV_VAR, str(EXAMPLE))
     target = solve_file(NOTEBOOK, tmp_path / "solved.ipynb")
     assert "A_unit @ B_unit.T" in target.read_text(encoding="utf-8")
+
+
+def test_a_module_the_sandbox_user_cannot_read_is_refused(tmp_path):
+    """A root grader runs each sandbox as a uid of its own: a module only its owner can
+    read would fail inside every sandbox, so the grader says so before it starts."""
+    from lessonlib.grading.plugins import sandbox_view
+
+    folder = tmp_path / "instructor_exercises"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "__init__.py").chmod(0o600)
+    registry.add_exercise_paths(folder)
+    with pytest.raises(ExercisePluginError, match=r"cannot be read by the sandbox.*chmod -R o\+rX"):
+        sandbox_view(uid_reads=True)
+    assert sandbox_view(uid_reads=False).binds == (folder,)
+
+
+def test_expose_in_covers():
+    from lessonlib.grading.plugins import expose_in_covers
+
+    covers = {"/work/course": ["/work/course/.venv", "/work/course/lessonlib"]}
+    exposed = expose_in_covers(covers, (Path("/work/course/examples/mine"), Path("/work/course/lessonlib/x")))
+    assert exposed == {"/work/course": ["/work/course/.venv", "/work/course/examples/mine", "/work/course/lessonlib"]}
+    assert covers["/work/course"] == ["/work/course/.venv", "/work/course/lessonlib"]  # not changed in place

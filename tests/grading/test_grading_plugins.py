@@ -7,6 +7,8 @@ test can fail)."""
 
 from __future__ import annotations
 
+import os
+
 import nbformat
 import pytest
 from gradinghelpers import ROOT, fast_config, replace_answer, write
@@ -56,9 +58,23 @@ def graded(tmp_path_factory):
         result = grade_batch(paths, base / "out", fast_config(integrity="flag"), progress=False)
         control = grade_batch([paths[3], paths[4]], base / "control", fast_config(integrity="flag", isolation="none"),
                               progress=False)
+        # the unshare sandbox (no bubblewrap, as root): the module shown through the course
+        # tree's cover, its solutions covered
+        unshared = None
+        if os.geteuid() == 0 and _available("root"):
+            unshared = grade_batch([paths[0], paths[3], paths[4]], base / "root",
+                                   fast_config(integrity="flag", isolation="root"), progress=False)
     finally:
         registry.reset()
-    return {r["submission"]: r for r in result.reports}, {r["submission"]: r for r in control.reports}
+    return ({r["submission"]: r for r in result.reports}, {r["submission"]: r for r in control.reports},
+            {r["submission"]: r for r in unshared.reports} if unshared else None)
+
+
+def _available(mode: str) -> bool:
+    try:
+        return isolation(mode).mode == mode
+    except RuntimeError:
+        return False
 
 
 def exercise(report):
@@ -98,3 +114,14 @@ def test_the_solutions_are_out_of_the_sandbox_reach(graded, attack):
     control = graded[1][attack]
     assert control["sandbox"]["mode"] == "none"
     assert control["score"] == 3, exercise(control)
+
+
+def test_the_unshare_sandbox_shows_the_module_and_hides_its_solutions(graded):
+    if graded[2] is None:
+        pytest.skip("the root isolation mode (unshare, as root) is not available here")
+    reports = graded[2]
+    assert reports["solved"]["sandbox"]["mode"] == "root"
+    assert reports["solved"]["score"] == 3, exercise(reports["solved"])
+    assert reports["solved"]["notes"] == []
+    for attack in ("read-file", "import"):
+        assert reports[attack]["score"] == 0, exercise(reports[attack])
