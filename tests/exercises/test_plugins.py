@@ -299,3 +299,8 @@ def test_expose_in_covers():
     exposed = expose_in_covers(covers, (Path("/work/course/examples/mine"), Path("/work/course/lessonlib/x")))
     assert exposed == {"/work/course": ["/work/course/.venv", "/work/course/examples/mine", "/work/course/lessonlib"]}
     assert covers["/work/course"] == ["/work/course/.venv", "/work/course/lessonlib"]  # not changed in place
+
+
+def test_start_of_an_unknown_chapter_says_where_its_exercises_come_from():
+    with pytest.raises(ValueError, match="chapter 7 has no exercises .*LESSONLIB_EXERCISES"):
+        start("ch07", written_for="0.1.0")

@@ -278,3 +278,17 @@ def test_cli_assign(tmp_path):
     again = subprocess.run([sys.executable, "-m", "lessonlib", "assign", str(CH07), "--out", str(tmp_path / "r")],
                            capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert again.returncode == 2 and "chapter 7 has no exercises" in again.stderr
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_shipped_notebook_releases_as_it_is_and_solved_ones_are_blanked(path):
+    nb = nbformat.read(path, as_version=4)
+    chapter = nb.metadata["lessonlib"]["chapter"]
+    exercises = list_exercises(chapter)
+    student, warnings = student_notebook(nb, chapter, exercises, path.name)
+    assert [c.source for c in student.cells] == [c.source for c in nb.cells] and warnings == []
+    released, _ = student_notebook(solve(nb), chapter, exercises, path.name)
+    text = " ".join(" ".join(c.source for c in released.cells).split())
+    for exercise in exercises:
+        assert " ".join(exercise.solution_code.split()) not in text, exercise.id
+    assert {i for i, _ in answer_cells(released)} == {i for i, _ in answer_cells(nb)}
