@@ -304,3 +304,22 @@ def test_expose_in_covers():
 def test_start_of_an_unknown_chapter_says_where_its_exercises_come_from():
     with pytest.raises(ValueError, match="chapter 7 has no exercises .*LESSONLIB_EXERCISES"):
         start("ch07", written_for="0.1.0")
+
+
+def test_the_example_notebook_checks_in_a_kernel(tmp_path, monkeypatch):
+    """The instructor's notebook, solved, run top to bottom in a Jupyter kernel whose
+    environment names the module (as a JupyterHub would): its check says correct; blank,
+    it says not attempted."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv(registry.ENV_VAR, str(EXAMPLE))
+    statuses = {}
+    for name, nb in (("solved", nbformat.read(solve_file(NOTEBOOK, tmp_path / "solved.ipynb"), as_version=4)),
+                     ("blank", nbformat.read(NOTEBOOK, as_version=4))):
+        if name == "blank":
+            nb.cells = nb.cells[:-1]  # the last cell calls the (unwritten) function
+        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                       allow_errors=False).execute()
+        statuses[name] = [o["data"]["application/vnd.lessonlib.outcome+json"]["status"] for c in nb.cells
+                          for o in c.get("outputs", []) if "application/vnd.lessonlib.outcome+json" in o.get("data", {})]
+    assert statuses == {"solved": ["correct"], "blank": ["not attempted"]}
