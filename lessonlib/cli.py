@@ -5,7 +5,11 @@
     lessonlib grade SUBMISSION... --out FOLDER   grade submitted notebooks (see --help)
     lessonlib gradebook export FOLDER --format canvas|moodle|long --out FILE
                                                  write the gradebook for an LMS
+    lessonlib assign NOTEBOOKS... --out RELEASE  student notebooks, points, Gradescope autograder zips
     lessonlib version                            print the installed version
+
+Every command that reads exercises also takes ``--exercises PATH`` (an instructor's own
+exercise module; see :mod:`lessonlib.exercises.registry`).
 """
 
 from __future__ import annotations
@@ -278,5 +282,75 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_gradebook_export)
     p = sub.add_parser("version", help="print the installed lessonlib version")
     p.set_defaults(run=lambda args: print(lessonlib.__version__) or 0)
+    _assign_parser(sub)
+    _exercises_option(sub)
     args = parser.parse_args(argv)
+    problem = _use_exercise_modules(args)
+    if problem:
+        _print(f"lessonlib {args.command}: {problem}", sys.stderr)
+        if args.command == "grade":
+            _gradescope_not_graded(args, f"the autograder is not set up right ({problem}); please tell your "
+                                   "instructor.")
+        return 2
     return int(args.run(args))
+
+
+def _exercises_option(sub: argparse._SubParsersAction) -> None:
+    """``--exercises PATH`` (repeatable) on every command that reads exercises: instructors'
+    own exercise modules (see :mod:`lessonlib.exercises.registry`)."""
+    for name, command in sub.choices.items():
+        if name == "version":
+            continue
+        command.add_argument("--exercises", action="append", default=[], metavar="PATH", dest="exercise_modules",
+                             help="also use the exercise module at PATH (a package folder or .py file defining "
+                             "EXERCISES); repeatable; $LESSONLIB_EXERCISES and installed entry points "
+                             "(group lessonlib.exercises) are used too")
+
+
+def _use_exercise_modules(args: argparse.Namespace) -> str | None:
+    """Register ``--exercises`` and load every exercise module now, so a broken one is said
+    in one line before anything runs. Returns the problem, or None."""
+    if not hasattr(args, "exercise_modules"):
+        return None
+    from lessonlib.exercises.registry import ExercisePluginError, add_exercise_paths, all_exercises
+
+    try:
+        add_exercise_paths(*args.exercise_modules)
+        all_exercises()
+    except ExercisePluginError as exc:
+        return str(exc)
+    return None
+
+
+def _assign_parser(sub: argparse._SubParsersAction) -> None:
+    """``lessonlib assign`` (see :mod:`lessonlib.grading.assign`)."""
+    p = sub.add_parser(
+        "assign", help="write a release: student notebooks, points, a Gradescope autograder zip per notebook",
+        description="Write the release of a course folder to OUT: student/ (notebooks without outputs or "
+        "solutions), points.csv and points.json, gradescope/<notebook>.zip (an autograder to upload as it is) "
+        "and grading-secret (keep it private; reused when you assign into the same OUT again).",
+    )
+    p.add_argument("sources", nargs="+", metavar="NOTEBOOK_OR_FOLDER", help="notebooks, or folders of notebooks")
+    p.add_argument("--out", required=True, help="the release folder")
+    p.add_argument("--chapter", type=int, action="append", default=[], help="only this chapter (repeatable)")
+    p.add_argument("--visibility", default="visible",
+                   choices=["visible", "hidden", "after_due_date", "after_published"],
+                   help="Gradescope visibility of the results (default: visible)")
+    p.set_defaults(run=_assign)
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from lessonlib.grading.assign import SECRET_NAME, AssignError, assign
+
+    try:
+        released = assign([Path(s) for s in args.sources], Path(args.out), args.chapter or None, args.visibility)
+    except (AssignError, OSError) as exc:
+        print(f"lessonlib assign: {exc}", file=sys.stderr)
+        return 2
+    for item in released:
+        for warning in item.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{item.student.name}: chapter {item.chapter}, {len(item.exercises)} exercises, {item.points:g} points; "
+              f"autograder {item.autograder}")
+    print(f"release written to {args.out} (keep {Path(args.out) / SECRET_NAME} private)")
+    return 0

@@ -1,9 +1,41 @@
-"""All exercises of the course, by id. Chapters register by listing their module here."""
+"""All exercises, by id: the course's own, and those of instructors' exercise modules.
+
+The course's chapters register by listing their module in :data:`CHAPTER_MODULES`.
+Instructors add exercises of their own without changing lessonlib, with a module written
+with the same engine (an ``EXERCISES`` tuple of :class:`~lessonlib.exercises.core.Exercise`
+objects whose ``solutions_module`` names where their reference solutions live), found in
+one of two ways:
+
+* an **entry point** in the group ``lessonlib.exercises`` of an installed package, whose
+  value is the module (``[project.entry-points."lessonlib.exercises"]`` in its
+  ``pyproject.toml``: ``week7 = "my_course.exercises"``);
+* a **path**: a package folder (a folder with ``__init__.py``) or a ``.py`` file, given with
+  ``lessonlib ... --exercises PATH`` on the command line, with :func:`add_exercise_paths`,
+  or in the environment variable ``LESSONLIB_EXERCISES`` (several paths separated by
+  ``os.pathsep``), which is what a notebook's kernel sees. The folder that holds the
+  package or file is put on ``sys.path`` so the module, and its solutions, import by name.
+
+A module that cannot be imported, has no ``EXERCISES``, holds something that is not an
+exercise, or reuses an id already taken (by the course or another module) stops with an
+:class:`ExercisePluginError` that names the module, where it came from and what is wrong.
+
+The grader (:mod:`lessonlib.grading`) runs each submission with the same modules, in its
+sandbox: :func:`plugin_modules` tells it which folders to show the sandbox (read-only) and
+which solution folders to hide from it.
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import re
+import sys
+from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
 
 from lessonlib.exercises.core import Exercise
 
@@ -15,18 +47,182 @@ CHAPTER_MODULES: tuple[str, ...] = (
     "lessonlib.exercises.ch05",
     "lessonlib.exercises.ch06",
 )
+ENTRY_POINT_GROUP = "lessonlib.exercises"
+ENV_VAR = "LESSONLIB_EXERCISES"
+ID_PATTERN = re.compile(r"ch(\d{1,3})\.[A-Za-z_][A-Za-z0-9_]*")
+
+_paths: list[Path] = []  # added with add_exercise_paths (the command line's --exercises)
+
+
+class ExercisePluginError(RuntimeError):
+    """An instructor's exercise module cannot be used (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class PluginModule:
+    """An instructor's exercise module, as found."""
+
+    name: str  # the module's import name
+    source: str  # "entry point 'week7' of my-course 1.0" or "path /home/me/week7"
+    module: ModuleType
+    root: Path  # the package folder, or the .py file, that holds the module's code
+    search_path: Path | None  # the folder put on sys.path for it (paths only)
+
+
+def add_exercise_paths(*paths: str | os.PathLike[str]) -> None:
+    """Use the exercise modules at ``paths`` (package folders or ``.py`` files) from now on,
+    in this process (``lessonlib grade --exercises PATH`` calls this)."""
+    for path in paths:
+        resolved = _checked_path(Path(path))
+        if resolved not in _paths:
+            _paths.append(resolved)
+
+
+def exercise_paths() -> tuple[Path, ...]:
+    """The paths in use: those added with :func:`add_exercise_paths`, then ``$LESSONLIB_EXERCISES``."""
+    found = list(_paths)
+    for item in os.environ.get(ENV_VAR, "").split(os.pathsep):
+        if item.strip():
+            resolved = _checked_path(Path(item.strip()), f"${ENV_VAR}")
+            if resolved not in found:
+                found.append(resolved)
+    return tuple(found)
+
+
+def reset() -> None:
+    """Forget the paths added with :func:`add_exercise_paths` and every cached lookup
+    (entry points are read again); for tests and long-running tools."""
+    _paths.clear()
+    _entry_points.cache_clear()
+    _load.cache_clear()
+
+
+def _checked_path(path: Path, where: str = "--exercises") -> Path:
+    path = path.expanduser()
+    if not path.exists():
+        raise ExercisePluginError(f"{where}: no exercise module at {path} (expected a package folder with "
+                                  "__init__.py, or a .py file, that defines EXERCISES)")
+    if path.is_dir() and not (path / "__init__.py").is_file():
+        raise ExercisePluginError(f"{where}: {path} is a folder without __init__.py; give a package folder "
+                                  "(with __init__.py defining EXERCISES) or a .py file")
+    if path.is_file() and path.suffix != ".py":
+        raise ExercisePluginError(f"{where}: {path} is not a .py file or a package folder")
+    name = path.stem if path.is_file() else path.name
+    if not name.isidentifier():
+        raise ExercisePluginError(f"{where}: {path} cannot be imported: {name!r} is not a valid module name "
+                                  "(letters, digits and underscores, not starting with a digit)")
+    return path.resolve()
 
 
 @cache
-def all_exercises() -> dict[str, Exercise]:
-    """Every exercise, keyed by id, in course order."""
+def _entry_points() -> tuple[tuple[str, str, str], ...]:
+    """(entry point name, module, distribution) of the group, read once per process."""
+    found = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        label = f"{dist.metadata['Name']} {dist.version}" if dist is not None else "an installed package"
+        found.append((ep.name, ep.value, label))
+    return tuple(sorted(found))
+
+
+def _module_root(module: ModuleType) -> Path:
+    file = Path(module.__file__ or "")
+    return file.parent if file.name == "__init__.py" else file
+
+
+def _import_path(path: Path) -> PluginModule:
+    name = path.stem if path.is_file() else path.name
+    folder = path.parent
+    source = f"path {path}"
+    existing = sys.modules.get(name)
+    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() not in (
+            path, path / "__init__.py"):
+        raise ExercisePluginError(f"the exercise module {source} is named {name!r}, but a different module of that "
+                                  f"name is already imported (from {getattr(existing, '__file__', None)}): rename "
+                                  "the folder or file")
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    module = _import(name, source)
+    return PluginModule(name, source, module, _module_root(module), folder)
+
+
+def _import(name: str, source: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        raise ExercisePluginError(f"cannot import the exercise module {name!r} ({source}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
+
+
+@cache
+def _load(paths: tuple[Path, ...]) -> tuple[dict[str, Exercise], tuple[PluginModule, ...]]:
     found: dict[str, Exercise] = {}
+    owner: dict[str, str] = {}
     for name in CHAPTER_MODULES:
         for exercise in importlib.import_module(name).EXERCISES:
             if exercise.id in found:
                 raise RuntimeError(f"exercise id {exercise.id!r} is defined twice")
             found[exercise.id] = exercise
-    return found
+            owner[exercise.id] = f"the course ({name})"
+    plugins: list[PluginModule] = []
+    seen: set[str] = set()
+    for ep_name, value, label in _entry_points():
+        source = f"entry point {ep_name!r} of {label}"
+        module_name = value.split(":", 1)[0].strip()
+        module = _import(module_name, source)
+        plugins.append(PluginModule(module_name, source, module, _module_root(module), None))
+    for path in paths:
+        plugins.append(_import_path(path))
+    for plugin in plugins:
+        if plugin.name in seen:
+            continue
+        seen.add(plugin.name)
+        for exercise in _exercises_of(plugin):
+            if exercise.id in found:
+                raise ExercisePluginError(
+                    f"exercise id {exercise.id!r} of {plugin.name!r} ({plugin.source}) is already defined by "
+                    f"{owner[exercise.id]}: give your exercise an id of its own")
+            found[exercise.id] = exercise
+            owner[exercise.id] = f"{plugin.name!r} ({plugin.source})"
+    unique = {p.name: p for p in plugins}
+    return found, tuple(unique.values())
+
+
+def _exercises_of(plugin: PluginModule) -> list[Exercise]:
+    exercises = getattr(plugin.module, "EXERCISES", None)
+    where = f"{plugin.name!r} ({plugin.source})"
+    if exercises is None:
+        raise ExercisePluginError(f"the exercise module {where} defines no EXERCISES: an exercise module must "
+                                  "define EXERCISES = (exercise, ...), a tuple of FunctionExercise, ValueExercise "
+                                  "or ChoiceExercise objects")
+    if isinstance(exercises, (str, bytes, dict)) or not hasattr(exercises, "__iter__"):
+        raise ExercisePluginError(f"EXERCISES of {where} is a {type(exercises).__name__}; expected a tuple or "
+                                  "list of exercises")
+    checked = []
+    for k, exercise in enumerate(exercises):
+        if not isinstance(exercise, Exercise):
+            raise ExercisePluginError(f"EXERCISES[{k}] of {where} is a {type(exercise).__name__}, not an exercise "
+                                      "(FunctionExercise, ValueExercise or ChoiceExercise from "
+                                      "lessonlib.exercises.core)")
+        if not isinstance(exercise.id, str) or not ID_PATTERN.fullmatch(exercise.id):
+            raise ExercisePluginError(f"EXERCISES[{k}] of {where} has the id {exercise.id!r}; an id is "
+                                      "'ch<chapter number>.<name>', e.g. 'ch07.cosine_matrix' (the chapter "
+                                      "number is the one its notebook's metadata names)")
+        checked.append(exercise)
+    if not checked:
+        raise ExercisePluginError(f"EXERCISES of {where} is empty")
+    return checked
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every exercise, keyed by id, in course order, then the instructors' modules
+    (entry points, then paths)."""
+    return _load(exercise_paths())[0]
+
+
+def plugin_modules() -> tuple[PluginModule, ...]:
+    """The instructors' exercise modules in use (loading them if needed)."""
+    return _load(exercise_paths())[1]
 
 
 def get_exercise(exercise_id: str) -> Exercise:
