@@ -12,11 +12,11 @@ import stat
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest
 from gradinghelpers import CH01, ROOT, light, replace_answer, write
+from gradinghelpers import run_gradescope as _gradescope
 
 from lessonlib.exercises import list_exercises, registry
 from lessonlib.exercises.solved import answer_cells, solve
@@ -127,26 +127,6 @@ def test_requirements_are_pinned_as_constraints_txt_pins_them():
     assert "setuptools" not in lowered and "pip" not in lowered
     differ = {n: (v, constraints[n]) for n, v in lowered.items() if n in constraints and constraints[n] != v}
     assert differ == {}
-
-
-def _gradescope(tmp_path: Path, zip_path: Path, submission: nbformat.NotebookNode) -> dict:
-    """Unzip the autograder as Gradescope does (/autograder/source), put the submission in
-    /autograder/submission, run run_autograder with this environment's Python, read
-    /autograder/results/results.json."""
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root / "source")
-        for info in archive.infolist():  # zipfile does not restore permissions
-            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) & 0o777 or 0o644)
-    os.chmod(root / "source" / "grading-secret", 0o600)
-    os.chmod(root, 0o755)
-    write(submission, root / "submission" / "my-notebook.ipynb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LESSONLIB_", "PYTHONPATH"))}
-    env.update(AUTOGRADER_ROOT=str(root), LESSONLIB_PYTHON=sys.executable)
-    run = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, env=env,
-                         timeout=900, cwd=tmp_path)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
 
 
 def test_run_autograder_grades_an_instructors_exercise(release, tmp_path):
