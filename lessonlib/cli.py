@@ -9,7 +9,8 @@
     lessonlib version                            print the installed version
 
 Every command that reads exercises also takes ``--exercises PATH`` (an instructor's own
-exercise module; see :mod:`lessonlib.exercises.registry`).
+exercise module) and ``--points TOML`` (other points for some exercises); see
+:mod:`lessonlib.exercises.registry`.
 """
 
 from __future__ import annotations
@@ -305,6 +306,10 @@ def _exercises_option(sub: argparse._SubParsersAction) -> None:
                              help="also use the exercise module at PATH (a package folder or .py file defining "
                              "EXERCISES); repeatable; $LESSONLIB_EXERCISES and installed entry points "
                              "(group lessonlib.exercises) are used too")
+        command.add_argument("--points", default=None, metavar="TOML",
+                             help="change exercises' points: a TOML file with a [points] table of exercise id = "
+                             'points (e.g. "ch07.cosine_matrix" = 5); used by reports, the gradebook, exports '
+                             "and releases")
 
 
 def _use_exercise_modules(args: argparse.Namespace) -> str | None:
@@ -312,12 +317,20 @@ def _use_exercise_modules(args: argparse.Namespace) -> str | None:
     in one line before anything runs. Returns the problem, or None."""
     if not hasattr(args, "exercise_modules"):
         return None
-    from lessonlib.exercises.registry import ExercisePluginError, add_exercise_paths, all_exercises
+    from lessonlib.exercises.registry import (
+        ExercisePluginError,
+        PointsError,
+        add_exercise_paths,
+        all_exercises,
+        set_points_file,
+    )
 
     try:
         add_exercise_paths(*args.exercise_modules)
         all_exercises()
-    except ExercisePluginError as exc:
+        if args.points:
+            set_points_file(args.points)
+    except (ExercisePluginError, PointsError) as exc:
         return str(exc)
     return None
 

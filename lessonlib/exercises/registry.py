@@ -19,6 +19,18 @@ A module that cannot be imported, has no ``EXERCISES``, holds something that is 
 exercise, or reuses an id already taken (by the course or another module) stops with an
 :class:`ExercisePluginError` that names the module, where it came from and what is wrong.
 
+**Points** are the exercise's own unless an instructor overrides them, without changing
+any module, with a points file (``lessonlib grade|assign|exercises --points points.toml``,
+or :func:`set_points_file`)::
+
+    [points]
+    "ch01.one_hot" = 2
+    "ch07.cosine_matrix" = 5
+
+Every exercise looked up here then carries the new points (reports, gradebook maximums,
+exports, Gradescope results and releases follow). An unknown id, or points that are not a
+number of zero or more, stops with a :class:`PointsError` that says which and why.
+
 The grader (:mod:`lessonlib.grading`) runs each submission with the same modules, in its
 sandbox: :func:`plugin_modules` tells it which folders to show the sandbox (read-only) and
 which solution folders to hide from it.
@@ -28,14 +40,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
+
+import tomllib
 
 from lessonlib.exercises.core import Exercise
 
@@ -52,10 +67,15 @@ ENV_VAR = "LESSONLIB_EXERCISES"
 ID_PATTERN = re.compile(r"ch(\d{1,3})\.[A-Za-z_][A-Za-z0-9_]*")
 
 _paths: list[Path] = []  # added with add_exercise_paths (the command line's --exercises)
+_points: dict[str, float] = {}  # set with set_points / set_points_file (the command line's --points)
 
 
 class ExercisePluginError(RuntimeError):
     """An instructor's exercise module cannot be used (the message says which and why)."""
+
+
+class PointsError(ValueError):
+    """A points override cannot be used (the message says which entry and why)."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +113,10 @@ def reset() -> None:
     """Forget the paths added with :func:`add_exercise_paths` and every cached lookup
     (entry points are read again); for tests and long-running tools."""
     _paths.clear()
+    _points.clear()
     _entry_points.cache_clear()
     _load.cache_clear()
+    _with_points.cache_clear()
 
 
 def _checked_path(path: Path, where: str = "--exercises") -> Path:
@@ -216,8 +238,78 @@ def _exercises_of(plugin: PluginModule) -> list[Exercise]:
 
 def all_exercises() -> dict[str, Exercise]:
     """Every exercise, keyed by id, in course order, then the instructors' modules
-    (entry points, then paths)."""
-    return _load(exercise_paths())[0]
+    (entry points, then paths), with the points set by :func:`set_points` if any."""
+    return _with_points(exercise_paths(), tuple(sorted(_points.items())))
+
+
+@cache
+def _with_points(paths: tuple[Path, ...], points: tuple[tuple[str, float], ...]) -> dict[str, Exercise]:
+    found = _load(paths)[0]
+    if not points:
+        return found
+    new = dict(points)
+    return {key: replace(e, points=new[key]) if key in new else e for key, e in found.items()}
+
+
+def _points_value(exercise_id: object, value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PointsError(f"{where}: the points of {exercise_id!r} are {value!r}; expected a number of zero or "
+                          "more (e.g. 2 or 2.5)")
+    if not math.isfinite(value) or value < 0:
+        raise PointsError(f"{where}: the points of {exercise_id!r} are {value!r}; expected a finite number of "
+                          "zero or more (e.g. 2 or 2.5)")
+    return float(value)
+
+
+def set_points(overrides: dict[str, object], where: str = "points") -> None:
+    """From now on, in this process, exercise ``id`` is worth ``overrides[id]`` points
+    (replacing any earlier overrides). Every id must name an exercise in use (the course's or
+    an instructors' module already registered) and every value be a number >= 0; otherwise
+    :class:`PointsError`, and nothing changes."""
+    if not isinstance(overrides, dict):
+        raise PointsError(f"{where}: expected a table of exercise id = points, got {type(overrides).__name__}")
+    known = _load(exercise_paths())[0]
+    checked: dict[str, float] = {}
+    for exercise_id, value in overrides.items():
+        if exercise_id not in known:
+            chapter = ID_PATTERN.fullmatch(str(exercise_id))
+            same = [k for k in known if chapter and k.startswith(f"ch{chapter.group(1)}.")]
+            hint = (f"chapter {int(chapter.group(1))}'s ids are {', '.join(same)}" if same else
+                    "run `lessonlib exercises` for the valid ids (an instructor's module needs --exercises)")
+            raise PointsError(f"{where}: there is no exercise {exercise_id!r}; {hint}")
+        checked[exercise_id] = _points_value(exercise_id, value, where)
+    _points.clear()
+    _points.update(checked)
+
+
+def read_points_file(path: str | os.PathLike[str]) -> dict[str, object]:
+    """The ``[points]`` table of a TOML file (exercise id = points), not yet checked."""
+    path = Path(path).expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PointsError(f"--points {path}: no such file (expected a TOML file with a [points] table of "
+                          "exercise id = points)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PointsError(f"--points {path}: cannot read it ({type(exc).__name__}: {exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PointsError(f"--points {path}: not valid TOML ({exc}); expected e.g. "
+                          '[points] then "ch01.one_hot" = 2') from None
+    table = data.get("points")
+    if not isinstance(table, dict) or not table:
+        raise PointsError(f"--points {path}: the file has no [points] table (or it is empty); expected e.g. "
+                          '[points] then "ch01.one_hot" = 2')
+    return table
+
+
+def set_points_file(path: str | os.PathLike[str]) -> None:
+    """:func:`set_points` from the ``[points]`` table of a TOML file (``--points PATH``)."""
+    set_points(read_points_file(path), f"--points {path}")
+
+
+def points_overrides() -> dict[str, float]:
+    """The points overrides in use (exercise id -> points)."""
+    return dict(_points)
 
 
 def plugin_modules() -> tuple[PluginModule, ...]:

@@ -16,8 +16,9 @@ lessonlib's wheel), ``run_autograder`` (run per submission: ``lessonlib grade`` 
 ``/autograder/submission`` into ``/autograder/results/results.json``), the wheel of the
 lessonlib that made the release (built here, offline, from the installed package), the
 instructors' exercise modules with their solutions (the grader shows the sandbox their
-code and hides the solutions), ``assignment.json`` and the secret, which the sandbox that
-runs a submission never sees (see :mod:`lessonlib.grading.sandbox`).
+code and hides the solutions), ``assignment.json``, ``points.toml`` (when ``--points``
+changed the points of its exercises) and the secret, which the sandbox that runs a
+submission never sees (see :mod:`lessonlib.grading.sandbox`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import nbformat
 
 import lessonlib
 from lessonlib.exercises.core import Exercise, FunctionExercise
-from lessonlib.exercises.registry import list_exercises, plugin_modules
+from lessonlib.exercises.registry import list_exercises, plugin_modules, points_overrides
 from lessonlib.exercises.solved import answer_cells
 
 SECRET_NAME = "grading-secret"
@@ -268,6 +269,7 @@ if [ -d "$source_dir/lib" ]; then export PYTHONPATH="$source_dir/lib"; fi
 for module in "$source_dir"/exercises/*; do
   [ -e "$module" ] && exercises+=(--exercises "$module")
 done
+if [ -f "$source_dir/points.toml" ]; then exercises+=(--points "$source_dir/points.toml"); fi
 "$python" -m lessonlib grade "$root/submission" --chapter @CHAPTER@ --out "$root/grades" \
   --secret-file "$source_dir/grading-secret" --gradescope-results "$results" \
   --workers 1 --quiet --visibility @VISIBILITY@ "${exercises[@]}"
@@ -332,6 +334,11 @@ def autograder_zip(target: Path, chapter: int, notebook: str, exercises: list[Ex
         "assignment.json": (json.dumps(assignment, indent=2).encode(), False),
         **{name: (data, False) for name, data in _plugin_files(exercises).items()},
     }
+    overrides = points_overrides()
+    mine = {e.id: overrides[e.id] for e in exercises if e.id in overrides}
+    if mine:  # the instructor's --points, for this notebook's exercises: the grader reads it with --points
+        files["points.toml"] = (("# Points set with `lessonlib assign --points`\n[points]\n"
+                                 + "".join(f"{json.dumps(k)} = {v!r}\n" for k, v in mine.items())).encode(), False)
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w") as archive:
         for name, (data, executable) in files.items():
