@@ -208,6 +208,10 @@ def test_a_term(tmp_path, capsys, fresh_registry):
     week7_scores = {**week3_scores, ("S02", "ch01"): CH1_MAX, ("S01", "ch07"): ch7_max, ("S07", "ch07"): partial7,
                     ("S08", "ch07"): 0.0}
     _check(tmp, capsys, week7_scores)
+    long = _csv(tmp / "long.csv")  # written by _check: the exercise's own row, for those who handed in
+    assert sorted((r[0], r[5], r[6], r[7]) for r in long[1:] if r[4] == "ch07.cosine_matrix") == [
+        ("S01", f"{ch7_max:g}", f"{ch7_max:g}", "graded"), ("S07", f"{partial7:g}", f"{ch7_max:g}", "graded"),
+        ("S08", "0", f"{ch7_max:g}", "graded")]
     log = [json.loads(line) for line in (tmp / "grades" / "gradebook-log.jsonl").read_text().splitlines()]
     assert sorted((e["learner"], e["new_score"]) for e in log if e["assignment"] == "ch07") == [
         ("S01", ch7_max), ("S07", partial7), ("S08", 0)]
