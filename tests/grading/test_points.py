@@ -165,3 +165,16 @@ def test_new_points_end_to_end(tmp_path, capsys):
                              nbformat.read(batch / "S2.ipynb", as_version=4))
     (test,) = results["tests"]
     assert results["score"] == partial and test["max_score"] == 5 and test["score"] == partial, results
+
+
+def test_on_gradescope_a_bad_points_file_still_writes_results(tmp_path, capsys):
+    """An autograder set up with a bad points file: the learner's results.json says so (score 0)."""
+    points = _points_file(tmp_path, '[points]\n"ch07.cosine_matrix" = -3\n')
+    target = tmp_path / "results" / "results.json"
+    target.parent.mkdir()
+    assert main(["grade", str(CH07), "--out", str(tmp_path / "grades"), "--gradescope-results", str(target),
+                 "--exercises", str(EXAMPLE), "--points", str(points)]) == 2
+    results = json.loads(target.read_text(encoding="utf-8"))
+    assert results["score"] == 0 and "not set up right" in results["output"]
+    assert "the points of 'ch07.cosine_matrix' are -3" in results["output"]
+    assert "the points of 'ch07.cosine_matrix' are -3" in capsys.readouterr().err
