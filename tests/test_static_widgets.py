@@ -84,6 +84,8 @@ def test_a_text_box_without_a_grid_stays_as_it_is():
     words = ["man", "king", "woman", "queen", "boy", "girl", "prince", "princess"]
     vectors = np.random.default_rng(1).normal(size=(len(words), 5))
     box = analogy_explorer(words, vectors, "man", "king", "woman")
+    assert box.grids == {2: ["woman", "girl", "boy", "queen"]}  # c varies in the book, a and b do not
+    box.grids = {}
     static = box.static_html()
     assert "data-control" not in static and len(_payload(static)["frames"]) == 1
     assert "a = <code>man</code>" in static

@@ -78,8 +78,10 @@ def analogy_explorer(
     for t in boxes:
         t.observe(update, names="value")
     update()
+    others = [w for w in dict.fromkeys([c, "woman", "girl", "boy", "queen"]) if w in known and w not in (a, b)][:4]
     return explorer(
         [widgets.HBox(boxes), readout, image], controls=tuple(boxes), readout=readout, image=image,
+        grids={2: others or [c]},
         description="The analogy parallelogram in 2-D: an arrow from a to b, a parallel arrow from c to the "
         "answer, and the next-best answers in grey.",
     )
