@@ -7,8 +7,8 @@ Read from the built HTML (the book built once per session, ``book_build``):
   whose ``<figcaption>`` carries a number ("Figure 4.2") and a caption of a few words, and
   whose ``id`` some page of the book links to (a ``{numref}`` in the text);
 * every page: every image in the article has alt text that describes it, not a file name,
-  a content hash, matplotlib's ``<Figure size ...>`` or a one-word placeholder, and no two
-  images of a page share one alt text.
+  a content hash, matplotlib's ``<Figure size ...>`` or a one-word placeholder; on a
+  chapter page no two images share one alt text.
 
 The test writes the table of figures per chapter (number, caption, alt text) to
 ``book/_build/figures-report.md``.
@@ -27,6 +27,8 @@ from conftest import BOOK_HTML, toc_files
 pytestmark = pytest.mark.slow
 
 REPORT = BOOK_HTML.parent / "figures-report.md"
+PAGE_BUDGET_BYTES = 5 * 1024 * 1024
+"""A page's HTML plus the images it shows (static widgets carry their frames inline)."""
 MIN_ALT_WORDS = 6
 MIN_CAPTION_WORDS = 5
 PLACEHOLDERS = {"figure", "image", "img", "plot", "chart", "graph", "picture", "png", "output", "none"}
@@ -166,7 +168,9 @@ def figure_problems(page_name: str, page: Page, cited: set[str]) -> list[str]:
     return problems
 
 
-def alt_problems(page_name: str, page: Page) -> list[str]:
+def alt_problems(page_name: str, page: Page, distinct: bool = True) -> list[str]:
+    """Images of ``page`` whose alt text does not describe them; with ``distinct``, also
+    images that share one alt text (a notebook's loop that draws three figures may)."""
     problems = []
     seen: dict[str, str] = {}
     for image in page.images:
@@ -175,7 +179,7 @@ def alt_problems(page_name: str, page: Page) -> list[str]:
         if problem:
             problems.append(f"{where}: {problem}")
         alt = " ".join((image.alt or "").split())
-        if alt and alt in seen and seen[alt] != image.src:
+        if distinct and alt and alt in seen and seen[alt] != image.src:
             problems.append(f"{where}: same alt text as another image of the page: {alt[:60]!r}")
         seen.setdefault(alt, image.src)
     return problems
@@ -264,5 +268,32 @@ def test_every_chapter_figure_is_numbered_captioned_and_cited(book_build):
 def test_every_image_of_the_book_has_alt_text_that_describes_it(book_build):
     assert book_build.returncode == 0, "the book did not build: see test_book_builds_with_warnings_as_errors"
     pages = _built_pages()
-    problems = [p for name, page in pages.items() for p in alt_problems(name, page)]
+    problems = [p for name, page in pages.items() for p in alt_problems(name, page, distinct=name.startswith("chapters/"))]
     assert not problems, f"{len(problems)} images without a real description:\n" + "\n".join(problems)
+
+
+def page_bytes(name: str, page: Page) -> int:
+    """The page's HTML and every local image it shows, in bytes (shared theme files aside)."""
+    path = BOOK_HTML / f"{name}.html"
+    total = path.stat().st_size
+    for src in {image.src for image in page.images if not image.src.startswith(("data:", "http:", "https:"))}:
+        image_file = (path.parent / src.split("?")[0]).resolve()
+        if image_file.is_file():
+            total += image_file.stat().st_size
+    return total
+
+
+def test_every_page_is_within_its_size_budget(book_build):
+    """Static widgets put every frame into the page: the page, with its images, stays
+    under PAGE_BUDGET_BYTES. The sizes are written to the figures report."""
+    assert book_build.returncode == 0, "the book did not build: see test_book_builds_with_warnings_as_errors"
+    pages = _built_pages()
+    sizes = {name: page_bytes(name, page) for name, page in pages.items()}
+    widgets = {name: (BOOK_HTML / f"{name}.html").read_text(encoding="utf-8").count("lessonlib-static-widget\"")
+               for name in pages}
+    lines = ["", "# Page sizes (HTML and the images it shows)", "", "| page | MiB | static widgets |", "| --- | --- | --- |"]
+    lines += [f"| {name} | {size / 2**20:.2f} | {widgets[name]} |" for name, size in sizes.items()]
+    with REPORT.open("a", encoding="utf-8") as report:
+        report.write("\n".join(lines) + "\n")
+    over = {name: f"{size / 2**20:.1f} MiB" for name, size in sizes.items() if size > PAGE_BUDGET_BYTES}
+    assert not over, f"pages over the {PAGE_BUDGET_BYTES / 2**20:.0f} MiB budget: {over}"
