@@ -1,0 +1,16 @@
+// Accessibility fixes to markup the theme and extensions write (found by the axe-core
+// audit of tests/browser/test_book_pages.py):
+// * the sidebar's expand/collapse toggles (<summary> holding only an icon) get a name;
+// * the bibliography's entries, in a role="list", get role="listitem" (their role
+//   "doc-biblioentry" is deprecated and not a list item).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const summary of document.querySelectorAll("nav details > summary")) {
+    if (summary.textContent.trim() || summary.hasAttribute("aria-label")) continue;
+    const link = summary.parentElement.parentElement.querySelector(":scope > a");
+    const title = link ? link.textContent.trim().replace(/\s+/g, " ") : "this chapter";
+    summary.setAttribute("aria-label", `Sections of ${title}`);
+  }
+  for (const entry of document.querySelectorAll('[role="list"] > [role="doc-biblioentry"]')) {
+    entry.setAttribute("role", "listitem");
+  }
+});
