@@ -559,6 +559,8 @@ def test_search_finds_a_glossary_term(chromium, book_site, note):
         page.wait_for_url("**/search.html?q=*")
         results = page.locator("#search-results ul.search li")
         results.first.wait_for(timeout=15_000)
+        # The results are shown one at a time: read them once the search says it finished.
+        page.locator("#search-results .search-summary", has_text="Search finished").wait_for(timeout=30_000)
         hrefs = [a.get_attribute("href") for a in page.locator("#search-results ul.search li > a").all()]
         assert any(h and h.startswith("glossary.html#term-") for h in hrefs), f"search for {term!r} gave {hrefs}"
 
