@@ -10,7 +10,8 @@
   ``.ipynb`` section in ``_toc.yml``), and a page with no notebook gets no launch buttons.
 * **Accessible pages.** ``_static/accessibility.js`` and ``accessibility.css`` fix what
   the axe-core audit found in the theme's markup: unnamed sidebar toggles, the
-  bibliography's list roles, link and output colours below 4.5:1 contrast.
+  bibliography's list roles, code blocks in solutions that scroll but take no keyboard
+  focus, link and output colours below 4.5:1 contrast.
 * **Each script once.** sphinx-thebe registers its configuration script twice in a
   Jupyter Book build, which throws ``Identifier 'THEBE_JS_URL' has already been declared``
   on every page; duplicate script entries are dropped.

@@ -2,8 +2,14 @@
 // audit of tests/browser/test_book_pages.py):
 // * the sidebar's expand/collapse toggles (<summary> holding only an icon) get a name;
 // * the bibliography's entries, in a role="list", get role="listitem" (their role
-//   "doc-biblioentry" is deprecated and not a list item).
+//   "doc-biblioentry" is deprecated and not a list item);
+// * every code block and output can take the keyboard focus, so a reader without a mouse
+//   can scroll it (the theme does this only for blocks that scroll when the page loads,
+//   not for those inside a solution that is opened later).
 document.addEventListener("DOMContentLoaded", () => {
+  for (const block of document.querySelectorAll("article pre")) {
+    if (!block.hasAttribute("tabindex")) block.setAttribute("tabindex", "0");
+  }
   for (const summary of document.querySelectorAll("nav details > summary")) {
     if (summary.textContent.trim() || summary.hasAttribute("aria-label")) continue;
     const link = summary.parentElement.parentElement.querySelector(":scope > a");
