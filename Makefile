@@ -37,7 +37,7 @@ book: $(STAMP)
 test: $(STAMP) browser-deps sandbox-deps
 	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
-## `make test` on a busy machine, as CI runs it (.ci/run): two CPU-bound processes
+## `make test` on a busy machine: two CPU-bound processes
 ## (stress-ng --cpu 2) run beside it on the same cores, started and stopped by .ci/under-load,
 ## which prints the wall time and fails if the tests fail or take longer than 20 minutes.
 test-under-load: stress-deps
