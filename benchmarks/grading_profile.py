@@ -216,17 +216,18 @@ sys.stderr.write("PROFILE " + json.dumps(out) + "\n")
 def profile_startup(notebook: Path, repeats: int, cells: int) -> dict[str, Any]:
     """CPU and wall seconds of the sandbox's start-up steps, inside bubblewrap as a round
     builds it (same binds, same environment), cumulative from the interpreter's start."""
-    from lessonlib.grading import protocol, sandbox
+    from lessonlib.grading import grade, protocol, sandbox
 
     nb = solve(nbformat.read(notebook, as_version=4))
     sources = [c.source for c in nb.cells if c.cell_type == "code"][:cells]
     iso = sandbox.isolation("auto")
+    fonts = grade._font_cache(sys.executable, Path(tempfile.mkdtemp(prefix="profile-fonts-")))
     runs: list[dict[str, tuple[float, float]]] = []
     empty: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="profile-start-") as tmp:
         for r in range(repeats + 1):
             round_dir = Path(tmp) / f"r{r}"
-            job, work = sandbox.prepare_round(round_dir, {}, None, None, [])
+            job, work = sandbox.prepare_round(round_dir, {}, None, fonts, [])
             if iso.mode == "bwrap":
                 args, _ = sandbox.bwrap_arguments(sys.executable, job, work, [])
                 prefix = [iso.tool or "bwrap", *args, "--"]
