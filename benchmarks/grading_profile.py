@@ -14,7 +14,9 @@ worker, so the CPU time of the sandbox's processes can be read from the grader's
 * ``handover``: from the last cell's end to the supervisor's hand-over frame (the fork,
   the answers process alone in the sandbox);
 * ``visible`` / ``hidden``: the answers called on each phase's cases;
-* ``exit``: from the last frame until the sandbox has exited and been cleaned up;
+* ``exit``: from the last frame until the sandbox has exited;
+* ``round folder removed``: deleting the round's folder (in the background, since it
+  is off a worker's path);
 * ``judge``: the grader judging what came back; ``report``: the report written.
 
 It also times, inside the same sandbox, the start-up steps alone (an empty interpreter,
@@ -141,7 +143,8 @@ def phases(marks: list[tuple[str, float]]) -> dict[str, float]:
     span("handover", _last(marks, "cell-end:"), get.get("frame:handover:"))
     span("visible", get.get("frame:handover:"), get.get("frame:phase-end:visible"))
     span("hidden", get.get("frame:phase-end:visible"), get.get("frame:phase-end:hidden"))
-    span("exit", get.get("frame:phase-end:hidden"), get.get("cleanup-end"))
+    span("exit", get.get("frame:phase-end:hidden"), get.get("round-end"))
+    span("round folder removed", _first(marks, "cleanup-start"), _first(marks, "cleanup-end"))
     span("judge", get.get("judge-start"), get.get("judge-end"))
     for name, t in marks:  # every report writing, summed
         if name == "report-start":

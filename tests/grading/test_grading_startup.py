@@ -42,3 +42,42 @@ def test_the_grader_is_still_imported_from_the_package():
     assert {"lessonlib.grading.grade", "lessonlib.grading.batch"} <= loaded
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         lessonlib.grading.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_more_sandboxes_at_once_than_workers_and_every_round_folder_is_removed(tmp_path, monkeypatch, workers):
+    """The batch runs one thread more than ``workers`` (reading, scanning and judging overlap
+    with other submissions' rounds), but only ``workers`` sandboxes ever run at once."""
+    import threading
+    import time
+
+    import nbformat
+    from gradinghelpers import fast_config, light, shipped
+
+    from lessonlib.grading import grade_batch
+    from lessonlib.grading.sandbox import RoundResult
+
+    lock = threading.Lock()
+    running, most, folders = [0], [0], []
+
+    def fake_round(round_dir, *args, **kwargs):
+        round_dir.mkdir(mode=0o700)
+        (round_dir / "work").mkdir()
+        folders.append(round_dir)
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)  # long enough for every thread to ask for a sandbox meanwhile
+        with lock:
+            running[0] -= 1
+        return RoundResult(ended="died", during=("start", -1), reason="a test's stand-in for the sandbox")
+
+    monkeypatch.setattr(grade, "run_round", fake_round)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(5):
+        nbformat.write(light(shipped()), folder / f"s{i}.ipynb")
+    result = grade_batch([folder], tmp_path / "out", fast_config(workers=workers, isolation="none"), progress=False)
+    assert len(result.reports) == 5 and all(r["sandbox"]["rounds"] >= 1 for r in result.reports)
+    assert 1 <= most[0] <= workers
+    assert folders and not any(f.exists() for f in folders)  # removed, in the background, before the batch ends
