@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print("building the book, cold then cached ...", flush=True)
         report.book = book.time_book_build()
-    report.measured = {section: report.machine["date"] for section in sections}
+    report.measured = {section: results.stamp(report.machine, report.command) for section in sections}
     if set(sections) != set(SECTIONS) and not args.quick:
         report = results.merge_stored(report, (args.out or results.RESULTS_DIR) / f"{args.stem}.json")
     json_path, md_path = results.write(report, stem=args.stem, **out)

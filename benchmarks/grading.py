@@ -10,6 +10,10 @@ on ``workers`` workers, ``repeats`` times, and reports the median submissions pe
 In the same run, the same notebooks are executed with ``nbclient`` (an ordinary Jupyter
 kernel, no sandbox, no judging: what in-kernel graders do) on as many parallel workers,
 so the grader's cost can be read as a ratio that a loaded machine does not distort much.
+Both also report the CPU seconds used per submission (this process and every process it
+started and waited for: sandboxes, kernels), which depend much less on how busy the
+machine is than the rates do: ``2 cores x 60 / CPU seconds`` bounds what a quiet 2-core
+machine can reach.
 
 Both are shipped chapter notebooks, solved (:func:`lessonlib.exercises.solved.solve`) and
 run in full, every cell:
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -64,25 +69,32 @@ def _copies(nb: nbformat.NotebookNode, folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def _grade_rate(paths: list[Path], out: Path, workers: int) -> tuple[float, list[dict[str, Any]]]:
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended and been waited for."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _grade_rate(paths: list[Path], out: Path, workers: int) -> tuple[float, float, list[dict[str, Any]]]:
+    """Submissions per minute, CPU seconds per submission, the reports."""
     from lessonlib.grading import GradeConfig, grade_batch
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _cpu()
     result = grade_batch(paths, out, GradeConfig(workers=workers), progress=False)
-    return len(paths) / (time.monotonic() - started) * 60, result.reports
+    return len(paths) / (time.monotonic() - started) * 60, (_cpu() - cpu) / len(paths), result.reports
 
 
-def _execute_rate(paths: list[Path], workers: int) -> float:
+def _execute_rate(paths: list[Path], workers: int) -> tuple[float, float]:
     from nbclient import NotebookClient
 
     def run(path: Path) -> None:
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _cpu()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(run, paths))
-    return len(paths) / (time.monotonic() - started) * 60
+    return len(paths) / (time.monotonic() - started) * 60, (_cpu() - cpu) / len(paths)
 
 
 def measure(
@@ -106,13 +118,16 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Path(tmp)
         for kind, nb in kinds.items():
-            grade_rates, plain_rates, scores = [], [], set()
+            grade_rates, plain_rates, grade_cpu, plain_cpu, scores = [], [], [], [], set()
             for r in range(repeats):
                 paths = _copies(nb, base / f"{kind}-{r}", copies)
-                rate, reports = _grade_rate(paths, base / f"{kind}-{r}-out", workers)
+                rate, cpu, reports = _grade_rate(paths, base / f"{kind}-{r}-out", workers)
                 grade_rates.append(rate)
+                grade_cpu.append(cpu)
                 scores |= {(rep["score"], rep["max_score"]) for rep in reports}
-                plain_rates.append(_execute_rate(paths, workers))
+                rate, cpu = _execute_rate(paths, workers)
+                plain_rates.append(rate)
+                plain_cpu.append(cpu)
             grade, plain = statistics.median(grade_rates), statistics.median(plain_rates)
             results[kind] = {
                 "notebook": sources[kind].name,
@@ -122,6 +137,8 @@ def measure(
                 "plain_execution_per_minute_runs": [round(x, 2) for x in plain_rates],
                 "ratio_grader_to_plain": round(grade / plain, 3),
                 "seconds_per_submission_per_worker": round(60 * workers / grade, 2),
+                "grader_cpu_seconds_per_submission": round(statistics.median(grade_cpu), 2),
+                "plain_cpu_seconds_per_submission": round(statistics.median(plain_cpu), 2),
                 "scores": sorted(scores),
             }
     return results
@@ -136,17 +153,26 @@ def rows_from_measurement(result: dict[str, Any]) -> dict[str, Any]:
         f"{result['copies']} copies of the solved notebook per batch, {result['workers']} workers, "
         f"median of {result['repeats']} batches.",
         "",
-        "| notebook | graded per minute | plain execution per minute | grader / plain | seconds per submission per worker |",
-        "| --- | --- | --- | --- | --- |",
+        "| notebook | graded per minute | plain execution per minute | grader / plain | seconds per submission "
+        "per worker | CPU seconds per submission, grader / plain |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     kinds = [k for k, v in result.items() if isinstance(v, dict) and "graded_per_minute" in v]
     for kind in kinds:
         r = result[kind]
         lines.append(
             f"| {kind} | {r['graded_per_minute']:.1f} | {r['plain_execution_per_minute']:.1f} "
-            f"| {r['ratio_grader_to_plain']:.2f} | {r['seconds_per_submission_per_worker']:.1f} |"
+            f"| {r['ratio_grader_to_plain']:.2f} | {r['seconds_per_submission_per_worker']:.1f} "
+            f"| {_cpu_pair(r)} |"
         )
     return {"id": "grading", "title": "Grading throughput", "text": "\n".join(lines), "data": result}
+
+
+def _cpu_pair(r: dict[str, Any]) -> str:
+    """The CPU seconds column (a row from a results file of before it was measured: '-')."""
+    if "grader_cpu_seconds_per_submission" not in r:
+        return "-"
+    return f"{r['grader_cpu_seconds_per_submission']:.1f} / {r['plain_cpu_seconds_per_submission']:.1f}"
 
 
 def run(*, repeats: int, quick: bool = False) -> tuple[list[dict[str, Any]], list[Missing]]:

@@ -4,6 +4,12 @@ how it is written (``results/latest.json`` for machines, ``results/latest.md`` f
 Every comparison is stated as one ratio, **numpy time / library time** for the same work
 (1.0 = as fast as the library, 2.0 = twice as long), next to the goal the course set and
 the absolute medians (which drift on a shared machine; the ratio drifts much less).
+
+A run may measure only some sections (``python -m benchmarks --only grading``); the file
+keeps the other sections' last results. So each section carries its own *stamp*
+(``measured``: when, on what machine, under which load, with which command it was
+measured), and the Markdown says it above that section's rows: a partial run re-dates
+only what it measured.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from typing import Any
 
 from benchmarks.timing import Timing
 
-SCHEMA = 1
+SCHEMA = 2  # 2: ``measured`` maps each section to its stamp (1: to a date; read too)
+READABLE_SCHEMAS = (1, 2)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -111,9 +118,9 @@ class Report:
     book: dict[str, float] = field(default_factory=dict)  # "cold_s", "cached_s"
     missing: list[Missing] = field(default_factory=list)
     other: list[dict[str, Any]] = field(default_factory=list)  # e.g. grading throughput
-    machine: dict[str, Any] = field(default_factory=dict)
-    command: str = ""
-    measured: dict[str, str] = field(default_factory=dict)  # section -> when it was measured
+    machine: dict[str, Any] = field(default_factory=dict)  # the machine of the run that wrote the file
+    command: str = ""  # the command of the run that wrote the file
+    measured: dict[str, dict[str, Any]] = field(default_factory=dict)  # section -> its stamp (see :func:`stamp`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,12 +148,35 @@ def comparison_from_dict(d: dict[str, Any]) -> Comparison:
     )
 
 
+def stamp(machine: dict[str, Any], command: str) -> dict[str, Any]:
+    """When, where and how a section was measured: the run's machine (its ``date``, CPUs,
+    load, versions) and command."""
+    return {**machine, "command": command}
+
+
+def sections_in(report: Report) -> list[str]:
+    """The sections that have results in ``report``."""
+    found = [section_of(c) for c in report.comparisons] + [section_of(o) for o in report.other]
+    found += ["pages"] * bool(report.pages or report.cells) + ["book"] * bool(report.book)
+    return list(dict.fromkeys(found))
+
+
+def _stamps(d: dict[str, Any], report: Report) -> dict[str, dict[str, Any]]:
+    """The stored ``measured`` as stamps: schema 1 kept a date per section (or nothing, the
+    header's machine then dated every section); the rest of such a stamp is the header's."""
+    header = stamp(report.machine, report.command)
+    stored = d.get("measured") or {section: header["date"] if "date" in header else "?"
+                                   for section in sections_in(report)}
+    return {section: dict(value) if isinstance(value, dict) else {**header, "date": value}
+            for section, value in stored.items()}
+
+
 def report_from_dict(d: dict[str, Any]) -> Report:
-    """Inverse of :meth:`Report.to_dict` (to re-render a stored result)."""
-    if d.get("schema") != SCHEMA:
-        raise ValueError(f"result file has schema {d.get('schema')!r}; this code reads schema {SCHEMA}.")
+    """Inverse of :meth:`Report.to_dict` (to re-render a stored result); reads schema 1 too."""
+    if d.get("schema") not in READABLE_SCHEMAS:
+        raise ValueError(f"result file has schema {d.get('schema')!r}; this code reads schemas {READABLE_SCHEMAS}.")
     pages = [PageTime(**{k: v for k, v in p.items() if k not in ("within_budget", "within_limit")}) for p in d["pages"]]
-    return Report(
+    report = Report(
         comparisons=[comparison_from_dict(c) for c in d["comparisons"]],
         pages=pages,
         cells=[CellTime(**c) for c in d.get("cells", [])],
@@ -155,8 +185,9 @@ def report_from_dict(d: dict[str, Any]) -> Report:
         other=d["other"],
         machine=d["machine"],
         command=d["command"],
-        measured=d.get("measured", {}),
     )
+    report.measured = _stamps(d, report)
+    return report
 
 
 def section_of(item: Comparison | Missing | dict[str, Any]) -> str:
@@ -190,8 +221,7 @@ def merge_stored(report: Report, stored: Path) -> Report:
     except (ValueError, KeyError, TypeError):  # another schema: start afresh
         return report
     now = set(report.measured)
-    keep = [s for s in old.measured or {} if s not in now]
-    old_date = old.machine.get("date", "?")
+    keep = [s for s in old.measured if s not in now]
     merged = Report(
         comparisons=[c for c in old.comparisons if section_of(c) not in now] + report.comparisons,
         pages=_by_page(old.pages, report.pages),
@@ -201,7 +231,7 @@ def merge_stored(report: Report, stored: Path) -> Report:
         other=[o for o in old.other if section_of(o) not in now] + report.other,
         machine=report.machine,
         command=report.command,
-        measured={**{s: old.measured.get(s, old_date) for s in keep}, **report.measured},
+        measured={**{s: old.measured[s] for s in keep}, **report.measured},
     )
     return merged
 
@@ -264,22 +294,39 @@ def _fmt_metric(value: Any) -> str:
     return str(value)
 
 
+def stamp_line(m: dict[str, Any]) -> str:
+    """One stamp in words: when, on how many CPUs, how loaded, which versions, which command."""
+    load = m.get("load_average_1m")
+    versions = m.get("versions") or {}
+    return (
+        f"measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs "
+        f"(1-minute load average at the start: {'?' if load is None else f'{load:.1f}'}), "
+        f"numpy {versions.get('numpy')}, TensorFlow {versions.get('tensorflow')}, "
+        f"Keras {versions.get('keras')}, gensim {versions.get('gensim')}; command `{m.get('command', '?')}`"
+    )
+
+
+def measured_line(report: Report, sections: list[str]) -> str:
+    """The Markdown line above the rows of ``sections``: their stamps (one when they share it)."""
+    sections = list(dict.fromkeys(sections))
+    stamps = {s: report.measured.get(s) or stamp(report.machine, report.command) for s in sections}
+    distinct = {json.dumps(v, sort_keys=True) for v in stamps.values()}
+    if len(distinct) == 1:
+        text = stamp_line(next(iter(stamps.values())))
+        return f"*{text[0].upper()}{text[1:]}.*"
+    return "*" + "; ".join(f"{s}: {stamp_line(v)}" for s, v in stamps.items()) + ".*"
+
+
 def to_markdown(report: Report) -> str:
-    """The tables the book's performance page includes."""
-    m = report.machine
+    """The tables the book's performance page includes, each under its section's stamp."""
     lines = [
-        f"Measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs "
-        f"(1-minute load average at the start: {m.get('load_average_1m') or 0:.1f}; "
-        "other work was running, so absolute times are inflated; the ratios are what to read). "
-        f"numpy {m.get('versions', {}).get('numpy')}, TensorFlow {m.get('versions', {}).get('tensorflow')}, "
-        f"Keras {m.get('versions', {}).get('keras')}, gensim {m.get('versions', {}).get('gensim')}. "
-        f"Command: `{report.command}`.",
+        "Each part below says when it was measured, on what machine and with which command: "
+        "`python -m benchmarks --only ...` measures some sections again and keeps the others. "
+        "The machine is shared with other work, so absolute times are inflated; the ratios are what to read.",
         "",
     ]
-    earlier = {s: d for s, d in report.measured.items() if d != m.get("date")}
-    if earlier:
-        lines += ["Kept from earlier runs: " + "; ".join(f"{s} ({d})" for s, d in earlier.items()) + ".", ""]
     if report.comparisons:
+        lines += [measured_line(report, [section_of(c) for c in report.comparisons]), ""]
         lines += [
             "| comparison | size | numpy | library | numpy / library | goal | | max difference |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -313,7 +360,9 @@ def to_markdown(report: Report) -> str:
                 lines.append(f"| {c.title} | {shown} |")
             lines.append("")
     for row in report.other:
-        lines += [f"**{row['title']}.** {row['text']}", ""]
+        lines += [measured_line(report, [section_of(row)]), "", f"**{row['title']}.** {row['text']}", ""]
+    if report.pages or report.cells:
+        lines += [measured_line(report, ["pages"]), ""]
     if report.pages:
         lines += [
             "| page | kind | execution time (quiet-machine estimate) | budget | | measured |",
@@ -338,6 +387,7 @@ def to_markdown(report: Report) -> str:
         lines.append("")
     if report.book:
         b = report.book
+        lines += [measured_line(report, ["book"]), ""]
         lines += [
             f"Full book build (`jupyter-book build`, every page): cold (empty `_build`, every page executed) "
             f"{b['cold_s']:.0f} s wall, {b['cold_cpu_s']:.0f} s CPU; cached (every page re-read, outputs from "

@@ -112,7 +112,13 @@ def test_bench_fails_naming_a_page_over_its_budget_and_writes_the_results(tmp_pa
     assert main(["--only", "pages", "--out", str(tmp_path), "--stem", "fine"]) == 0
 
 
+def _stamp(date, load=0.5):
+    return results.stamp({"date": date, "cpus": 2, "load_average_1m": load, "versions": {"numpy": "2"}},
+                         "python -m benchmarks")
+
+
 def test_a_run_of_some_sections_keeps_the_others_in_the_one_results_file(tmp_path):
+    old, new = _stamp("2026-01-01 00:00 UTC"), _stamp("2026-02-02 00:00 UTC")
     stored = results.Report(
         comparisons=[results.comparison_from_dict({
             "id": "SimpleRNN.tiny", "title": "t", "size": "s", "subject": "a", "baseline": "b", "goal": 1.5,
@@ -123,21 +129,85 @@ def test_a_run_of_some_sections_keeps_the_others_in_the_one_results_file(tmp_pat
         cells=[results.CellTime("chapters/02-y", 1, 9.0, "old"), results.CellTime("chapters/01-x", 2, 5.0, "kept")],
         other=[{"id": "grading", "title": "g", "text": "old grading", "data": {}}],
         machine={"date": "2026-01-01 00:00 UTC"},
-        measured={"recurrent": "2026-01-01 00:00 UTC", "grading": "2026-01-01 00:00 UTC", "pages": "2026-01-01 00:00 UTC"},
+        measured={"recurrent": old, "grading": old, "pages": old},
     )
     results.write(stored, out_dir=tmp_path)
     now = results.Report(
         pages=[_page("chapters/02-y", 15.0)], cells=[results.CellTime("chapters/02-y", 4, 3.0, "new")],
         other=[{"id": "grading", "title": "g", "text": "new grading", "data": {}}],
-        machine={"date": "2026-02-02 00:00 UTC"}, measured={"pages": "2026-02-02 00:00 UTC", "grading": "2026-02-02 00:00 UTC"},
+        machine={"date": "2026-02-02 00:00 UTC"}, measured={"pages": new, "grading": new},
     )
     merged = results.merge_stored(now, tmp_path / "latest.json")
     assert [c.id for c in merged.comparisons] == ["SimpleRNN.tiny"]  # recurrent: not re-measured, kept
     assert [(p.page, p.seconds) for p in merged.pages] == [("chapters/01-x", 10.0), ("chapters/02-y", 15.0)]
     assert [c.code for c in merged.cells] == ["kept", "new"]  # chapter 2's old cells replaced
     assert [o["text"] for o in merged.other] == ["new grading"]
-    assert merged.measured["recurrent"] == "2026-01-01 00:00 UTC" and merged.measured["pages"] == "2026-02-02 00:00 UTC"
-    assert "Kept from earlier runs: recurrent (2026-01-01 00:00 UTC)" in results.to_markdown(merged)
+    assert merged.measured["recurrent"] == old and merged.measured["pages"] == new
+
+
+def _stored_schema_1(folder):
+    """A results file as schema 1 wrote it: one date in the header for every section."""
+    comparison = {
+        "id": "SimpleRNN.tiny", "title": "SimpleRNN forward+backward", "size": "s", "subject": "a", "baseline": "b",
+        "goal": 1.5, "metrics": {}, "notes": [],
+        "timings": [{"label": "a", "times_s": [1.0], "repeats": 1}, {"label": "b", "times_s": [2.0], "repeats": 1}],
+    }
+    data = results.Report(
+        comparisons=[results.comparison_from_dict(comparison)],
+        other=[{"id": "grading", "title": "Grading throughput", "text": "old grading rows", "data": {}}],
+        machine={"date": "2026-12-01 12:16 UTC", "cpus": 2, "load_average_1m": 1.1, "versions": {"numpy": "2.4.6"}},
+        command="python -m benchmarks",
+    ).to_dict()
+    data["schema"] = 1
+    del data["measured"]
+    (folder / "latest.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_partial_run_dates_only_the_sections_it_measured(tmp_path, monkeypatch):
+    """``--only grading`` over a full results file: grading gets this run's date, machine and
+    command, in the JSON and in the line above its rows; the recurrent comparisons keep
+    theirs (and the file it read was written before sections had stamps of their own)."""
+    from benchmarks import grading
+
+    _stored_schema_1(tmp_path)
+    row = {"id": "grading", "title": "Grading throughput", "text": "new grading rows", "data": {}}
+    monkeypatch.setattr(grading, "run", lambda repeats, quick=False: ([row], []))
+    monkeypatch.setattr(results, "machine_info", lambda: {"date": "2026-12-07 15:00 UTC", "cpus": 2,
+                                                         "load_average_1m": 3.5, "versions": {"numpy": "2.4.6"}})
+    assert main(["--only", "grading", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert data["schema"] == results.SCHEMA
+    assert data["measured"]["grading"]["date"] == "2026-12-07 15:00 UTC"
+    assert data["measured"]["grading"]["command"] == f"python -m benchmarks --only grading --out {tmp_path}"
+    assert data["measured"]["recurrent"]["date"] == "2026-12-01 12:16 UTC"
+    assert data["measured"]["recurrent"]["load_average_1m"] == 1.1
+    assert data["measured"]["recurrent"]["command"] == "python -m benchmarks"
+    assert [o["text"] for o in data["other"]] == ["new grading rows"]
+    table = (tmp_path / "latest.md").read_text()
+    old_line = table.index("*Measured 2026-12-01 12:16 UTC on 2 CPUs (1-minute load average at the start: 1.1)")
+    new_line = table.index("*Measured 2026-12-07 15:00 UTC on 2 CPUs (1-minute load average at the start: 3.5)")
+    assert old_line < table.index("| SimpleRNN forward+backward |") < new_line < table.index("new grading rows")
+    assert table.count("2026-12-07 15:00 UTC") == 1 and table.count("2026-12-01 12:16 UTC") == 1
+    # measuring the recurrent section again re-dates it, and grading keeps its date
+    monkeypatch.setattr(results, "machine_info", lambda: {"date": "2026-12-08 09:00 UTC", "cpus": 4,
+                                                         "load_average_1m": 0.2, "versions": {"numpy": "2.4.6"}})
+    from benchmarks import recurrent
+
+    monkeypatch.setattr(recurrent, "run", lambda sizes, repeats, one_thread_each: ([], []))
+    assert main(["--only", "recurrent", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert data["measured"]["recurrent"]["date"] == "2026-12-08 09:00 UTC"
+    assert data["measured"]["grading"]["date"] == "2026-12-07 15:00 UTC"
+    assert "2026-12-01 12:16 UTC" not in (tmp_path / "latest.md").read_text()
+
+
+def test_sections_of_two_runs_in_one_table_each_say_their_date(tmp_path):
+    """recurrent and word2vec share the comparisons table: two dates, each named."""
+    report = results.Report(measured={"recurrent": _stamp("2026-01-01 00:00 UTC"),
+                                      "word2vec": _stamp("2026-02-02 00:00 UTC")})
+    line = results.measured_line(report, ["recurrent", "word2vec"])
+    assert "recurrent: measured 2026-01-01 00:00 UTC" in line and "word2vec: measured 2026-02-02 00:00 UTC" in line
+    assert results.measured_line(report, ["recurrent", "recurrent"]).startswith("*Measured 2026-01-01 00:00 UTC")
 
 
 def test_cell_times_come_from_nbclients_timestamps():

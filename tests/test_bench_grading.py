@@ -48,5 +48,6 @@ def test_measure_grades_both_notebooks_to_full_marks_and_feeds_the_table():
         (score,) = result[kind]["scores"]
         assert score[0] == score[1] > 0, (kind, score)
         assert result[kind]["graded_per_minute"] > 0
+        assert result[kind]["grader_cpu_seconds_per_submission"] > 0 < result[kind]["plain_cpu_seconds_per_submission"]
     (row,) = [benchmark.rows_from_measurement(result)]
     assert "| numpy-only |" in row["text"] and "| tensorflow |" in row["text"]

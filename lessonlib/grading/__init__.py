@@ -26,10 +26,39 @@ How it fits together:
 * :mod:`~lessonlib.grading.gradebook` keeps the folder's cumulative gradebook (by learner of
   the :mod:`~lessonlib.grading.roster`, with an audit log), and
   :mod:`~lessonlib.grading.exports` writes it for Canvas, Moodle or as a long table.
+
+The names below are imported on first use, not with the package: the sandbox's harness
+(:mod:`~lessonlib.grading.child`) is a module of this package, and importing the grader
+with it (nbformat, jsonschema and their format checkers) cost every round about two
+seconds of CPU before the notebook's first cell.
 """
 
-from lessonlib.grading.batch import BatchResult, grade_batch
-from lessonlib.grading.grade import GradeConfig, Grader
-from lessonlib.grading.sandbox import Limits, isolation
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lessonlib.grading.batch import BatchResult, grade_batch
+    from lessonlib.grading.grade import GradeConfig, Grader
+    from lessonlib.grading.sandbox import Limits, isolation
+
+_WHERE = {
+    "BatchResult": "batch",
+    "grade_batch": "batch",
+    "GradeConfig": "grade",
+    "Grader": "grade",
+    "Limits": "sandbox",
+    "isolation": "sandbox",
+}
 
 __all__ = ["BatchResult", "GradeConfig", "Grader", "Limits", "grade_batch", "isolation"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lessonlib.grading' has no attribute {name!r}")
+    value = getattr(import_module(f"lessonlib.grading.{module}"), name)
+    globals()[name] = value
+    return value

@@ -243,7 +243,8 @@ def grade_batch(
 
     changes: list[Change] = []
     try:
-        with Grader(config, private) as grader, ThreadPoolExecutor(max_workers=config.workers) as pool:
+        # one thread more than sandboxes: it reads, scans and judges while the others' rounds run
+        with Grader(config, private) as grader, ThreadPoolExecutor(max_workers=config.workers + 1) as pool:
             if grader.iso.warning:
                 warnings.append(grader.iso.warning)
             futures = {pool.submit(grade_one, grader, path, name): i

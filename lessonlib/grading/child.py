@@ -348,14 +348,33 @@ def _drain(fd: int) -> int:
         total += len(chunk)
 
 
+def _exit_fd(pid: int) -> list[int]:
+    """A descriptor that becomes readable when child ``pid`` ends (a pidfd), so the
+    supervisor wakes at once rather than at its next poll; empty where pidfds are missing."""
+    try:
+        return [os.pidfd_open(pid)]
+    except (AttributeError, OSError):
+        return []
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def _relay(notebook_pid: int, in_w: int, res_r: int) -> int:
     os.set_blocking(res_r, False)
     junk = 0
     status: int | None = None
+    notebook_end = _exit_fd(notebook_pid)
     while status is None:  # the notebook runs; nothing is relayed, anything written is junk
-        select.select([res_r], [], [], 0.05)
+        select.select([res_r, *notebook_end], [], [], 0.05)
         junk += _drain(res_r)
         status = _reap().get(notebook_pid)
+    _close(notebook_end)
     if status != 0:
         return _exit_code(status)
     target = None
@@ -374,6 +393,15 @@ def _relay(notebook_pid: int, in_w: int, res_r: int) -> int:
         else:
             time.sleep(0.002)
     junk += _drain(res_r)
+    target_end = _exit_fd(target)
+    try:
+        return _relay_answers(target, target_end, in_w, res_r, junk)
+    finally:
+        _close(target_end)
+
+
+def _relay_answers(target: int, target_end: list[int], in_w: int, res_r: int, junk: int) -> int:
+    """Hand the channel to the answers process ``target`` and relay until it ends."""
     _frame(1, {"kind": protocol.FRAME_HANDOVER, "junk": junk})
     os.set_blocking(in_w, False)
     pending = b""
@@ -385,7 +413,7 @@ def _relay(notebook_pid: int, in_w: int, res_r: int) -> int:
         if not readers and not writers:
             break
         try:
-            readable, writable, _ = select.select(readers, writers, [], 0.1)
+            readable, writable, _ = select.select(readers + target_end, writers, [], 0.1)
         except InterruptedError:
             continue
         if 0 in readable:

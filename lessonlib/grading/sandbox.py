@@ -766,6 +766,11 @@ def run_round(
                     progress.read(time.monotonic())
                 if verdict_fd in ready:
                     verdict.read()
+            elif not exited:  # both channels closed: wait for the exit instead of spinning
+                try:
+                    process.wait(timeout=max(0.0, min(0.1, deadline - now, progress.deadline - now)))
+                except subprocess.TimeoutExpired:
+                    pass
             if verdict.violation:
                 result.ended, result.during = "tampered", progress.state
                 result.reason = f"the results channel carried {verdict.violation}"
