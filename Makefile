@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@sh tools/check-python "$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@# Bytecode for lessonlib (an editable install is not compiled; with PYTHONDONTWRITEBYTECODE
+	@# set, every kernel and every grading sandbox, which is read-only, would compile it again).
+	$(BIN)/python -m compileall -q lessonlib
 	touch $(STAMP)
 
 ## Build the published book: every chapter and notebook executed, HTML in book/_build/html.
