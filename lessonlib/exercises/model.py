@@ -33,9 +33,11 @@ these checks yet (see the README of the issue's report).
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +81,9 @@ class ModelProblem(Exception):
 
 # --------------------------------------------------------------------------- helpers
 RECURRENT = ("SimpleRNN", "LSTM", "GRU")
+PADDING_TOLERANCE = 1e-4
+"""Largest change of an output allowed when padding is added: a model that masks padding
+changes by float32 round-off (below 1e-6); one that reads padding, even untrained, by 1e-3 or more."""
 
 
 def all_layers(model: Any) -> list[Any]:
@@ -131,8 +136,9 @@ def _touches_lessonlib(function: Any) -> str | None:
         owner = getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
         if isinstance(owner, str) and owner.startswith("lessonlib"):
             return f"it uses {name} from {owner}"
-    if "lessonlib" in names:
-        return "it uses lessonlib"
+    imported = sorted(n for n in names if n == "lessonlib" or n.startswith("lessonlib."))
+    if imported:
+        return f"it imports {imported[0]}"
     return None
 
 
@@ -141,19 +147,19 @@ def forbidden_shortcut(model: Any) -> str | None:
     calls into ``lessonlib`` (the course's own solutions), else None."""
     import keras
 
-    for layer in all_layers(model):
-        name = getattr(layer, "name", type(layer).__name__)
+    for layer in [model, *all_layers(model)]:
+        name = layer_words(layer).removeprefix("The ")
         if isinstance(layer, keras.layers.Lambda):
-            return (f"Layer '{name}' is a Lambda layer: this exercise asks for Keras' own layers only "
+            return ("Your model holds a Lambda layer: this exercise asks for Keras' own layers only "
                     "(a Lambda can hide any computation, so the check does not accept one).")
         cls = type(layer)
         if cls.__module__.startswith("lessonlib"):
-            return f"Layer '{name}' is lessonlib's own {cls.__name__}: build the model from Keras layers."
+            return f"Layer {name} is lessonlib's own {cls.__name__}: build the model from Keras layers."
         if not cls.__module__.startswith("keras"):
             for attr in ("call", "build", "__init__"):
                 why = _touches_lessonlib(getattr(cls, attr, None))
                 if why:
-                    return (f"Layer '{name}' ({cls.__name__}) reaches into lessonlib ({why}): build the model "
+                    return (f"Layer {name} reaches into lessonlib ({why}): build the model "
                             "from Keras layers, without the course's own code.")
     return None
 
@@ -181,8 +187,13 @@ def loss_spec(model: Any) -> tuple[str, bool | None]:
     fn_kwargs = getattr(loss, "_fn_kwargs", None)
     if isinstance(fn_kwargs, dict) and "from_logits" in fn_kwargs:
         from_logits = bool(fn_kwargs["from_logits"])
-    if from_logits is None and isinstance(loss, types.FunctionType):
-        from_logits = False  # keras.losses.sparse_categorical_crossentropy: default False
+    if from_logits is None and callable(loss):  # a loss function: its default (False in Keras)
+        try:
+            parameter = inspect.signature(loss).parameters.get("from_logits")
+        except (TypeError, ValueError):
+            parameter = None
+        if parameter is not None and isinstance(parameter.default, bool):
+            from_logits = parameter.default
     name = getattr(loss, "fn", None)
     name = getattr(name, "__name__", None) or getattr(loss, "__name__", None) or type(loss).__name__
     return _snake(str(name)), from_logits
@@ -202,6 +213,15 @@ def output_kind(outputs: np.ndarray) -> str:
     if np.all(flat >= -1e-6) and np.all(flat <= 1 + 1e-6):
         return "sigmoid"
     return "logits"
+
+
+def layer_words(layer: Any) -> str:
+    """How messages name a layer: its type, and its name only when the learner chose it (Keras'
+    automatic names, e.g. 'embedding_3', change with every model built in a session)."""
+    kind = type(layer).__name__
+    name = str(getattr(layer, "name", ""))
+    auto = re.sub(r"_\d+$", "", name).replace("_", "") == kind.lower()
+    return f"The {kind}" if auto or not name else f"The {kind} '{name}'"
 
 
 def count_params(model: Any) -> int:
@@ -338,7 +358,9 @@ class ModelExercise(Exercise):
 
     def _check(self, answer: Any) -> Outcome:
         try:
-            return self._check_model(answer)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Keras' warnings (e.g. a dropped mask): the check says it
+                return self._check_model(answer)
         except ModelProblem as problem:
             return self._fail(problem.message, problem.cause)
 
@@ -353,7 +375,9 @@ class ModelExercise(Exercise):
         if answer is None or answer is Ellipsis:
             return self.check(answer)
         try:
-            return self._check_model(answer, seed=seed, data=self.data(seed))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self._check_model(answer, seed=seed, data=self.data(seed))
         except ModelProblem as problem:
             return self._fail(problem.message, problem.cause)
         except Exception as exc:
@@ -414,7 +438,7 @@ class ModelExercise(Exercise):
         return self._judge_measured(model, measured)
 
     def _judge_measured(self, model: Any, measured: Measured) -> Outcome:
-        if self.padding_invariant and measured.padding_change is not None and measured.padding_change > 1e-3:
+        if self.padding_invariant and measured.padding_change is not None and measured.padding_change > PADDING_TOLERANCE:
             raise ModelProblem(self._padding_message(model, measured.padding_change, trained=True))
         outcome = self._scored(measured)
         if not outcome.correct and self.takes == "trained":
@@ -423,11 +447,11 @@ class ModelExercise(Exercise):
                 raise ModelProblem("Your model was never fitted (its optimizer has taken 0 steps): call "
                                    "model.fit(...) on the training data before passing it to the check.")
         if not outcome.correct and self.embedding_learns:
-            frozen = [layer.name for layer in all_layers(model)
+            frozen = [layer_words(layer) for layer in all_layers(model)
                       if type(layer).__name__ == "Embedding" and not layer.trainable]
             if frozen:
                 return Outcome(outcome.exercise_id, outcome.status,
-                               outcome.message + f"\nThe Embedding '{frozen[0]}' is frozen (trainable=False), so its "
+                               outcome.message + f"\n{frozen[0]} is frozen (trainable=False), so its "
                                "vectors stay random: this task needs them to learn.",
                                outcome.points, outcome.max_points, outcome.details, Cause.DIAGNOSED)
         return outcome
@@ -470,13 +494,13 @@ class ModelExercise(Exercise):
         self._check_loss(model, outputs)
         if self.padding_invariant:
             change = padding_change(model, probe)
-            if change > 1e-3:
+            if change > PADDING_TOLERANCE:
                 raise ModelProblem(self._padding_message(model, change, trained=False))
         if self.embedding_learns:
-            frozen = [layer.name for layer in all_layers(model)
+            frozen = [layer_words(layer) for layer in all_layers(model)
                       if type(layer).__name__ == "Embedding" and not layer.trainable]
             if frozen:
-                raise ModelProblem(f"The Embedding '{frozen[0]}' is frozen (trainable=False): its vectors would "
+                raise ModelProblem(f"{frozen[0]} is frozen (trainable=False): its vectors would "
                                    "stay random. This exercise asks for an embedding that learns: leave "
                                    "trainable=True (the default).")
         if self.extra is not None:
@@ -493,7 +517,7 @@ class ModelExercise(Exercise):
             input_dim = int(layer.input_dim)
             if input_dim < self.vocab_size:
                 raise ModelProblem(
-                    f"The Embedding '{layer.name}' has input_dim={input_dim}, but the ids go up to "
+                    f"{layer_words(layer)} has input_dim={input_dim}, but the ids go up to "
                     f"{self.vocab_size - 1}: vocab_size={self.vocab_size} already counts the reserved ids "
                     f"(0 for padding, 1 for unknown words), so the table needs input_dim=vocab_size rows "
                     f"(you are {self.vocab_size - input_dim} short).")
@@ -501,9 +525,9 @@ class ModelExercise(Exercise):
     def _check_outputs(self, model: Any, outputs: np.ndarray, batch: int) -> None:
         want = (batch, self.n_classes)
         if outputs.ndim == 3 and outputs.shape[0] == batch:
-            rnn = [layer.name for layer in all_layers(model)
+            rnn = [layer_words(layer) for layer in all_layers(model)
                    if type(layer).__name__ in RECURRENT and getattr(layer, "return_sequences", False)]
-            where = f" ('{rnn[-1]}')" if rnn else ""
+            where = f" ({rnn[-1].removeprefix('The ')})" if rnn else ""
             raise ModelProblem(
                 f"Your model gives one output per time step, shape {outputs.shape}, where the task needs one per "
                 f"sequence, {want}. The last recurrent layer{where} has return_sequences=True: a many-to-one "
@@ -542,7 +566,8 @@ class ModelExercise(Exercise):
                 "from_logits=True, so it applies a second softmax to them. Either drop the softmax from the "
                 "last layer or use from_logits=False (the default).")
         if not from_logits and kind != "probabilities":
-            what = ("values in [0, 1] whose rows do not sum to 1 (a sigmoid?)" if kind == "sigmoid"
+            what = ("non-negative values whose rows do not sum to 1 (a sigmoid or relu, not a softmax)"
+                    if kind == "sigmoid"
                     else "unnormalised scores (logits: a Dense layer without softmax)")
             raise ModelProblem(
                 f"Your output layer gives {what}, but the loss expects probabilities (from_logits=False). Put "
@@ -587,8 +612,10 @@ class ModelExercise(Exercise):
 
 
 def _iterations(model: Any) -> int | None:
+    import keras
+
     try:
-        return int(np.asarray(model.optimizer.iterations))
+        return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     except Exception:
         return None
 
@@ -598,7 +625,7 @@ def _predict(model: Any, x: np.ndarray, batch: int = 256) -> np.ndarray:
     return np.concatenate(parts, axis=0)
 
 
-def padding_change(model: Any, x: np.ndarray, extra: int = 7) -> float:
+def padding_change(model: Any, x: np.ndarray, extra: int = 40) -> float:
     """Largest change of the model's outputs when ``extra`` padding ids (0) are appended."""
     padded = np.concatenate([x, np.zeros((len(x), extra), dtype=x.dtype)], axis=1)
     a = _predict(model, x)

@@ -25,7 +25,7 @@ SOLUTIONS = "lessonlib.exercises.solutions.models"
 # --------------------------------------------------------------------------- data
 def topic_sequences(
     n: int, rng: np.random.Generator, *, vocab_size: int = 40, n_classes: int = 3, min_len: int = 3,
-    max_len: int = 12, on_topic: float = 0.5,
+    max_len: int = 12, on_topic: float = 0.6,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` padded sequences of token ids ``(n, max_len)`` int64 and their topic ``(n,)`` int64.
 
@@ -51,7 +51,7 @@ def topic_sequences(
 
 def _topic_data(seed: int) -> ModelData:
     rng = np.random.default_rng([18, 1, seed])
-    x, y = topic_sequences(3000, rng)
+    x, y = topic_sequences(3000, rng, min_len=4)
     return ModelData(x[:2000], y[:2000], x[2000:], y[2000:])
 
 
@@ -280,7 +280,7 @@ POOLING_MODEL = ModelExercise(
         inputs=("vocab_size = 40 (ids 0..39: 0 padding, 1 unknown word), n_classes = 3 topics",),
         notes=(*_CLASSIFIER_NOTES,
                "Adding padding (id 0) at the end of a sequence must not change its prediction (checked before "
-               "and after training, to 1e-3).",
+               "and after training, to 1e-4).",
                "The Embedding must learn (trainable); at most 5,000 parameters."),
     ),
     make_data=_topic_data,
@@ -289,13 +289,13 @@ POOLING_MODEL = ModelExercise(
     training=Training(epochs=5, batch_size=32, seed=0),
     threshold=0.85,
     partial_threshold=0.6,
-    measured="",
+    measured="0.957 held-out accuracy over 5 seeds (0.953 to 0.962); chance is 0.33",
     max_params=5_000,
     padding_invariant=True,
     embedding_learns=True,
     vocab_size=40,
     chance=1 / 3,
-    seconds="about 5 s",
+    seconds="about 5 s, 15 s if it is the first Keras model trained in the session",
 )
 
 RNN_MODEL = ModelExercise(
@@ -319,7 +319,7 @@ RNN_MODEL = ModelExercise(
         Mistake("softmax into from_logits=True", double_softmax_rnn, "so it applies a second softmax"),
         Mistake("vocabulary size off by one", reserved_ids_rnn, "(you are 1 short)"),
         Mistake("relu output", relu_output_rnn, "but the loss expects probabilities (from_logits=False)"),
-        Mistake("the answer computed in a Lambda", lambda_reference_rnn, "is a Lambda layer"),
+        Mistake("the answer computed in a Lambda", lambda_reference_rnn, "holds a Lambda layer"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
@@ -337,7 +337,7 @@ RNN_MODEL = ModelExercise(
     training=Training(epochs=6, batch_size=32, seed=0),
     threshold=0.9,
     partial_threshold=0.7,
-    measured="",
+    measured="1.000 held-out accuracy over 5 seeds (1.000 to 1.000); a bag of words scores 0.5",
     max_params=5_000,
     padding_invariant=True,
     vocab_size=12,
@@ -381,7 +381,7 @@ GRU_MODEL = ModelExercise(
     training=Training(epochs=6, batch_size=32, seed=0),
     threshold=0.9,
     partial_threshold=0.7,
-    measured="",
+    measured="1.000 held-out accuracy over 5 seeds (1.000 to 1.000); a bag of words scores 0.5",
     max_params=3_000,
     padding_invariant=True,
     vocab_size=12,

@@ -1,5 +1,7 @@
 """Reference solutions of the Keras model exercises (``lessonlib/exercises/models.py``),
-written as a learner would; each region is what the notebook's answer cell holds when solved."""
+written as a learner would; each region is what the notebook's answer cell holds when solved. Each region stands alone (the check
+runs its region by itself), so each imports keras and defines its own ``build_model``."""
+# ruff: noqa: E402, F811
 
 # region ch01.pooling_model
 import keras
