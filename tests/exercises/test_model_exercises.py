@@ -96,10 +96,10 @@ def wider_rnn_extra_dense(vocab_size, n_classes):
     return model
 
 
-def bidirectional_gru(vocab_size, n_classes):
+def original_gru(vocab_size, n_classes):
     ids = keras.Input((None,), dtype="int64")
     x = keras.layers.Embedding(vocab_size, 6, mask_zero=True)(ids)
-    x = keras.layers.Bidirectional(keras.layers.GRU(10))(x)
+    x = keras.layers.GRU(12, reset_after=False)(x)  # the original formulation: one bias vector
     probs = keras.layers.Dense(n_classes, activation="softmax")(x)
     model = keras.Model(ids, probs)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
@@ -109,8 +109,8 @@ def bidirectional_gru(vocab_size, n_classes):
 @pytest.mark.parametrize(("exercise_id", "build"), [
     ("ch01.pooling_model", functional_wider_pooling),
     ("ch03.rnn_model", wider_rnn_extra_dense),
-    ("ch05.gru_model", bidirectional_gru),
-], ids=["functional-wider-logits", "sequential-no-input-extra-dense", "functional-bidirectional"])
+    ("ch05.gru_model", original_gru),
+], ids=["functional-wider-logits", "sequential-no-input-extra-dense", "functional-original-gru"])
 def test_correct_model_built_differently_passes(exercise_id, build):
     outcome = get_exercise(exercise_id).check(build)
     assert outcome.status is Status.CORRECT, str(outcome)
@@ -130,6 +130,14 @@ def test_a_model_that_does_not_learn_fails_by_its_accuracy():
     outcome = get_exercise("ch01.pooling_model").check(never_learns)
     assert outcome.status is Status.INCORRECT and outcome.points == 0, str(outcome)
     assert "Held-out accuracy" in outcome.message and "it must reach 0.85" in outcome.message
+
+
+def test_a_bag_of_words_cannot_solve_the_order_task():
+    """Chapter 1's correct pooling model is a wrong answer to chapter 3: only order tells A from B."""
+    pooling = get_exercise("ch01.pooling_model").reference
+    outcome = get_exercise("ch03.rnn_model").check(pooling)
+    assert outcome.status is Status.INCORRECT and outcome.points == 0, str(outcome)
+    assert "no better than guessing (0.50)" in outcome.message
 
 
 @pytest.mark.parametrize(("answer", "status", "phrase"), [
