@@ -230,31 +230,27 @@ def count_params(model: Any) -> int:
 
 # --------------------------------------------------------------------------- progress
 class _Progress:
-    """A progress bar over epochs for notebooks (one display, updated in place), silent
-    elsewhere; it shows epochs only, never times, so the stored output is the same every run."""
+    """A text progress bar over epochs, in notebooks only: one block per epoch, printed as the
+    epoch ends, on one line. It shows epochs, never times, so the stored output is the same
+    every run (nbval compares it; a display updated in place would not be compared)."""
 
     def __init__(self, title: str, epochs: int) -> None:
-        self.title, self.epochs, self.handle = title, epochs, None
+        self.epochs = epochs
         try:
             from IPython import get_ipython
 
             shell = get_ipython()
         except ImportError:  # pragma: no cover
             shell = None
-        if shell is not None and type(shell).__name__ != "TerminalInteractiveShell":
-            from IPython.display import display
-
-            self.handle = display(self._bundle(0), raw=True, display_id=True)
-
-    def _bundle(self, done: int) -> dict[str, str]:
-        text = f"{self.title}: epoch {done}/{self.epochs}"
-        bar = "#" * done + "." * (self.epochs - done)
-        return {"text/plain": f"{text} [{bar}]",
-                "text/html": f"<small>{text}</small> <progress value='{done}' max='{self.epochs}'></progress>"}
+        self.active = shell is not None
+        if self.active:
+            print(f"{title}: ", end="", flush=True)
 
     def update(self, done: int) -> None:
-        if self.handle is not None:
-            self.handle.update(self._bundle(done), raw=True)
+        if self.active:
+            print("\u2588", end="", flush=True)
+            if done == self.epochs:
+                print(f" {done}/{self.epochs} epochs", flush=True)
 
     def callback(self) -> Any:
         import keras
