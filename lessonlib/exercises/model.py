@@ -489,7 +489,7 @@ class ModelExercise(Exercise):
         self._check_outputs(model, outputs, len(probe))
         self._check_loss(model, outputs)
         if self.padding_invariant:
-            change = padding_change(model, probe)
+            change = self._padding_change(model, probe)
             if change > PADDING_TOLERANCE:
                 raise ModelProblem(self._padding_message(model, change, trained=False))
         if self.embedding_learns:
@@ -552,10 +552,13 @@ class ModelExercise(Exercise):
             raise ModelProblem(
                 "Your loss is sparse_categorical_crossentropy, which expects integer class ids, but the labels "
                 "here are one-hot (batch, classes): use categorical_crossentropy.")
-        if name not in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+        if name == "binary_crossentropy" and self.n_classes > 1:
             raise ModelProblem(
-                f"Your loss is {name or 'not set'}; a classifier with {self.n_classes} classes is trained with "
-                "sparse_categorical_crossentropy (integer labels) here.")
+                f"Your loss is binary_crossentropy, which is for one sigmoid output and labels 0/1; this model "
+                f"has {self.n_classes} outputs, one per class, and integer labels: use "
+                "sparse_categorical_crossentropy.")
+        if name not in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+            return  # a loss of the learner's own: its behaviour decides
         if from_logits and kind == "probabilities":
             raise ModelProblem(
                 "Your output layer gives probabilities (a softmax: every row sums to 1), but the loss has "
@@ -569,6 +572,16 @@ class ModelExercise(Exercise):
                 f"Your output layer gives {what}, but the loss expects probabilities (from_logits=False). Put "
                 "activation=\"softmax\" on the last Dense layer (one class out of several), or keep the logits "
                 "and use the loss with from_logits=True.")
+
+    @staticmethod
+    def _padding_change(model: Any, x: np.ndarray) -> float:
+        try:
+            return padding_change(model, x)
+        except Exception as exc:
+            raise ModelProblem(
+                f"Your model cannot read longer sequences ({_short_error(exc)}): the check adds padding at the "
+                "end of the sequences to see that it changes nothing. Declare the input with a free length, "
+                "keras.Input((None,), dtype=\"int64\").", Cause.STRUCTURE) from None
 
     def _padding_message(self, model: Any, change: float, *, trained: bool) -> str:
         embeddings = [layer for layer in all_layers(model) if type(layer).__name__ == "Embedding"]
@@ -603,7 +616,7 @@ class ModelExercise(Exercise):
             raise ModelProblem(f"After training, your model's outputs have {bad}: training diverged "
                                "(try a smaller learning rate).", Cause.STRUCTURE)
         accuracy = float(np.mean(np.argmax(outputs, axis=-1) == labels))
-        change = padding_change(model, data.x_test[:64]) if self.padding_invariant else None
+        change = self._padding_change(model, data.x_test[:64]) if self.padding_invariant else None
         return Measured(round(accuracy, 4), change, count_params(model))
 
 

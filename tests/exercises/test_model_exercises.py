@@ -158,6 +158,46 @@ def test_untouched_stub_is_not_attempted():
     assert get_exercise("ch03.rnn_model").check(build_model).status is Status.NOT_ATTEMPTED
 
 
+def flattened(vocab_size, n_classes):
+    """Flatten needs a fixed length (and ignores the mask): padded sequences cannot be read."""
+    model = keras.Sequential([keras.Input((20,), dtype="int64"), keras.layers.Embedding(vocab_size, 8, mask_zero=True),
+                              keras.layers.Flatten(), keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def binary_loss(vocab_size, n_classes):
+    model = keras.Sequential([keras.Input((None,), dtype="int64"), keras.layers.Embedding(vocab_size, 8, mask_zero=True),
+                              keras.layers.SimpleRNN(16), keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+def own_loss(vocab_size, n_classes):
+    """A correct model with a loss of the learner's own (sparse cross-entropy written out)."""
+    def my_loss(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    model = keras.Sequential([keras.Input((None,), dtype="int64"), keras.layers.Embedding(vocab_size, 8, mask_zero=True),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=my_loss)
+    return model
+
+
+def test_held_out_wrong_answers_get_their_reason():
+    rnn = get_exercise("ch03.rnn_model")
+    outcome = rnn.check(flattened)
+    assert outcome.status is Status.INCORRECT and "free length" in outcome.message, str(outcome)
+    assert outcome.cause is not Cause.INTERNAL
+    outcome = rnn.check(binary_loss)
+    assert outcome.status is Status.INCORRECT and "binary_crossentropy, which is for one sigmoid" in outcome.message
+
+
+def test_a_loss_of_ones_own_is_judged_by_behaviour():
+    outcome = get_exercise("ch01.pooling_model").check(own_loss)
+    assert outcome.status is Status.CORRECT, str(outcome)
+
+
 def test_uncompiled_model_and_model_instead_of_builder():
     exercise = get_exercise("ch01.pooling_model")
 
