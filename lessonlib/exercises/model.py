@@ -318,11 +318,11 @@ class ModelExercise(Exercise):
 
     # ------------------------------------------------------------------ statement
     def statement_lines(self) -> list[str]:
-        lines = super().statement_lines()
-        what = ("trains your model" if self.takes == "builder" else "measures your trained model")
-        lines.append(f"**Check** {what} ({self.seconds} on 2 CPU cores) and measures its accuracy on held-out "
-                     f"data: full points at {self.threshold:.2f} or more, half points at "
-                     f"{self.partial_threshold:.2f} or more")
+        lines = [line for line in super().statement_lines() if not line.startswith("**Accepted**")]
+        what = ("trains your model" if self.takes == "builder" else "takes your trained model")
+        lines.append(f"**Check** {what} and measures its accuracy on held-out data: full points at "
+                     f"{self.threshold:.2f} or more, half points at {self.partial_threshold:.2f} or more")
+        lines.append(f"**Check time** {self.seconds} on 2 CPU cores")
         if self.measured:
             lines.append(f"**Reference** {self.measured}")
         return lines
@@ -602,7 +602,7 @@ class ModelExercise(Exercise):
         import keras
 
         keras.utils.set_random_seed(seed)
-        progress = _Progress(f"Training your model ({self.seconds})", self.training.epochs)
+        progress = _Progress("Training your model", self.training.epochs)
         model.fit(data.x_train, data.y_train, epochs=self.training.epochs, batch_size=self.training.batch_size,
                   shuffle=True, verbose=0, callbacks=[progress.callback()])
 

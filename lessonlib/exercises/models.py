@@ -306,7 +306,7 @@ POOLING_MODEL = ModelExercise(
     embedding_learns=True,
     vocab_size=40,
     chance=1 / 3,
-    seconds="about 5 s, 15 s if it is the first Keras model trained in the session",
+    seconds="about 5 s (10 s more when it is the first Keras training of the session)",
 )
 
 RNN_MODEL = ModelExercise(
