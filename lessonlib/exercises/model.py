@@ -307,6 +307,9 @@ class ModelExercise(Exercise):
     data_seed: int = 0
     extra: Callable[[Any, ModelData], str | None] | None = None
     seconds: str = "about 10 s"  # the check's time on 2 cores, for the statement
+    score: Callable[[Any, ModelData], float] | None = None  # measured in place of held-out accuracy
+    metric: str = "held-out accuracy"  # what ``threshold`` applies to, in words
+    reserved_ids: str = "0 for padding, 1 for unknown words"  # for the vocabulary-size diagnosis
 
     @property
     def reference(self) -> Any:
@@ -320,7 +323,7 @@ class ModelExercise(Exercise):
     def statement_lines(self) -> list[str]:
         lines = [line for line in super().statement_lines() if not line.startswith("**Accepted**")]
         what = ("trains your model" if self.takes == "builder" else "takes your trained model")
-        lines.append(f"**Check** {what} and measures its accuracy on held-out data: full points at "
+        lines.append(f"**Check** {what} and measures its {self.metric}: full points at "
                      f"{self.threshold:.2f} or more, half points at {self.partial_threshold:.2f} or more")
         lines.append(f"**Check time** {self.seconds} on 2 CPU cores")
         if self.measured:
@@ -333,7 +336,7 @@ class ModelExercise(Exercise):
 
     def _scored(self, measured: Measured) -> Outcome:
         acc = measured.accuracy
-        head = f"Held-out accuracy {acc:.2f}"
+        head = f"{self.metric.capitalize()} {acc:.2f}"
         ref = f" (the reference: {self.measured})" if self.measured else ""
         if acc >= self.threshold:
             return self.outcome(Status.CORRECT, f"{head}, at least {self.threshold:.2f}: your model does the task.")
@@ -474,7 +477,7 @@ class ModelExercise(Exercise):
         shortcut = forbidden_shortcut(model)
         if shortcut:
             raise ModelProblem(shortcut, Cause.CONTRACT)
-        probe = data.x_test[:8]
+        probe = _take(data.x_test, 32)
         self._check_embeddings(model)
         try:
             outputs = np.asarray(model(probe, training=False))
@@ -486,7 +489,7 @@ class ModelExercise(Exercise):
             raise ModelProblem(f"Your model has {n_params:,} parameters; this exercise's budget is "
                                f"{self.max_params:,} (so the check trains in its stated time). Use fewer units "
                                "or a smaller embedding.", Cause.CONTRACT)
-        self._check_outputs(model, outputs, len(probe))
+        self._check_outputs(model, outputs, _rows(probe))
         self._check_loss(model, outputs)
         if self.padding_invariant:
             change = self._padding_change(model, probe)
@@ -515,10 +518,12 @@ class ModelExercise(Exercise):
                 raise ModelProblem(
                     f"{layer_words(layer)} has input_dim={input_dim}, but the ids go up to "
                     f"{self.vocab_size - 1}: vocab_size={self.vocab_size} already counts the reserved ids "
-                    f"(0 for padding, 1 for unknown words), so the table needs input_dim=vocab_size rows "
+                    f"({self.reserved_ids}), so the table needs input_dim=vocab_size rows "
                     f"(you are {self.vocab_size - input_dim} short).")
 
     def _check_outputs(self, model: Any, outputs: np.ndarray, batch: int) -> None:
+        if self.labels == "binary" and outputs.shape == (batch,):
+            outputs = outputs[:, None]
         want = (batch, self.n_classes)
         if outputs.ndim == 3 and outputs.shape[0] == batch:
             rnn = [layer_words(layer) for layer in all_layers(model)
@@ -542,6 +547,9 @@ class ModelExercise(Exercise):
 
     def _check_loss(self, model: Any, outputs: np.ndarray) -> None:
         name, from_logits = loss_spec(model)
+        if self.labels == "binary":
+            self._check_binary_loss(name, from_logits, outputs)
+            return
         kind = output_kind(outputs)
         if self.labels == "integer" and name == "categorical_crossentropy":
             raise ModelProblem(
@@ -573,6 +581,26 @@ class ModelExercise(Exercise):
                 "activation=\"softmax\" on the last Dense layer (one class out of several), or keep the logits "
                 "and use the loss with from_logits=True.")
 
+    def _check_binary_loss(self, name: str, from_logits: bool | None, outputs: np.ndarray) -> None:
+        if name in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+            raise ModelProblem(
+                f"Your loss is {name}, for one class out of several; here each example has one score and a "
+                "0/1 label (a true pair or a negative sample): use binary_crossentropy.")
+        if name != "binary_crossentropy":
+            return  # a loss of the learner's own: its behaviour decides
+        flat = outputs.astype(np.float64).ravel()
+        in_unit = bool(np.all(flat >= -1e-6) and np.all(flat <= 1 + 1e-6))
+        if from_logits and in_unit and np.all(flat > 0):
+            raise ModelProblem(
+                "Your output gives probabilities (values in (0, 1): a sigmoid), but the loss has "
+                "from_logits=True, so it applies a second sigmoid to them. Output the dot product itself "
+                "(a logit) or use from_logits=False.")
+        if not from_logits and not in_unit:
+            raise ModelProblem(
+                "Your output gives raw scores (a dot product is any real number: a logit), but the loss expects "
+                "probabilities (from_logits=False). Use binary_crossentropy with from_logits=True, or put a "
+                "sigmoid on the output.")
+
     @staticmethod
     def _padding_change(model: Any, x: np.ndarray) -> float:
         try:
@@ -603,12 +631,19 @@ class ModelExercise(Exercise):
 
         keras.utils.set_random_seed(seed)
         progress = _Progress("Training your model", self.training.epochs)
-        model.fit(data.x_train, data.y_train, epochs=self.training.epochs, batch_size=self.training.batch_size,
+        x = list(data.x_train) if isinstance(data.x_train, tuple) else data.x_train
+        model.fit(x, data.y_train, epochs=self.training.epochs, batch_size=self.training.batch_size,
                   shuffle=True, verbose=0, callbacks=[progress.callback()])
 
     def measure(self, model: Any, data: ModelData) -> Measured:
         """Accuracy on the held-out data (argmax of the outputs against the labels, computed
         here, not by the model's own metrics) and, where asked, the padding invariance."""
+        if self.score is not None:
+            value = self.score(model, data)
+            if not math.isfinite(value):
+                raise ModelProblem("After training, your model's vectors hold NaN or inf: training diverged "
+                                   "(try a smaller learning rate).", Cause.STRUCTURE)
+            return Measured(round(float(value), 4), None, count_params(model))
         outputs = _predict(model, data.x_test)
         labels = data.y_test if self.labels == "integer" else np.argmax(data.y_test, axis=-1)
         if outputs.shape != (len(labels), self.n_classes) or not np.all(np.isfinite(outputs)):
@@ -629,8 +664,21 @@ def _iterations(model: Any) -> int | None:
         return None
 
 
-def _predict(model: Any, x: np.ndarray, batch: int = 256) -> np.ndarray:
-    parts = [np.asarray(model(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
+def _take(x: Any, start: int, stop: int | None = None) -> Any:
+    """Rows ``start:stop`` (or the first ``start`` rows) of an input: an array, or a tuple of arrays."""
+    window = slice(0, start) if stop is None else slice(start, stop)
+    if isinstance(x, (tuple, list)):
+        return tuple(part[window] for part in x)
+    return x[window]
+
+
+def _rows(x: Any) -> int:
+    return len(x[0]) if isinstance(x, (tuple, list)) else len(x)
+
+
+def _predict(model: Any, x: Any, batch: int = 256) -> np.ndarray:
+    n = _rows(x)
+    parts = [np.asarray(model(_take(x, i, i + batch), training=False)) for i in range(0, n, batch)]
     return np.concatenate(parts, axis=0)
 
 

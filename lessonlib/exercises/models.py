@@ -1,4 +1,4 @@
-"""The Keras model exercises of chapters 1, 3 and 5, checked by behaviour
+"""The Keras model exercises of chapters 1, 2, 3 and 5, checked by behaviour
 (:mod:`lessonlib.exercises.model`).
 
 Every threshold comes from measuring the reference over five seeds (data and training seeds
@@ -10,6 +10,7 @@ Measured on the shared 2-core machine (load 8-11), 7 December 2026:
 exercise             reference accuracy, 5 seeds         threshold  half  chance  check time
 ===================  =================================  =========  ====  ======  ===============
 ch01.pooling_model   0.957 (0.953 to 0.962)              0.85       0.60  0.33    4 s (1.8 s CPU)
+ch02.skipgram_model  1.000 (1.000 to 1.000) purity       0.80       0.50  0.18    5-8 s (2-3 s CPU)
 ch03.rnn_model       1.000 (1.000 to 1.000)              0.90       0.70  0.50    10-18 s (6-7 s CPU)
 ch05.gru_model       1.000 (1.000 to 1.000)              0.90       0.70  0.50    14-21 s (9-12 s CPU)
 ===================  =================================  =========  ====  ======  ===============
@@ -73,6 +74,77 @@ def _order_data(max_len: int) -> Any:
         return ModelData(x[:2000], y[:2000], x[2000:], y[2000:])
 
     return make
+
+
+SKIPGRAM_CLUSTERS, SKIPGRAM_PER_CLUSTER = 5, 8
+SKIPGRAM_VOCAB = 1 + SKIPGRAM_CLUSTERS * SKIPGRAM_PER_CLUSTER  # id 0 unused (padding), words 1..40
+
+
+def skipgram_pairs(
+    rng: np.random.Generator, *, n_sentences: int = 600, length: int = 8, window: int = 2, negatives: int = 4,
+    noise: float = 0.1,
+) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Skip-gram training pairs with negative sampling from a generated corpus.
+
+    Words ``1..40`` form 5 groups of 8 ("topics"); each sentence draws its words from one group
+    (a fraction ``noise`` from anywhere), so words of a group share contexts and should get
+    similar vectors (the distributional hypothesis). For every (centre, context) pair within
+    ``window`` there is a positive example (label 1) and ``negatives`` noise words drawn from
+    the unigram distribution raised to 0.75, the true context excluded (label 0).
+    Returns ``((targets, contexts), labels)``: int64 ``(n,)``, int64 ``(n,)``, float32 ``(n,)``."""
+    groups = rng.integers(0, SKIPGRAM_CLUSTERS, size=n_sentences)
+    words = 1 + groups[:, None] * SKIPGRAM_PER_CLUSTER + rng.integers(0, SKIPGRAM_PER_CLUSTER,
+                                                                        size=(n_sentences, length))
+    anywhere = rng.random(words.shape) < noise
+    words[anywhere] = rng.integers(1, SKIPGRAM_VOCAB, size=int(anywhere.sum()))
+    counts = np.bincount(words.ravel(), minlength=SKIPGRAM_VOCAB).astype(np.float64)
+    unigram = counts ** 0.75
+    unigram /= unigram.sum()
+    targets, contexts, labels = [], [], []
+    for sentence in words:
+        for i, centre in enumerate(sentence):
+            for j in range(max(0, i - window), min(length, i + window + 1)):
+                if j == i:
+                    continue
+                targets.append(centre)
+                contexts.append(sentence[j])
+                labels.append(1.0)
+                noise_words = rng.choice(SKIPGRAM_VOCAB, size=negatives, p=unigram)
+                noise_words[noise_words == sentence[j]] = (sentence[j] % (SKIPGRAM_VOCAB - 1)) + 1
+                targets += [centre] * negatives
+                contexts += list(noise_words)
+                labels += [0.0] * negatives
+    order = rng.permutation(len(labels))
+    t = np.asarray(targets, dtype=np.int64)[order]
+    c = np.asarray(contexts, dtype=np.int64)[order]
+    return (t, c), np.asarray(labels, dtype=np.float32)[order]
+
+
+def _skipgram_data(seed: int) -> ModelData:
+    (t, c), y = skipgram_pairs(np.random.default_rng([18, 2, seed]))
+    return ModelData((t, c), y, (t[:256], c[:256]), y[:256])  # type: ignore[arg-type]
+
+
+def neighbour_purity(vectors: np.ndarray, k: int = 5) -> float:
+    """Mean share of each word's ``k`` nearest neighbours (cosine) that belong to its group,
+    over the words 1..40 (row 0, padding, is left out). Random vectors score about 7/39 = 0.18."""
+    rows = np.asarray(vectors, dtype=np.float64)[1:SKIPGRAM_VOCAB]  # (40, dim)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit = rows / np.where(norms == 0, 1.0, norms)
+    similarity = unit @ unit.T  # (40, 40)
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argsort(-similarity, axis=1)[:, :k]  # (40, k)
+    group = np.arange(len(rows)) // SKIPGRAM_PER_CLUSTER
+    return float(np.mean(group[nearest] == group[:, None]))
+
+
+def _skipgram_score(model: Any, data: ModelData) -> float:
+    """The best neighbour purity over the model's Embedding tables with a row per word."""
+    scores = [neighbour_purity(np.asarray(layer.embeddings)) for layer in all_layers(model)
+              if type(layer).__name__ == "Embedding" and int(layer.input_dim) >= SKIPGRAM_VOCAB]
+    if not scores:
+        return 0.0
+    return max(scores)
 
 
 # --------------------------------------------------------------------------- catalogued mistakes
@@ -238,6 +310,33 @@ def gru_no_mask(vocab_size: int, n_classes: int) -> Any:
                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
 
+def _skipgram(*, activation: str | None = None, from_logits: bool = True, loss: Any = None, rows: int = 0,
+              trainable: bool = True) -> Any:
+    def build_model(vocab_size: int, embedding_dim: int) -> Any:
+        import keras
+
+        target = keras.Input((), dtype="int64")
+        context = keras.Input((), dtype="int64")
+        v = keras.layers.Embedding(vocab_size - rows, embedding_dim, trainable=trainable)(target)
+        u = keras.layers.Embedding(vocab_size - rows, embedding_dim, trainable=trainable)(context)
+        out = keras.layers.Dot(axes=1)([v, u])
+        if activation:
+            out = keras.layers.Activation(activation)(out)
+        model = keras.Model([target, context], out)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=loss or keras.losses.BinaryCrossentropy(from_logits=from_logits))
+        return model
+
+    return build_model
+
+
+sigmoid_into_logits_loss = _skipgram(activation="sigmoid", from_logits=True)
+dot_into_probability_loss = _skipgram(from_logits=False)
+categorical_skipgram = _skipgram(activation="sigmoid", loss="categorical_crossentropy")
+frozen_skipgram = _skipgram(trainable=False)
+short_skipgram = _skipgram(rows=1)
+
+
 def _needs_gru(model: Any, data: ModelData) -> str | None:
     grus = [layer for layer in all_layers(model) if type(layer).__name__ == "GRU"]
     if not grus:
@@ -401,4 +500,60 @@ GRU_MODEL = ModelExercise(
     seconds="about 20 s",
 )
 
-MODEL_EXERCISES: tuple[ModelExercise, ...] = (POOLING_MODEL, RNN_MODEL, GRU_MODEL)
+SKIPGRAM_MODEL = ModelExercise(
+    id="ch02.skipgram_model",
+    title="Skip-gram with negative sampling as a Keras model",
+    points=2,
+    answer_name="build_model",
+    hints=(
+        "Two inputs (a centre word and a context-or-noise word), an Embedding for each (the input and the "
+        "output vectors), and their dot product: one score per pair.",
+        "keras.layers.Dot(axes=1) gives u . v, shape (batch, 1). The labels are 1 for a true context and 0 "
+        "for a noise word: a binary classification.",
+        "The dot product is a logit: compile with keras.losses.BinaryCrossentropy(from_logits=True), or put a "
+        "sigmoid on it and keep from_logits=False.",
+    ),
+    mistakes=(
+        Mistake("sigmoid output into from_logits=True", sigmoid_into_logits_loss, "applies a second sigmoid"),
+        Mistake("dot product into a loss expecting probabilities", dot_into_probability_loss,
+                "a dot product is any real number"),
+        Mistake("categorical loss for a binary task", categorical_skipgram, "for one class out of several"),
+        Mistake("frozen embeddings", frozen_skipgram, "is frozen (trainable=False)"),
+        Mistake("one row short", short_skipgram, "(you are 1 short)"),
+    ),
+    solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="custom",
+        returns="`build_model(vocab_size, embedding_dim)` returns a compiled keras.Model with two int64 inputs "
+                "(centre words, context words), each of shape (batch,), giving one score per pair, "
+                "shape (batch, 1) or (batch,)",
+        inputs=("vocab_size = 41 (id 0 unused, words 1..40), embedding_dim = 10",),
+        notes=(
+            "The check calls `build_model(vocab_size, embedding_dim)` itself with a fixed seed, trains it for 2 "
+            "epochs on about 24,000 skip-gram pairs (label 1) and negative samples (label 0) from a generated "
+            "corpus of 5 topics of 8 words, then reads the vectors of each Embedding with a row per word.",
+            "Score: the share of each word's 5 nearest neighbours (cosine) that are words of its own topic "
+            "(random vectors: about 0.18); the best Embedding counts.",
+            "No `Lambda` layers and no lessonlib code inside the model; the Embeddings must learn; at most "
+            "5,000 parameters.",
+        ),
+    ),
+    make_data=_skipgram_data,
+    build_kwargs={"vocab_size": SKIPGRAM_VOCAB, "embedding_dim": 10},
+    n_classes=1,
+    labels="binary",
+    training=Training(epochs=2, batch_size=256, seed=0),
+    threshold=0.8,
+    partial_threshold=0.5,
+    measured="neighbour purity 1.000 over 5 seeds (1.000 to 1.000); random vectors score about 0.18",
+    max_params=5_000,
+    embedding_learns=True,
+    vocab_size=SKIPGRAM_VOCAB,
+    chance=0.18,
+    score=_skipgram_score,
+    reserved_ids="0, kept for padding",
+    metric="neighbour purity",
+    seconds="about 5 s",
+)
+
+MODEL_EXERCISES: tuple[ModelExercise, ...] = (POOLING_MODEL, SKIPGRAM_MODEL, RNN_MODEL, GRU_MODEL)

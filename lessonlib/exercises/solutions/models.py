@@ -47,3 +47,18 @@ def build_model(vocab_size, n_classes):
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return model
 # endregion
+
+# region ch02.skipgram_model
+import keras
+
+def build_model(vocab_size, embedding_dim):
+    target = keras.Input((), dtype="int64")                                   # (batch,) centre words
+    context = keras.Input((), dtype="int64")                                  # (batch,) context or noise words
+    v = keras.layers.Embedding(vocab_size, embedding_dim, name="target")(target)    # (batch, dim) input vectors
+    u = keras.layers.Embedding(vocab_size, embedding_dim, name="context")(context)  # (batch, dim) output vectors
+    logit = keras.layers.Dot(axes=1)([v, u])                                  # (batch, 1): u . v
+    model = keras.Model([target, context], logit)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True))     # sigmoid inside the loss
+    return model
+# endregion
