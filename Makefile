@@ -1,6 +1,8 @@
 # The two commands of the README: `make book` and `make test`. Each creates .venv (with the
-# first python3.11 / python3 on PATH) and installs lessonlib and its pinned dependencies.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# first of python3.11, python3.12, python3.13, python3 on PATH, or PYTHON=...) and installs
+# lessonlib and its pinned dependencies. tools/check-python first says in one sentence which
+# Python is needed when that one is outside 3.11-3.13 or cannot create a venv.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do command -v $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -18,6 +20,7 @@ comma := ,
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
+	@sh tools/check-python "$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
@@ -34,7 +37,7 @@ book: $(STAMP)
 test: $(STAMP) browser-deps sandbox-deps
 	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
-## `make test` on a busy machine, as CI runs it (.ci/run): two CPU-bound processes
+## `make test` on a busy machine: two CPU-bound processes
 ## (stress-ng --cpu 2) run beside it on the same cores, started and stopped by .ci/under-load,
 ## which prints the wall time and fails if the tests fail or take longer than 20 minutes.
 test-under-load: stress-deps

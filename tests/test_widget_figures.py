@@ -30,6 +30,7 @@ from lessonlib.widgets._figure import Explorer
 
 WIDGET_MODULES = sorted((ROOT / "lessonlib" / "widgets").glob("ch[0-9][0-9].py"))
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+CELL_OPTIONS = re.compile(r"\A---\n.*?^---\n", re.MULTILINE | re.DOTALL)
 
 
 def _widget_functions() -> list[tuple[str, str]]:
@@ -97,6 +98,7 @@ def _chapter_page(module: str) -> Path:
 def _page_figure_calls(page: Path) -> set[str]:
     cells = []
     for body in CODE_CELL.findall(page.read_text(encoding="utf-8")):
+        body = CELL_OPTIONS.sub("", body)  # a leading YAML block of options (figure caption, alt, tags)
         lines = [line for line in body.splitlines() if not line.lstrip().startswith(("%", "!", ":"))]
         cells.append("\n".join(lines))
     tree = ast.parse("\n\n".join(cells))

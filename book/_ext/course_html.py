@@ -8,6 +8,10 @@
   opens it as text. The buttons are re-pointed at the notebook's real path in the
   repository; a chapter's buttons open the chapter's exercise notebook (its first
   ``.ipynb`` section in ``_toc.yml``), and a page with no notebook gets no launch buttons.
+* **Accessible pages.** ``_static/accessibility.js`` and ``accessibility.css`` fix what
+  the axe-core audit found in the theme's markup: unnamed sidebar toggles, the
+  bibliography's list roles, code blocks in solutions that scroll but take no keyboard
+  focus, link and output colours below 4.5:1 contrast.
 * **Each script once.** sphinx-thebe registers its configuration script twice in a
   Jupyter Book build, which throws ``Identifier 'THEBE_JS_URL' has already been declared``
   on every page; duplicate script entries are dropped.
@@ -102,4 +106,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After sphinx-book-theme builds its buttons (priority 501).
     app.connect("html-page-context", retarget_launch_buttons, priority=600)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    # Names for the sidebar's toggles, list items for the bibliography, contrast
+    # (what the axe-core audit of tests/browser/ found; see the two files).
+    app.add_js_file("accessibility.js")
+    app.add_css_file("accessibility.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

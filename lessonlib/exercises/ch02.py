@@ -1118,13 +1118,20 @@ def _matrix_cases(rng: np.random.Generator) -> list[Case]:
 _MATRIX_RTOL, _MATRIX_ATOL = 1e-6, 1e-7  # the contract states these
 
 
-def _matrix_random(vocabulary, dim, seed):
-    return np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
+def _pretrained_std(pretrained) -> float:
+    """The course's one rule for rows of missing words (as ``lessonlib.data.glove.random_rows``):
+    normal, centred on 0, with the standard deviation of the pretrained vectors' entries."""
+    return float(np.std(np.stack(list(pretrained.values()))))
+
+
+def _matrix_random(vocabulary, dim, seed, scale):
+    return np.random.default_rng(seed).normal(0.0, scale, size=(len(vocabulary), dim)).astype(np.float32)
 
 
 def _compare_matrix(got: Any, expected: tuple[np.ndarray, list[int]]) -> str | None:
     """Exact: the padding row is zero, pretrained rows are copied, and the other rows are the
-    rows of ``default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim))`` in float32."""
+    rows of ``default_rng(seed).normal(0.0, scale, size=(len(vocabulary), dim))`` in float32,
+    ``scale`` the standard deviation of the pretrained vectors' entries."""
     ref, ref_missing = expected
     if not isinstance(got, tuple) or len(got) != 2:
         n = f"{len(got)} items" if isinstance(got, (tuple, list)) else type(got).__name__
@@ -1183,9 +1190,16 @@ def _diagnose_matrix(got: Any, expected: tuple[np.ndarray, list[int]], case: Cas
     if len(rows) and (np.abs(rows).max(axis=1) == 0).any():
         return "Rows of words without a pretrained vector are all zero; give them small random values so they differ and can learn."
     if not np.allclose(rows, expected[0][expected[1]]):
+        scale = _pretrained_std(pretrained)
+        for fixed in (0.1, 0.01, 1.0):
+            if np.allclose(rows, _matrix_random(vocabulary, dim, seed, fixed)[expected[1]], rtol=1e-5, atol=1e-7):
+                return Fact(f"The random rows have standard deviation {fixed:g}; the rule is the standard deviation "
+                            f"of the pretrained vectors' entries (here {scale:.4g}), "
+                            "np.std(np.stack(list(pretrained.values()))), so new rows start at the scale of the "
+                            "real ones.")
         return Fact("The random rows are not the seeded ones: start from np.random.default_rng(seed).normal(0.0, "
-                    "0.1, size=(len(vocabulary), dim)) (not np.random.seed or another generator), then overwrite "
-                    "row 0 and the pretrained rows.")
+                    "scale, size=(len(vocabulary), dim)) with scale = np.std(np.stack(list(pretrained.values()))) "
+                    "(not np.random.seed or another generator), then overwrite row 0 and the pretrained rows.")
     return None
 
 
@@ -1206,7 +1220,7 @@ def _matrix_zeros(vocabulary, pretrained, dim, seed):
 
 
 def _matrix_shifted(vocabulary, pretrained, dim, seed):
-    m = _matrix_random(vocabulary, dim, seed)
+    m = _matrix_random(vocabulary, dim, seed, _pretrained_std(pretrained))
     m[0] = 0
     for i, w in enumerate(vocabulary):
         if w in pretrained and i + 1 < len(vocabulary):
@@ -1215,7 +1229,7 @@ def _matrix_shifted(vocabulary, pretrained, dim, seed):
 
 
 def _matrix_padding(vocabulary, pretrained, dim, seed):
-    return _matrix_from(vocabulary, pretrained, _matrix_random(vocabulary, dim, seed))
+    return _matrix_from(vocabulary, pretrained, _matrix_random(vocabulary, dim, seed, _pretrained_std(pretrained)))
 
 
 def _matrix_transposed(vocabulary, pretrained, dim, seed):
@@ -1225,7 +1239,13 @@ def _matrix_transposed(vocabulary, pretrained, dim, seed):
 
 
 def _matrix_float64(vocabulary, pretrained, dim, seed):
-    m = np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim))
+    m = np.random.default_rng(seed).normal(0.0, _pretrained_std(pretrained), size=(len(vocabulary), dim))
+    m[0] = 0
+    return _matrix_from(vocabulary, pretrained, m)
+
+
+def _matrix_fixed_scale(vocabulary, pretrained, dim, seed):
+    m = np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
     m[0] = 0
     return _matrix_from(vocabulary, pretrained, m)
 
@@ -1253,7 +1273,7 @@ def _matrix_missing_rows_only(vocabulary, pretrained, dim, seed):
     m = np.zeros((len(vocabulary), dim), dtype=np.float32)
     m, missing = _matrix_from(vocabulary, pretrained, m)
     for i in missing:
-        m[i] = rng.normal(0.0, 0.1, size=dim)
+        m[i] = rng.normal(0.0, _pretrained_std(pretrained), size=dim)
     return m, missing
 
 
@@ -1263,9 +1283,10 @@ EMBEDDING_MATRIX = FunctionExercise(
     points=2,
     answer_name="embedding_matrix",
     hints=(
-        "Start from random rows for every word: `np.random.default_rng(seed).normal(0.0, 0.1, "
-        "size=(len(vocabulary), dim)).astype(np.float32)`, then overwrite the rows of words that "
-        "have a pretrained vector.",
+        "Start from random rows for every word, at the scale of the pretrained vectors: "
+        "`scale = np.std(np.stack(list(pretrained.values())))`, then "
+        "`np.random.default_rng(seed).normal(0.0, scale, size=(len(vocabulary), dim)).astype(np.float32)`; "
+        "then overwrite the rows of words that have a pretrained vector.",
         "Row i belongs to vocabulary[i]; row 0 (padding) must be all zeros. Collect the ids "
         "i of the words without a pretrained vector in a list and return `matrix, missing`.",
     ),
@@ -1279,6 +1300,7 @@ EMBEDDING_MATRIX = FunctionExercise(
         Mistake("missing includes the padding id", _matrix_missing_with_0, "includes 0, the padding id"),
         Mistake("returns (missing, matrix)", _matrix_swapped, "return the matrix first"),
         Mistake("draws only the missing rows", _matrix_missing_rows_only, "you drew only the missing rows"),
+        Mistake("a fixed standard deviation of 0.1", _matrix_fixed_scale, "standard deviation 0.1"),
     ),
     solutions_module=SOLUTIONS,
     contract=Contract(
@@ -1292,9 +1314,10 @@ EMBEDDING_MATRIX = FunctionExercise(
             "length dim; `dim`: an int; `seed`: an int",
         ),
         notes=(
-            "**Rows** start as `np.random.default_rng(seed).normal(0.0, 0.1, size=(len(vocabulary), dim))` in "
-            "float32 (drawn at once, so the check can reproduce them); row 0 is all zeros; a word with a "
-            "pretrained vector gets it in its row",
+            "**Rows** start as `np.random.default_rng(seed).normal(0.0, scale, size=(len(vocabulary), dim))` in "
+            "float32, `scale` the standard deviation of all the pretrained vectors' entries, "
+            "`np.std(np.stack(list(pretrained.values())))` (drawn at once, so the check can reproduce them); "
+            "row 0 is all zeros; a word with a pretrained vector gets it in its row",
         ),
     ),
     make_cases=_matrix_cases,

@@ -15,7 +15,6 @@ Shapes: ``q (batch, Tq, d)``, ``K (batch, Tv, d)``, ``V (batch, Tv, dv)``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from lessonlib.exercises.core import (
     FunctionExercise,
     Mistake,
     ValueExercise,
+    with_known_variants,
 )
 
 SOLUTIONS = "lessonlib.exercises.solutions.ch06"
@@ -1282,45 +1282,7 @@ maps each message to a function computing that wrong answer on the case (the tes
 the cases tell them apart, and that ``check()`` gives each its message)."""
 
 
-def _variant_answer(exercise_id: str, message: str) -> Callable[..., Any]:
-    def answer(*args: Any) -> Any:
-        return KNOWN[exercise_id](args)[message]()
-
-    return answer
-
-
-def _with_known_variants(exercises: tuple[Exercise, ...], known: dict) -> tuple[Exercise, ...]:
-    """Every known wrong answer of ``KNOWN`` that no hand-written mistake covers joins the
-    catalogue (its message is its diagnostic), so the engine shows its message only when the
-    answer equals it on every case, and the catalogue tests cover it too."""
-    out = []
-    for exercise in exercises:
-        if exercise.id not in known or not isinstance(exercise, FunctionExercise):
-            out.append(exercise)
-            continue
-        cases = exercise.cases()
-        tables = [known[exercise.id](case.args) for case in cases]
-        phrases = [m.diagnostic for m in exercise.mistakes]
-        extra, seen = [], set()
-        for message in tables[0]:
-            key = message.strip()
-            if key in seen or any(p in message for p in phrases) or not all(message in t for t in tables):
-                continue
-            answer = _variant_answer(exercise.id, message)
-            first = exercise.run(answer, cases[0])
-            if type(first).__name__ == "Raised":  # raises on the first case: "your code raised" says it
-                continue
-            results = [exercise.run(answer, case) for case in cases]
-            if any(all(exercise._agrees(c, r, exercise.run(m.answer, c)) for c, r in zip(cases, results, strict=True))
-                   for m in exercise.mistakes if callable(m.answer)):
-                continue  # the same as a hand-written mistake
-            seen.add(key)
-            extra.append(Mistake(f"variant: {key[:60]}", answer, key))
-        out.append(dataclasses.replace(exercise, mistakes=(*exercise.mistakes, *extra)))
-    return tuple(out)
-
-
-EXERCISES: tuple[Exercise, ...] = _with_known_variants((
+EXERCISES: tuple[Exercise, ...] = with_known_variants((
     DOT_SCORE,
     GENERAL_SCORE,
     ADDITIVE_SCORE,

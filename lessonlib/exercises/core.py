@@ -23,8 +23,8 @@ import importlib
 import inspect
 import re
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -727,3 +727,46 @@ class ChoiceExercise(Exercise):
     def statement_lines(self) -> list[str]:
         lines = super().statement_lines()
         return lines or [f"**Returns** one letter as a string, one of {', '.join(map(repr, self.options))}"]
+
+
+def known_answer(known: Mapping[str, Callable[[tuple], dict[str, Callable[[], Any]]]], exercise_id: str,
+                 message: str) -> Callable[..., Any]:
+    """The known wrong answer behind ``message``: ``known[exercise_id](args)[message]()``."""
+
+    def answer(*args: Any) -> Any:
+        return known[exercise_id](args)[message]()
+
+    return answer
+
+
+def with_known_variants(exercises: tuple[Exercise, ...],
+                        known: Mapping[str, Callable[[tuple], dict[str, Callable[[], Any]]]]) -> tuple[Exercise, ...]:
+    """Every known wrong answer of ``known`` (``known[id](case.args)`` maps each message to a
+    function computing that wrong answer on the case) that no hand-written mistake covers
+    joins the catalogue (its message is its diagnostic), so the engine shows its message only
+    when the answer equals it on every case, and the catalogue tests cover it too."""
+    out = []
+    for exercise in exercises:
+        if exercise.id not in known or not isinstance(exercise, FunctionExercise):
+            out.append(exercise)
+            continue
+        cases = exercise.cases()
+        tables = [known[exercise.id](case.args) for case in cases]
+        phrases = [m.diagnostic for m in exercise.mistakes]
+        extra, seen = [], set()
+        for message in tables[0]:
+            key = message.strip()
+            if key in seen or any(p in message for p in phrases) or not all(message in t for t in tables):
+                continue
+            answer = known_answer(known, exercise.id, message)
+            first = exercise.run(answer, cases[0])
+            if isinstance(first, Raised):  # raises on the first case: "your code raised" says it
+                continue
+            results = [exercise.run(answer, case) for case in cases]
+            if any(all(exercise._agrees(c, r, exercise.run(m.answer, c)) for c, r in zip(cases, results, strict=True))
+                   for m in exercise.mistakes if callable(m.answer)):
+                continue  # the same as a hand-written mistake
+            seen.add(key)
+            extra.append(Mistake(f"variant: {key[:60]}", answer, key))
+        out.append(replace(exercise, mistakes=(*exercise.mistakes, *extra)))
+    return tuple(out)

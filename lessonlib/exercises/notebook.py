@@ -152,7 +152,9 @@ class ChapterExercises:
         exercises = [*list_exercises(chapter), *model_exercises(chapter)]
         self._handles = {e.short_name: ExerciseHandle(e) for e in exercises}
         if not self._handles:
-            raise ValueError(f"chapter {chapter} has no exercises")
+            raise ValueError(f"chapter {chapter} has no exercises (the course's chapters are 1 to 6; a chapter of "
+                             "your instructor's needs its exercise module: set LESSONLIB_EXERCISES to its folder, "
+                             "or install its package)")
 
     def __getattr__(self, name: str) -> ExerciseHandle:
         handles = self.__dict__.get("_handles", {})

@@ -53,9 +53,9 @@ def to_html(outcome: Outcome) -> str:
     message = html.escape(outcome.message).replace("\n", "<br>")
     return (
         f"<div style='background:{background};border-left:4px solid {border};"
-        f"padding:6px 10px;margin:4px 0;font-family:sans-serif'>"
+        f"padding:6px 10px;margin:4px 0;font-family:sans-serif;color:#212529'>"
         f"<b style='color:{border}'>{_SYMBOL[outcome.status]} {outcome.status.value.capitalize()}</b>"
-        f" <span style='color:#6c757d'>{html.escape(outcome.exercise_id)} · {_points(outcome)}</span>"
+        f" <span style='color:#565e64'>{html.escape(outcome.exercise_id)} · {_points(outcome)}</span>"
         f"<div>{message}</div>{details}</div>"
     )
 

@@ -21,9 +21,11 @@ How it fits together:
   ``judge`` methods (the same as the notebook's ``check()``) and assigns partial credit;
 * :mod:`~lessonlib.grading.integrity` flags answers that use lessonlib's own code, and
   code that tampers with the grading run;
-* :mod:`~lessonlib.grading.reports` writes ``report.json``, Gradescope's
-  ``results.json`` and the gradebook CSV; :mod:`~lessonlib.grading.batch` runs it all in
-  parallel.
+* :mod:`~lessonlib.grading.reports` writes ``report.json`` and Gradescope's
+  ``results.json``; :mod:`~lessonlib.grading.batch` runs it all in parallel;
+* :mod:`~lessonlib.grading.gradebook` keeps the folder's cumulative gradebook (by learner of
+  the :mod:`~lessonlib.grading.roster`, with an audit log), and
+  :mod:`~lessonlib.grading.exports` writes it for Canvas, Moodle or as a long table.
 """
 
 from lessonlib.grading.batch import BatchResult, grade_batch

@@ -578,6 +578,8 @@ def _notebook(round_dir: Path, in_r: int, res_w: int) -> None:
     _MAIN_PID = os.getpid()
     job, work = round_dir / "job", round_dir / "work"
     spec = json.loads((job / protocol.SPEC).read_text(encoding="utf-8"))
+    if spec.get("exercise_paths"):  # instructors' exercise modules given to the grader with --exercises
+        os.environ["LESSONLIB_EXERCISES"] = os.pathsep.join(spec["exercise_paths"])
     os.chdir(work)
     sys.stdout = sys.stderr = _Sink()  # type: ignore[assignment]
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file raises instead of killing

@@ -30,6 +30,7 @@ from lessonlib.grading import integrity
 from lessonlib.grading.judge import FLAGGED, ExerciseGrade, failed, judge_document, merge_phases, with_status
 from lessonlib.grading.plaindata import PlainDataError
 from lessonlib.grading.plan import GradingPlan, build_plan, plan_fingerprint
+from lessonlib.grading.plugins import expose_in_covers, sandbox_view
 from lessonlib.grading.sandbox import (
     Isolation,
     Limits,
@@ -155,10 +156,14 @@ class Grader:
             if folder.is_dir() and not any(n == folder or folder in n.parents for n in needed)
             and folder != Path("/")
         ]
-        self.solutions = _solution_dirs()
+        # instructors' exercise modules: their code shown to the sandbox, their solutions hidden
+        self.plugins = sandbox_view(uid_reads=os.geteuid() == 0 and (
+            self.iso.mode in ("root", "bwrap") or (self.iso.mode == "none" and not covers_for(config.python))))
+        self.solutions = _solution_dirs() + list(self.plugins.solutions)
         self.hide = self.solutions + [f for f in folders if not any(o in f.parents for o in folders)]
         self.hide_files = [Path(config.secret_file).resolve()] if config.secret_file else []
-        self.covers = {**covers_for(config.python), **course_tree_cover(config.python)}
+        self.covers = expose_in_covers({**covers_for(config.python), **course_tree_cover(config.python)},
+                                       self.plugins.binds)
         self._plans: dict[int, GradingPlan] = {}
         self._lock = threading.Lock()
         self._mpl: Path | None | bool = False
@@ -340,6 +345,7 @@ class Grader:
                 ],
                 "limits": {"cell_timeout": limits.cell_timeout, "exercise_timeout": limits.exercise_timeout,
                            "wall_factor": limits.wall_factor},
+                **self.plugins.spec(),
             }
             round_dir = self._round_dir(submission.name)
             try:
@@ -348,7 +354,8 @@ class Grader:
                 covers = {**self.covers, str(self.base): [str(round_dir / "job"), str(round_dir / "work")]}
                 result = run_round(round_dir, spec, nonce, plan.phase_inputs, limits, deadline, self.iso, uid,
                                    self.empty, self.hide, mpl, self.config.python, corpora, covers=covers,
-                                   hide_files=self.hide_files, solutions=self.solutions)
+                                   hide_files=self.hide_files, solutions=self.solutions,
+                                   extra_binds=list(self.plugins.binds))
             finally:
                 remove_tree(round_dir)
             ran = ran or result.reached_ready or bool(result.cell_errors) or result.during not in (None, ("start", -1))

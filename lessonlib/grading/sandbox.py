@@ -261,8 +261,12 @@ ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
-def bwrap_arguments(python: str, job: Path, work: Path, solutions: list[Path]) -> tuple[list[str], list[int]]:
+def bwrap_arguments(python: str, job: Path, work: Path, solutions: list[Path],
+                    extra: list[Path] = ()) -> tuple[list[str], list[int]]:
     """bubblewrap's options (before ``--``) for one round (and descriptors to pass: none).
+
+    ``extra``: more code to show read-only at the same path (instructors' exercise modules,
+    :mod:`lessonlib.grading.plugins`); ``solutions`` are covered after every bind.
 
     Run by root, bubblewrap makes the namespaces itself (no user namespace): the
     supervisor starts as root inside them and the notebook process drops to the round's
@@ -299,6 +303,10 @@ def bwrap_arguments(python: str, job: Path, work: Path, solutions: list[Path]) -
         if not any(path == s or path.startswith(s + "/") for s in SYSTEM_DIRS if os.path.isdir(s)
                    and not os.path.islink(s)):
             bind(path, path)
+    bound = outermost(needed_paths(python))
+    for path in extra:
+        if not any(str(path) == b or str(path).startswith(b.rstrip("/") + "/") for b in bound):
+            bind(str(path), str(path))
     for folder in solutions:
         if folder.is_dir():
             args.extend(["--tmpfs", str(folder)])
@@ -658,6 +666,7 @@ def run_round(
     covers: dict[str, list[str]] | None = None,
     hide_files: list[Path] = (),
     solutions: list[Path] = (),
+    extra_binds: list[Path] = (),
 ) -> RoundResult:
     """Run one child on ``spec`` until it finishes, overruns or ``deadline`` (monotonic).
 
@@ -677,7 +686,7 @@ def run_round(
     popen: dict[str, Any] = {}
     if iso.mode == "bwrap":
         try:
-            args, fds = bwrap_arguments(python, job, work, list(solutions))
+            args, fds = bwrap_arguments(python, job, work, list(solutions), list(extra_binds))
         except OSError as exc:
             os.close(read_fd)
             os.close(write_fd)

@@ -103,8 +103,14 @@ def find_notebooks(paths: list[Path]) -> list[Path]:
     return found
 
 
+# names of the grades folder's own files: a submission called ``gradebook.json.ipynb`` must
+# not get a report folder that takes the gradebook's place
+RESERVED_NAMES = frozenset({"gradebook.json", "gradebook.csv", "gradebook-log.jsonl"})
+
+
 def unique_names(paths: list[Path]) -> list[str]:
-    """Report-folder names: the file stem, disambiguated by parent folders when needed."""
+    """Report-folder names: the file stem, disambiguated by parent folders when needed
+    (and never the name of one of the grades folder's own files)."""
     names = []
     for path in paths:
         parts = [re.sub(r"[^A-Za-z0-9._-]+", "_", p) for p in path.with_suffix("").parts[-3:]]
@@ -115,7 +121,21 @@ def unique_names(paths: list[Path]) -> list[str]:
         while depth < len(parts) and sum(n[-depth:] == parts[-depth:] for n in names) > 1:
             depth += 1
         name = "__".join(parts[-depth:]).lstrip(".") or "submission"
+        if name.casefold() in RESERVED_NAMES:
+            name += "_submission"
         while name in chosen:
             name += f"_{i}"
         chosen.append(name)
     return chosen
+
+
+def skipped_files(paths: list[Path]) -> list[Path]:
+    """Files inside the folders named that are not notebooks (so not graded), to be reported:
+    a learner's ``answers.py`` or a notebook saved as ``.txt`` must not vanish without a word.
+    Jupyter's ``.ipynb_checkpoints`` are left out."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix != ".ipynb" and p.is_file()
+                            and ".ipynb_checkpoints" not in p.parts)
+    return found

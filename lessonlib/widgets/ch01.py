@@ -36,7 +36,11 @@ def lookup_explorer(vocabulary: Sequence[str], W: np.ndarray) -> Explorer:
 
     choose.observe(update, names="value")
     update()
-    return explorer([choose, readout, image], controls=(choose,), readout=readout, image=image)
+    return explorer(
+        [choose, readout, image], controls=(choose,), readout=readout, image=image,
+        description="Three panels: the one-hot vector of the chosen word, the table W with the word's row "
+        "framed, and their product, which is that row.",
+    )
 
 
 def memory_explorer(dim: int = 256, n_tokens: int = 3200) -> Explorer:
@@ -63,4 +67,9 @@ def memory_explorer(dim: int = 256, n_tokens: int = 3200) -> Explorer:
     vocab.observe(update, names="value")
     size.observe(update, names="value")
     update()
-    return explorer([vocab, size, readout, image], controls=(vocab, size), readout=readout, image=image)
+    return explorer(
+        [vocab, size, readout, image], controls=(vocab, size), readout=readout, image=image,
+        description="A log-log chart of memory against the vocabulary size: a rising line for one-hot "
+        "vectors, a flat line for dense vectors, a dashed rising line for the table, the chosen V marked.",
+        grids={0: [1_000, 5_000, 20_000, 50_000, 100_000], 1: sorted({64, 256, 1024, size.value})},
+    )

@@ -40,7 +40,13 @@ def neighbour_explorer(words: Sequence[str], vectors: np.ndarray, query: str = "
     text.observe(update, names="value")
     count.observe(update, names="value")
     update()
-    return explorer([widgets.HBox([text, count]), readout, image], controls=(text, count), readout=readout, image=image)
+    queries = [w for w in dict.fromkeys([query, "frog", "france", "music", "computer", "river"]) if w in known][:4]
+    return explorer(
+        [widgets.HBox([text, count]), readout, image], controls=(text, count), readout=readout, image=image,
+        grids={0: queries or [query], 1: sorted({3, 8, 15, count.value})},
+        description="A 2-D projection of the word and its nearest neighbours, each joined to it by a line "
+        "labelled with the cosine similarity.",
+    )
 
 
 def analogy_explorer(
@@ -72,4 +78,10 @@ def analogy_explorer(
     for t in boxes:
         t.observe(update, names="value")
     update()
-    return explorer([widgets.HBox(boxes), readout, image], controls=tuple(boxes), readout=readout, image=image)
+    others = [w for w in dict.fromkeys([c, "woman", "girl", "boy", "queen"]) if w in known and w not in (a, b)][:4]
+    return explorer(
+        [widgets.HBox(boxes), readout, image], controls=tuple(boxes), readout=readout, image=image,
+        grids={2: others or [c]},
+        description="The analogy parallelogram in 2-D: an arrow from a to b, a parallel arrow from c to the "
+        "answer, and the next-best answers in grey.",
+    )

@@ -51,7 +51,11 @@ def unrolled_explorer(x: np.ndarray, params: Mapping[str, np.ndarray], tokens: S
 
     step.observe(update, names="value")
     update()
-    return explorer([step, readout, image], controls=(step,), readout=readout, image=image)
+    return explorer(
+        [step, readout, image], controls=(step,), readout=readout, image=image,
+        description="The network unrolled over the sequence, the chosen step highlighted with the numbers "
+        "of x_t, h_(t-1) and the new h_t.",
+    )
 
 
 def gradient_decay_explorer(x: np.ndarray, params: Mapping[str, np.ndarray]) -> Explorer:
@@ -77,4 +81,9 @@ def gradient_decay_explorer(x: np.ndarray, params: Mapping[str, np.ndarray]) -> 
     radius.observe(update, names="value")
     activation.observe(update, names="value")
     update()
-    return explorer([radius, activation, readout, image], controls=(radius, activation), readout=readout, image=image)
+    return explorer(
+        [radius, activation, readout, image], controls=(radius, activation), readout=readout, image=image,
+        grids={0: sorted({0.5, 0.9, 1.0, 1.5, 2.0, radius.value})},
+        description="A line chart, log scale, of how much gradient reaches k steps back for the chosen "
+        "spectral radius and activation.",
+    )

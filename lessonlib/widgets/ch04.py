@@ -48,4 +48,10 @@ def gate_explorer(g: np.ndarray | None = None, f: float = 0.9, i: float = 1.0, o
     for slider in sliders.values():
         slider.observe(update, names="value")
     update()
-    return explorer([widgets.HBox(list(sliders.values())), readout, image], controls=tuple(sliders.values()), readout=readout, image=image)
+    grids = {0: sorted({0.0, 0.3, 0.6, 0.9, 0.98, 1.0, f}), 1: sorted({0.5, 1.0, i}), 2: sorted({0.5, 1.0, o})}
+    return explorer(
+        [widgets.HBox(list(sliders.values())), readout, image], controls=tuple(sliders.values()), readout=readout,
+        image=image, grids=grids,
+        description="Three stacked charts over time: the candidate g_t with two writes, the cell state c_t "
+        "and the hidden state h_t for the chosen constant gates.",
+    )

@@ -37,4 +37,9 @@ def gru_gate_explorer(units: int = 6, seed: int = 0) -> Explorer:
     z.observe(update, names="value")
     r.observe(update, names="value")
     update()
-    return explorer([z, r, readout, image], controls=(z, r), readout=readout, image=image)
+    return explorer(
+        [z, r, readout, image], controls=(z, r), readout=readout, image=image,
+        grids={0: sorted({0.0, 0.3, 0.5, 0.7, 1.0, z.value}), 1: sorted({0.0, 0.5, 1.0, r.value})},
+        description="Three bar charts over the units: the previous state, the candidate for the chosen "
+        "reset r, and the new state made of z of the past and 1 - z of the candidate.",
+    )

@@ -37,4 +37,8 @@ def alignment_explorer(
 
     choose.observe(update, names="value")
     update()
-    return explorer([choose, readout, image], controls=(choose,), readout=readout, image=image)
+    return explorer(
+        [choose, readout, image], controls=(choose,), readout=readout, image=image,
+        description="The alignment heat map with the chosen output token's row framed, and that row as "
+        "bars over the input tokens, the largest in red.",
+    )

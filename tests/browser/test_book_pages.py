@@ -10,6 +10,7 @@ chapters are covered as they are added to the table of contents.
 from __future__ import annotations
 
 import html.parser
+import json
 import re
 import subprocess
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from axe_playwright_python.sync_playwright import Axe
 from conftest import BOOK, BOOK_HTML, ROOT, toc_files
 
 from .conftest import SCREENSHOTS, TIMINGS
@@ -42,6 +44,15 @@ SETTLE_JS = """async () => {
   await Promise.all(images.map((img) => img.decode().catch(() => null)));
 }"""
 CONFIG = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))
+# The accessibility audit: axe-core (shipped inside the axe-playwright-python wheel, no
+# network) on every page, after its solutions and dropdowns were opened. A critical or
+# serious violation fails the page unless it is listed here with the reason it is accepted:
+# {rule id: (CSS selector fragment its every node matches, reason)}.
+AXE = Axe()
+AXE_OPTIONS = {"resultTypes": ["violations"], "preload": False}  # preload would fetch @import-ed CSS from the wrong URL (404)
+AXE_FAILING = {"critical", "serious"}
+ACCEPTED_VIOLATIONS: dict[str, tuple[str, str]] = {}
+ACCESSIBILITY = BOOK_HTML.parent / "accessibility"
 
 
 # --------------------------------------------------------------------------- the visit
@@ -59,6 +70,7 @@ class Visit:
     external_requests: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     toggles: list[dict] = field(default_factory=list)
+    violations: list[dict] = field(default_factory=list)  # axe-core's, after the toggles opened
     screenshot: Path | None = None
     seconds: float = 0.0
 
@@ -134,6 +146,7 @@ def visit(chromium, book_site):
             page.screenshot(path=str(result.screenshot))  # the first screen, as a reader opens it
             result.facts = page.evaluate(FACTS_JS)
             result.toggles = _exercise_toggles(page)
+            result.violations = AXE.run(page, options=AXE_OPTIONS).response["violations"]
         finally:
             page.close()
         result.seconds = time.perf_counter() - start
@@ -430,6 +443,93 @@ def test_widgets_shown_as_snapshots(page, visit, note):
         note(f"{snapshots} widget snapshots")
 
 
+def _accepted(violation: dict) -> bool:
+    accepted = ACCEPTED_VIOLATIONS.get(violation["id"])
+    return accepted is not None and all(
+        accepted[0] in " ".join(node["target"]) + " " + node.get("html", "") for node in violation["nodes"]
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_accessibility_audit(page, visit, note):
+    """axe-core on the page as a reader left it (solutions opened): no critical or serious
+    violation but the accepted ones. Every violation, by impact, is written to
+    book/_build/accessibility/<page>.json."""
+    violations = visit(page).violations
+    by_impact: dict[str, int] = {}
+    for violation in violations:
+        impact = violation.get("impact") or "unknown"
+        by_impact[impact] = by_impact.get(impact, 0) + len(violation["nodes"])
+    ACCESSIBILITY.mkdir(parents=True, exist_ok=True)
+    summary = [{"id": v["id"], "impact": v.get("impact"), "help": v["help"], "nodes": len(v["nodes"]),
+                "accepted": _accepted(v), "targets": [" ".join(n["target"]) for n in v["nodes"]][:10]}
+               for v in violations]
+    (ACCESSIBILITY / (page.replace("/", "__") + ".json")).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    failing = [v for v in summary if v["impact"] in AXE_FAILING and not v["accepted"]]
+    assert not failing, f"{page}: accessibility violations:\n" + "\n".join(
+        f"{v['impact']} {v['id']} ({v['help']}), {v['nodes']} nodes: {v['targets'][:3]}" for v in failing
+    )
+    order = ["critical", "serious", "moderate", "minor"]
+    note(", ".join(f"{by_impact.get(k, 0)} {k}" for k in order) + " (nodes)")
+
+
+STATIC_WIDGET_JS = """(box) => ({
+  src: box.querySelector("img.lessonlib-static-frame").src,
+  readout: box.querySelector(".lessonlib-static-readout").innerText,
+  controls: [...box.querySelectorAll("[data-control]")].map((c) => ({tag: c.tagName, options: c.tagName === "SELECT" ? c.options.length : +c.max + 1, value: c.value})),
+})"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_static_widgets_redraw_when_a_control_moves(page, chromium, book_site, note):
+    """Without a kernel, every widget's HTML controls work: moving each one shows another
+    frame (figure) of the widget. Each widget is photographed before and after its first
+    control moves (book/_build/screenshots/static-widget-*)."""
+    source = _source(page)
+    expected = 0
+    if source is not None and source.suffix == ".ipynb":
+        cells = nbformat.read(source, as_version=4).cells
+        expected = sum(bool(re.search(r"^\w+_explorer\(", c.source, re.M)) for c in cells if c.cell_type == "code")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    browser_page = context.new_page()
+    errors: list[str] = []
+    browser_page.on("pageerror", lambda e: errors.append(str(e)))
+    moved = 0
+    try:
+        browser_page.goto(urllib.parse.urljoin(book_site, f"{page}.html"), wait_until="load")
+        boxes = browser_page.locator("article .lessonlib-static-widget")
+        count = boxes.count()
+        assert count >= expected, f"{page}: {expected} widget cells but {count} static widgets"
+        for i in range(count):
+            box = boxes.nth(i)
+            box.scroll_into_view_if_needed()
+            browser_page.wait_for_function("(b) => b.classList.contains('lessonlib-static-ready')", arg=box.element_handle())
+            state = box.evaluate(STATIC_WIDGET_JS)
+            for j, control in enumerate(state["controls"]):
+                if control["options"] < 2:
+                    continue
+                element = box.locator("[data-control]").nth(j)
+                assert element.is_enabled(), f"{page}: static widget {i}, control {j} is still disabled"
+                target = "0" if control["value"] != "0" else str(control["options"] - 1)
+                shot = SCREENSHOTS / f"static-widget-{page.replace('/', '__')}-{i}"
+                if j == 0:
+                    box.screenshot(path=f"{shot}-before.png")
+                if control["tag"] == "SELECT":
+                    element.select_option(value=target)
+                else:
+                    element.fill(target)
+                after = box.evaluate(STATIC_WIDGET_JS)
+                assert after["src"] != state["src"], f"{page}: static widget {i}: control {j} moved but the figure did not change"
+                if j == 0:
+                    box.screenshot(path=f"{shot}-after.png")
+                state = after
+                moved += 1
+        assert not errors, f"{page}: JavaScript errors: {errors}"
+    finally:
+        context.close()
+    note(f"{moved} controls moved")
+
+
 # --------------------------------------------------------------------------- whole book
 
 
@@ -459,6 +559,8 @@ def test_search_finds_a_glossary_term(chromium, book_site, note):
         page.wait_for_url("**/search.html?q=*")
         results = page.locator("#search-results ul.search li")
         results.first.wait_for(timeout=15_000)
+        # The results are shown one at a time: read them once the search says it finished.
+        page.locator("#search-results .search-summary", has_text="Search finished").wait_for(timeout=30_000)
         hrefs = [a.get_attribute("href") for a in page.locator("#search-results ul.search li > a").all()]
         assert any(h and h.startswith("glossary.html#term-") for h in hrefs), f"search for {term!r} gave {hrefs}"
 

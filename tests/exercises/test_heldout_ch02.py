@@ -103,7 +103,8 @@ def analogy_list(words, vectors, a, b, c):
 
 def matrix_global_seed(vocabulary, pretrained, dim, seed):
     np.random.seed(seed)
-    matrix = np.random.normal(0.0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
+    scale = np.std(np.stack(list(pretrained.values())))
+    matrix = np.random.normal(0.0, scale, size=(len(vocabulary), dim)).astype(np.float32)
     matrix[0] = 0
     missing = []
     for i, w in enumerate(vocabulary[1:], start=1):
@@ -227,7 +228,8 @@ def analogy_sorted(words, vectors, a, b, c):
 
 def matrix_standard_normal(vocabulary, pretrained, dim, seed):
     rng = np.random.default_rng(seed)
-    matrix = (0.1 * rng.standard_normal((len(vocabulary), dim))).astype("float32")
+    scale = np.array(list(pretrained.values()), dtype=np.float64).std()
+    matrix = (scale * rng.standard_normal((len(vocabulary), dim))).astype("float32")
     matrix[0, :] = 0
     for i, w in enumerate(vocabulary):
         if i and w in pretrained:

@@ -10,6 +10,11 @@ one source of solutions and mistakes (nothing typed in by hand except the attack
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -148,3 +153,23 @@ def attack_table(rows) -> str:
         lines.append(f"| {_cell(attack.name, 80)} | {attack.notebook} | {_cell(outcome)} | "
                      f"{judged:g} | {given} |")
     return "\n".join(lines) + "\n"
+
+
+def run_gradescope(tmp_path: Path, zip_path: Path, submission: nbformat.NotebookNode) -> dict:
+    """Unzip the autograder as Gradescope does (/autograder/source), put the submission in
+    /autograder/submission, run run_autograder with this environment's Python, read
+    /autograder/results/results.json."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root / "source")
+        for info in archive.infolist():  # zipfile does not restore permissions
+            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) & 0o777 or 0o644)
+    os.chmod(root / "source" / "grading-secret", 0o600)
+    os.chmod(root, 0o755)
+    write(submission, root / "submission" / "my-notebook.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LESSONLIB_", "PYTHONPATH"))}
+    env.update(AUTOGRADER_ROOT=str(root), LESSONLIB_PYTHON=sys.executable)
+    run = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, env=env,
+                         timeout=900, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))

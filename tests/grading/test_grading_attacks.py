@@ -401,7 +401,8 @@ def test_attack_is_contained(batch, attack):
     if attack.exercise and attack.notebook not in ("uses_reference", "impersonates_runner", "smuggler",
                                                    "symlinked_result"):
         # the attacked exercise earns nothing, except what an honest answer of the same values earns
-        honest_part = partial_score(2, _ZEROS_PASSES, len(_ENCODE.cases)) if attack.exercise == "ch01.encode" else 0
+        lying_zeros = attack.notebook == "crashing_answers" and attack.exercise == "ch01.encode"
+        honest_part = partial_score(2, _ZEROS_PASSES, len(_ENCODE.cases)) if lying_zeros else 0
         assert _exercise(report, attack.exercise)["judged_score"] == honest_part
     assert any(phrase in _text(report, attack) for phrase in attack.expect.split("|")), _text(report, attack)
 

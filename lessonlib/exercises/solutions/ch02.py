@@ -91,7 +91,8 @@ def analogy(words, vectors, a, b, c):
 # region ch02.embedding_matrix
 def embedding_matrix(vocabulary, pretrained, dim, seed):
     rng = np.random.default_rng(seed)
-    matrix = rng.normal(0.0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
+    scale = np.std(np.stack(list(pretrained.values())))  # new rows at the scale of the pretrained ones
+    matrix = rng.normal(0.0, scale, size=(len(vocabulary), dim)).astype(np.float32)
     matrix[0] = 0.0                                # id 0 is padding
     missing = []                                   # ids of the words that keep a random row
     for i, word in enumerate(vocabulary[1:], start=1):
