@@ -65,6 +65,7 @@ class ModelData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    w_train: np.ndarray | None = None  # per-step sample weights (n, time), for per-step targets
 
 
 @dataclass(frozen=True)
@@ -316,13 +317,20 @@ class ModelExercise(Exercise):
     score: Callable[[Any, ModelData], float] | None = None  # measured in place of held-out accuracy
     metric: str = "held-out accuracy"  # what ``threshold`` applies to, in words
     reserved_ids: str = "0 for padding, 1 for unknown words"  # for the vocabulary-size diagnosis
+    per_step: bool = False  # outputs (batch, time, n_classes), trained per step, scored at the last step
+    failing_note: Callable[[Any], str | None] | None = None  # a hint added when the model scores too low
+    companion: str = ""  # a second learner function passed with the builder, e.g. "decoder_inputs"
+    companion_check: Callable[[Any], str | None] | None = None  # its problem (a message), checked before training
 
     @property
     def reference(self) -> Any:
         """The reference ``build_model``: the exercise's solution region, run on its own (the
-        solutions file holds one ``build_model`` per exercise)."""
+        solutions file holds one ``build_model`` per exercise); with a ``companion``, the pair
+        ``(build_model, companion)``, which is how the check takes the answer too."""
         namespace: dict[str, Any] = {"__name__": f"{self.solutions_module}.{self.short_name}"}
         exec(compile(self.solution_code, f"<solution {self.id}>", "exec"), namespace)
+        if self.companion:
+            return namespace[self.answer_name], namespace[self.companion]
         return namespace[self.answer_name]
 
     # ------------------------------------------------------------------ statement
@@ -358,8 +366,21 @@ class ModelExercise(Exercise):
                           f"{self.partial_threshold:.2f}){ref}.", Cause.DIFFERS)
 
     # ------------------------------------------------------------------ checking
-    def check(self, answer: Any = NOT_GIVEN) -> Outcome:
+    def check(self, answer: Any = NOT_GIVEN, companion: Any = NOT_GIVEN) -> Outcome:
+        """``check(build_model)``; with a companion function, ``check(build_model, decoder_inputs)``
+        (or the pair as one answer)."""
+        if self.companion and companion is not NOT_GIVEN:
+            answer = (answer, companion)
         return super().check(answer)
+
+    def _split(self, answer: Any) -> tuple[Any, Any]:
+        """``(builder, companion)`` from an answer; raises :class:`ModelProblem` if the pair is incomplete."""
+        if not self.companion:
+            return answer, None
+        if not (isinstance(answer, tuple) and len(answer) == 2):
+            raise ModelProblem(f"Pass both functions: `.check({self.answer_name}, {self.companion})`.",
+                               Cause.NOT_CALLABLE)
+        return answer
 
     def _check(self, answer: Any) -> Outcome:
         try:
@@ -397,6 +418,7 @@ class ModelExercise(Exercise):
         data = self.data() if data is None else data
         seed = self.training.seed if seed is None else seed
         keras.utils.set_random_seed(seed)
+        build_model, _ = self._split(build_model)
         model = build_model(**self.build_kwargs)
         self._inspect(model, data)
         self._fit(model, data, seed)
@@ -407,6 +429,14 @@ class ModelExercise(Exercise):
 
         data = self.data() if data is None else data
         run_seed = self.training.seed if seed is None else seed
+        answer, companion = self._split(answer)
+        if self.companion:
+            if answer is None or companion is None:
+                missing = self.answer_name if answer is None else self.companion
+                return self.outcome(Status.NOT_ATTEMPTED, f"`{missing}` has not been filled in yet.")
+            problem = self._companion_problem(companion)
+            if problem is not None:
+                return problem
         if self.takes == "builder":
             if isinstance(answer, keras.Model):
                 raise ModelProblem(
@@ -442,6 +472,19 @@ class ModelExercise(Exercise):
                                 Cause.RAISED)
         return self._judge_measured(model, measured)
 
+    def _companion_problem(self, companion: Any) -> Outcome | None:
+        if not callable(companion):
+            return self._fail(f"Expected a function `{self.companion}`, but got a {type(companion).__name__}.",
+                              Cause.NOT_CALLABLE)
+        try:
+            problem = self.companion_check(companion) if self.companion_check else None
+        except NotImplementedError:
+            return self.outcome(Status.NOT_ATTEMPTED,
+                                f"`{self.companion}` still raises NotImplementedError: replace that line with your code.")
+        except Exception as exc:
+            return self.outcome(Status.ERROR, f"Your {self.companion} raised " + _short_error(exc), (), Cause.RAISED)
+        return self._fail(problem) if problem else None
+
     def _judge_measured(self, model: Any, measured: Measured) -> Outcome:
         if self.padding_invariant and measured.padding_change is not None and measured.padding_change > PADDING_TOLERANCE:
             raise ModelProblem(self._padding_message(model, measured.padding_change, trained=True))
@@ -451,6 +494,11 @@ class ModelExercise(Exercise):
             if iterations == 0:
                 raise ModelProblem("Your model was never fitted (its optimizer has taken 0 steps): call "
                                    "model.fit(...) on the training data before passing it to the check.")
+        if not outcome.correct and self.failing_note is not None:
+            note = self.failing_note(model)
+            if note:
+                return Outcome(outcome.exercise_id, outcome.status, outcome.message + "\n" + note,
+                               outcome.points, outcome.max_points, outcome.details, Cause.DIAGNOSED)
         if not outcome.correct and self.embedding_learns:
             frozen = [layer_words(layer) for layer in all_layers(model)
                       if type(layer).__name__ == "Embedding" and not layer.trainable]
@@ -495,7 +543,7 @@ class ModelExercise(Exercise):
             raise ModelProblem(f"Your model has {n_params:,} parameters; this exercise's budget is "
                                f"{self.max_params:,} (so the check trains in its stated time). Use fewer units "
                                "or a smaller embedding.", Cause.CONTRACT)
-        self._check_outputs(model, outputs, _rows(probe))
+        self._check_outputs(model, outputs, _rows(probe), _steps(probe))
         self._check_loss(model, outputs)
         if self.padding_invariant:
             change = self._padding_change(model, probe)
@@ -527,9 +575,12 @@ class ModelExercise(Exercise):
                     f"({self.reserved_ids}), so the table needs input_dim=vocab_size rows "
                     f"(you are {self.vocab_size - input_dim} short).")
 
-    def _check_outputs(self, model: Any, outputs: np.ndarray, batch: int) -> None:
+    def _check_outputs(self, model: Any, outputs: np.ndarray, batch: int, steps: int = 0) -> None:
         if self.labels == "binary" and outputs.shape == (batch,):
             outputs = outputs[:, None]
+        if self.per_step:
+            self._check_step_outputs(model, outputs, batch, steps)
+            return
         want = (batch, self.n_classes)
         if outputs.ndim == 3 and outputs.shape[0] == batch:
             rnn = [layer_words(layer) for layer in all_layers(model)
@@ -551,6 +602,28 @@ class ModelExercise(Exercise):
         if not np.all(np.isfinite(outputs)):
             raise ModelProblem("Your model's outputs contain NaN or inf before training.", Cause.STRUCTURE)
 
+    def _check_step_outputs(self, model: Any, outputs: np.ndarray, batch: int, steps: int) -> None:
+        """Per-step targets: one output per time step, ``(batch, time, n_classes)``."""
+        want = (batch, steps, self.n_classes)
+        if outputs.ndim == 2 and outputs.shape[0] == batch:
+            rnn = [layer_words(layer) for layer in all_layers(model) if type(layer).__name__ in RECURRENT]
+            where = f" ({rnn[-1].removeprefix('The ')})" if rnn else ""
+            raise ModelProblem(
+                f"Your model gives one output per sequence, shape {outputs.shape}, where this task needs one per "
+                f"time step, {want}: the targets are given at every step. The recurrent layer{where} returns only "
+                "its last state: give it return_sequences=True, so the Dense layer after it answers at every step.")
+        if outputs.ndim != 3 or outputs.shape[:2] != (batch, steps) or outputs.shape[-1] != self.n_classes:
+            last = outputs.shape[-1] if outputs.ndim else "?"
+            raise ModelProblem(
+                f"Your model's output has shape {outputs.shape}; it must be (batch, time, {self.n_classes}), one "
+                f"score per class at every step: the output layer has {last} units where {self.n_classes} classes "
+                f"need {self.n_classes}.")
+        if not np.issubdtype(outputs.dtype, np.floating):
+            raise ModelProblem(f"Your model's outputs have dtype {outputs.dtype}; they must be floats.",
+                               Cause.CONTRACT)
+        if not np.all(np.isfinite(outputs)):
+            raise ModelProblem("Your model's outputs contain NaN or inf before training.", Cause.STRUCTURE)
+
     def _check_loss(self, model: Any, outputs: np.ndarray) -> None:
         name, from_logits = loss_spec(model)
         if self.labels == "binary":
@@ -560,7 +633,8 @@ class ModelExercise(Exercise):
         if self.labels == "integer" and name == "categorical_crossentropy":
             raise ModelProblem(
                 "Your loss is categorical_crossentropy, which expects one-hot labels (batch, classes), but the "
-                "labels here are integer class ids (batch,): use sparse_categorical_crossentropy "
+                f"labels here are integer class ids {'(batch, time)' if self.per_step else '(batch,)'}: use "
+                "sparse_categorical_crossentropy "
                 "(the same loss, reading integer labels).")
         if self.labels == "one-hot" and name == "sparse_categorical_crossentropy":
             raise ModelProblem(
@@ -638,8 +712,8 @@ class ModelExercise(Exercise):
         keras.utils.set_random_seed(seed)
         progress = _Progress("Training your model", self.training.epochs)
         x = list(data.x_train) if isinstance(data.x_train, tuple) else data.x_train
-        model.fit(x, data.y_train, epochs=self.training.epochs, batch_size=self.training.batch_size,
-                  shuffle=True, verbose=0, callbacks=[progress.callback()])
+        model.fit(x, data.y_train, sample_weight=data.w_train, epochs=self.training.epochs,
+                  batch_size=self.training.batch_size, shuffle=True, verbose=0, callbacks=[progress.callback()])
 
     def measure(self, model: Any, data: ModelData) -> Measured:
         """Accuracy on the held-out data (argmax of the outputs against the labels, computed
@@ -651,6 +725,8 @@ class ModelExercise(Exercise):
                                    "(try a smaller learning rate).", Cause.STRUCTURE)
             return Measured(round(float(value), 4), None, count_params(model))
         outputs = _predict(model, data.x_test)
+        if self.per_step and outputs.ndim == 3:
+            outputs = outputs[:, -1]  # scored at the last step only: the answer after the whole sequence
         labels = data.y_test if self.labels == "integer" else np.argmax(data.y_test, axis=-1)
         if outputs.shape != (len(labels), self.n_classes) or not np.all(np.isfinite(outputs)):
             bad = "NaN or inf" if outputs.shape == (len(labels), self.n_classes) else f"shape {outputs.shape}"
@@ -680,6 +756,12 @@ def _take(x: Any, start: int, stop: int | None = None) -> Any:
 
 def _rows(x: Any) -> int:
     return len(x[0]) if isinstance(x, (tuple, list)) else len(x)
+
+
+def _steps(x: Any) -> int:
+    """Time steps of the outputs: of the input, or of the last input (a decoder's) when several."""
+    first = x[-1] if isinstance(x, (tuple, list)) else x
+    return int(first.shape[1]) if getattr(first, "ndim", 0) >= 2 else 0
 
 
 def _predict(model: Any, x: Any, batch: int = 256) -> np.ndarray:

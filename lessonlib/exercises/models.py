@@ -22,11 +22,13 @@ proves each gets its diagnosis, and that correct models built differently pass.
 
 from __future__ import annotations
 
+import math
+from functools import cache
 from typing import Any
 
 import numpy as np
 
-from lessonlib.data.synthetic import which_first
+from lessonlib.data.synthetic import recall_marked, which_first
 from lessonlib.exercises.contract import Contract
 from lessonlib.exercises.core import Mistake
 from lessonlib.exercises.model import ModelData, ModelExercise, Training, all_layers
@@ -74,6 +76,118 @@ def _order_data(max_len: int) -> Any:
         return ModelData(x[:2000], y[:2000], x[2000:], y[2000:])
 
     return make
+
+
+RECALL_LENGTH, RECALL_SYMBOLS = 30, 4
+
+
+def _recall_data(seed: int) -> ModelData:
+    """The long-range task of chapter 4 (:func:`lessonlib.data.synthetic.recall_marked`) at
+    T = 30: 2,000 training and 500 held-out sequences ``(n, 30, 5)`` float32. Training targets
+    are per step, ``(n, 30)`` int64 (the marked symbol at every step), weighted 1 after the first
+    tenth (where the mark may still be ahead) and 0 before; held-out labels ``(n,)`` are scored
+    at the last step only, 27 to 30 steps after the mark."""
+    rng = np.random.default_rng([18, 4, seed])
+    x, y = recall_marked(2500, RECALL_LENGTH, RECALL_SYMBOLS, rng)
+    targets = np.repeat(y[:2000, None], RECALL_LENGTH, axis=1)  # (n, T)
+    weights = np.zeros((2000, RECALL_LENGTH), dtype=np.float32)
+    weights[:, RECALL_LENGTH // 10:] = 1.0
+    return ModelData(x[:2000], targets, x[2000:], y[2000:], w_train=weights)
+
+
+DATE_TRAIN, DATE_TEST = 2000, 300
+
+
+@cache
+def date_vocabulary() -> tuple[str, ...]:
+    """The date task's input characters (``["", "[UNK]", *sorted characters]``), fixed: every
+    character of a whole year of dates written in every format of :data:`lessonlib.data.dates.FORMATS`
+    (every month and weekday name, every digit), so the vocabulary does not depend on a seed."""
+    import datetime as dt
+
+    from lessonlib.data import dates
+
+    texts = [dates.render(dt.date(2018, 1, 1) + dt.timedelta(days=d), f) for d in range(365) for f in dates.FORMATS]
+    return tuple(dates.input_vocabulary(texts))
+
+
+def _date_data(seed: int) -> ModelData:
+    """Chapter 6's date translation: 2,000 training and 300 held-out pairs (dates never seen in
+    training), drawn with ``seed``. Inputs ``(source ids (n, 30), decoder inputs (n, 10))``
+    int32, the decoder inputs made by teacher forcing (:func:`lessonlib.seq2seq.shift_right`);
+    targets ``(n, 10)`` int32, the ISO date's characters."""
+    from lessonlib.data import dates
+    from lessonlib.seq2seq import shift_right
+
+    vocabulary = date_vocabulary()
+    train_dates = dates.random_dates(DATE_TRAIN, 600 + 2 * seed)
+    test_dates = dates.random_dates(DATE_TEST, 601 + 2 * seed, exclude=set(train_dates))
+    parts = []
+    for which, chosen in enumerate((train_dates, test_dates)):
+        pairs = dates.make_pairs(chosen, 600 + 2 * seed + which)
+        x = dates.encode_inputs([text for text, _ in pairs], vocabulary)  # (n, 30)
+        y = dates.encode_targets([iso for _, iso in pairs])  # (n, 10)
+        parts.append((x, y))
+    (x_train, y_train), (x_test, y_test) = parts
+    return ModelData((x_train, shift_right(y_train)), y_train,  # type: ignore[arg-type]
+                     (x_test, shift_right(y_test)), y_test)  # type: ignore[arg-type]
+
+
+def greedy_exact_match(model: Any, data: ModelData) -> float:
+    """Exact-match accuracy of greedy decoding on the held-out dates: the decoder starts from the
+    start token and reads back its own most probable character, step by step (no teacher forcing);
+    a date counts only if all 10 characters are right."""
+    from lessonlib.data.dates import START_ID
+
+    source, _ = data.x_test  # type: ignore[misc]
+    targets = np.asarray(data.y_test)
+    n, length = targets.shape
+    previous = np.zeros((n, length), dtype=np.int32)
+    previous[:, 0] = START_ID
+    out = np.zeros((n, length), dtype=np.int64)
+    for t in range(length):
+        probs = np.asarray(model((source, previous), training=False))  # (n, length, vocab)
+        if probs.shape[:2] != (n, length) or not np.all(np.isfinite(probs[:, t])):
+            return math.nan
+        out[:, t] = probs[:, t].argmax(axis=-1)
+        if t + 1 < length:
+            previous[:, t + 1] = out[:, t]
+    return float(np.mean(np.all(out == targets, axis=1)))
+
+
+def _decoder_inputs_problem(decoder_inputs: Any) -> str | None:
+    """What is wrong with a learner's ``decoder_inputs(targets, start_id)``, compared with teacher
+    forcing's shift right on a few ISO dates, or None."""
+    from lessonlib.data.dates import START_ID, encode_targets
+    from lessonlib.seq2seq import shift_right
+
+    targets = encode_targets(["2018-12-31", "1950-01-01", "2049-07-04", "1999-10-23"])  # (4, 10)
+    got = decoder_inputs(targets.copy(), START_ID)
+    want = shift_right(targets, START_ID)
+    try:
+        got = np.asarray(got)
+    except Exception:
+        return f"Your decoder_inputs returned a {type(got).__name__}; it must return an int array (n, 10)."
+    if got.shape != want.shape:
+        return (f"Your decoder_inputs gives shape {got.shape} for targets (4, 10); the decoder reads one input per "
+                "output step, so it must be (4, 10): the start token, then the first 9 target characters.")
+    if not np.issubdtype(got.dtype, np.integer):
+        return f"Your decoder_inputs gives dtype {got.dtype}; character ids must be integers."
+    if np.array_equal(got, want):
+        return None
+    if np.array_equal(got, targets):
+        return ("Your decoder inputs are the targets themselves: at step t the decoder would read the very "
+                "character it must predict, so training looks perfect and decoding (which has no targets) fails. "
+                "Teacher forcing shifts the targets right by one: the start token, then targets[:, :-1].")
+    if np.array_equal(got[:, :-1], targets[:, 1:]):
+        return ("Your decoder inputs are shifted the wrong way (left): at step t the decoder would read "
+                "character t + 1, the future, which it does not have when it decodes. Teacher forcing shifts the "
+                "targets right: the start token first, then targets[:, :-1], so step t reads the true character t - 1.")
+    if np.array_equal(got[:, 1:], targets[:, :-1]):
+        return (f"Your decoder inputs are shifted right, as they should be, but the first one is {got[0, 0]}, not "
+                f"the start token (id {START_ID}): the decoder's first input must be the start token, as in decoding.")
+    return ("Your decoder inputs differ from teacher forcing's: the start token, then the true targets shifted right by "
+            f"one (for 2018-12-31: {want[0].tolist()}; yours: {got[0].tolist()}).")
 
 
 SKIPGRAM_CLUSTERS, SKIPGRAM_PER_CLUSTER = 5, 8
@@ -308,6 +422,95 @@ def gru_no_mask(vocab_size: int, n_classes: int) -> Any:
 
     return _compiled([keras.layers.Embedding(vocab_size, 8), keras.layers.GRU(16), keras.layers.Dense(n_classes)],
                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def _recall(kind: str = "LSTM", *, sequences: bool = True, activation: str | None = "softmax",
+            from_logits: bool = False, loss: str | None = None, extra_class: int = 0) -> Any:
+    def build_model(n_features: int, n_classes: int) -> Any:
+        import keras
+
+        model = keras.Sequential([
+            keras.Input((None, n_features)),
+            getattr(keras.layers, kind)(32, return_sequences=sequences),
+            keras.layers.Dense(n_classes + extra_class, activation=activation),
+        ])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2, clipnorm=1.0),
+                      loss=loss or keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
+        return model
+
+    return build_model
+
+
+recall_last_state_only = _recall(sequences=False)
+recall_simple_rnn = _recall("SimpleRNN")
+recall_softmax_into_logits = _recall(from_logits=True)
+recall_logits_without_flag = _recall(activation=None)
+recall_categorical = _recall(loss="categorical_crossentropy")
+recall_counts_the_mark = _recall(extra_class=1)
+
+
+def _forgets_over_the_gap(model: Any) -> str | None:
+    kinds = {type(layer).__name__ for layer in all_layers(model)}
+    if "SimpleRNN" in kinds and not kinds & {"LSTM", "GRU"}:
+        return (f"Your model's memory is a SimpleRNN: over the {RECALL_LENGTH - RECALL_LENGTH // 10} or more "
+                "steps between the mark and the answer its gradient vanishes, so it cannot learn to keep the "
+                "symbol. This is the LSTM's task: its cell state c_t carries the symbol while the forget gate "
+                "stays near 1.")
+    return None
+
+
+def _translator(*, attention: bool = True, decoder_sequences: bool = True, activation: str | None = "softmax",
+                from_logits: bool = False, loss: str | None = None, shift: str = "right") -> tuple[Any, Any]:
+    """A learner's (build_model, decoder_inputs) pair for chapter 6, with one thing changed."""
+    def build_model(input_vocab_size: int, output_vocab_size: int) -> Any:
+        import keras
+        from keras import layers
+
+        source = keras.Input((None,), dtype="int32")
+        previous = keras.Input((None,), dtype="int32")
+        x = layers.Embedding(input_vocab_size, 16, mask_zero=True)(source)
+        states, h = layers.GRU(32, return_sequences=True, return_state=True)(x)
+        y = layers.Embedding(output_vocab_size, 16)(previous)
+        h_dec = layers.GRU(32, return_sequences=decoder_sequences)(y, initial_state=h)
+        if attention:
+            context = layers.Attention()([h_dec, states])
+            h_dec = layers.Concatenate()([context, h_dec])
+        out = layers.Dense(output_vocab_size, activation=activation)(layers.Dense(32, activation="tanh")(h_dec))
+        model = keras.Model([source, previous], out)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=loss or keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
+        return model
+
+    def decoder_inputs(targets: Any, start_id: int) -> Any:
+        targets = np.asarray(targets)
+        start = np.full((len(targets), 1), start_id, dtype=targets.dtype)
+        if shift == "left":
+            return np.concatenate([targets[:, 1:], start], axis=1)
+        if shift == "none":
+            return targets
+        if shift == "no start":
+            return np.concatenate([np.zeros_like(start), targets[:, :-1]], axis=1)
+        return np.concatenate([start, targets[:, :-1]], axis=1)
+
+    return build_model, decoder_inputs
+
+
+translator_shifted_left = _translator(shift="left")
+translator_not_shifted = _translator(shift="none")
+translator_no_start = _translator(shift="no start")
+translator_without_attention = _translator(attention=False)
+translator_last_state_only = _translator(attention=False, decoder_sequences=False)
+translator_logits_without_flag = _translator(activation=None)
+translator_categorical = _translator(loss="categorical_crossentropy")
+
+
+def _no_attention(model: Any) -> str | None:
+    kinds = {type(layer).__name__ for layer in all_layers(model)}
+    if not kinds & {"Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention"}:
+        return ("Your model has no attention layer: the decoder sees the input only through the encoder's final "
+                "state, one vector for the whole date (the bottleneck). Give the decoder an attention over all the "
+                "encoder's states (keras.layers.Attention with the decoder's states as queries).")
+    return None
 
 
 def _skipgram(*, activation: str | None = None, from_logits: bool = True, loss: Any = None, rows: int = 0,
@@ -556,4 +759,121 @@ SKIPGRAM_MODEL = ModelExercise(
     seconds="about 5 s",
 )
 
-MODEL_EXERCISES: tuple[ModelExercise, ...] = (POOLING_MODEL, SKIPGRAM_MODEL, RNN_MODEL, GRU_MODEL)
+LSTM_MODEL = ModelExercise(
+    id="ch04.lstm_model",
+    title="An LSTM that remembers across 27 steps, where a SimpleRNN forgets",
+    points=2,
+    answer_name="build_model",
+    hints=(
+        "keras.Input((None, n_features)) -> LSTM(units, return_sequences=True) -> Dense(n_classes): the "
+        "inputs are already vectors (one-hot symbol and the mark), so no Embedding.",
+        "The targets are given at every step (the marked symbol, from the first tenth on): the LSTM must "
+        "return its whole sequence of states so the Dense layer answers at every step. Training on every "
+        "step teaches short memories first, then long ones.",
+        "32 units, Adam(1e-2) with clipnorm=1.0 and sparse_categorical_crossentropy learn it in a few epochs; "
+        "with a Dense layer without softmax use from_logits=True.",
+    ),
+    mistakes=(
+        Mistake("return_sequences=False with per-step targets", recall_last_state_only,
+                "give it return_sequences=True, so the Dense layer after it answers at every step"),
+        Mistake("a SimpleRNN instead of an LSTM", recall_simple_rnn, "Your model's memory is a SimpleRNN"),
+        Mistake("softmax into from_logits=True", recall_softmax_into_logits, "so it applies a second softmax"),
+        Mistake("logits with from_logits=False", recall_logits_without_flag, "gives unnormalised scores (logits"),
+        Mistake("categorical loss with integer labels", recall_categorical,
+                "Your loss is categorical_crossentropy, which expects one-hot labels"),
+        Mistake("the mark counted as a class", recall_counts_the_mark, "the output layer has 5 units where 4"),
+    ),
+    solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="custom",
+        returns="`build_model(n_features, n_classes)` returns a compiled keras.Model mapping sequences "
+                "(batch, time, n_features) float32 to class probabilities or logits at every step "
+                "(batch, time, n_classes)",
+        inputs=(f"n_features = {RECALL_SYMBOLS + 1} (a one-hot symbol out of {RECALL_SYMBOLS}, and a last channel that "
+                "is 1 at the marked step), n_classes = 4; sequences of 30 steps, the mark within the first 3",),
+        notes=(
+            "The check calls `build_model(n_features, n_classes)` itself with a fixed seed and trains it for 8 "
+            "epochs on 2,000 sequences; the targets are the marked symbol at every step from the fourth on "
+            "(integer ids, (batch, time), with per-step sample weights).",
+            "Score: accuracy at the last step on 500 held-out sequences, 27 or more steps after the mark.",
+            "No `Lambda` layers and no lessonlib code inside the model; at most 20,000 parameters.",
+        ),
+    ),
+    make_data=_recall_data,
+    build_kwargs={"n_features": RECALL_SYMBOLS + 1, "n_classes": RECALL_SYMBOLS},
+    n_classes=RECALL_SYMBOLS,
+    per_step=True,
+    training=Training(epochs=8, batch_size=64, seed=0),
+    threshold=0.9,
+    partial_threshold=0.6,
+    measured="MEASURED",
+    max_params=20_000,
+    chance=1 / RECALL_SYMBOLS,
+    failing_note=_forgets_over_the_gap,
+    metric="accuracy at the last step",
+    seconds="about 15 s",
+)
+
+TRANSLATOR_MODEL = ModelExercise(
+    id="ch06.translator_model",
+    title="The date translator: an encoder-decoder with attention, and teacher forcing",
+    points=3,
+    answer_name="build_model",
+    companion="decoder_inputs",
+    companion_check=_decoder_inputs_problem,
+    hints=(
+        "Encoder: Embedding(mask_zero=True) and a GRU with return_sequences=True, return_state=True (all its "
+        "states for the attention, the last one to start the decoder). Decoder: Embedding, then a GRU with "
+        "return_sequences=True started from the encoder's last state.",
+        "Attention: keras.layers.Attention()([decoder_states, encoder_states]) gives a context per output step; "
+        "concatenate it with the decoder's states, then Dense(tanh) and Dense(output_vocab_size, softmax).",
+        "Teacher forcing: at step t the decoder reads the true character t - 1; the first step reads the start "
+        "token. So decoder_inputs(targets, start_id) is the start token followed by targets[:, :-1].",
+    ),
+    mistakes=(
+        Mistake("teacher forcing shifted the wrong way", translator_shifted_left, "shifted the wrong way (left)"),
+        Mistake("the targets as decoder inputs", translator_not_shifted, "are the targets themselves"),
+        Mistake("no start token", translator_no_start, "not the start token"),
+        Mistake("no attention (the bottleneck)", translator_without_attention, "Your model has no attention layer"),
+        Mistake("decoder returns its last state only", translator_last_state_only,
+                "give it return_sequences=True, so the Dense layer after it answers at every step"),
+        Mistake("logits with from_logits=False", translator_logits_without_flag, "gives unnormalised scores (logits"),
+        Mistake("categorical loss with integer targets", translator_categorical,
+                "Your loss is categorical_crossentropy, which expects one-hot labels"),
+    ),
+    solutions_module=SOLUTIONS,
+    contract=Contract(
+        kind="custom",
+        returns="`build_model(input_vocab_size, output_vocab_size)` returns a compiled keras.Model with two "
+                "int32 inputs, the date's character ids (batch, 30) and the decoder inputs (batch, 10), giving "
+                "probabilities or logits (batch, 10, output_vocab_size); `decoder_inputs(targets, start_id)` "
+                "returns the decoder inputs (n, 10) of targets (n, 10) under teacher forcing",
+        inputs=(f"input_vocab_size = {len(date_vocabulary())} (0 padding, 1 unknown, then the characters of dates), "
+                "output_vocab_size = 13 (0 padding, 1 the start token <s>, '-', the digits), start_id = 1",),
+        notes=(
+            "The check first compares your decoder_inputs with teacher forcing on a few dates, then calls "
+            "`build_model` with a fixed seed and trains it for 4 epochs on 2,000 dates (targets: integer ids "
+            "(batch, 10)).",
+            "Score: exact match of greedy decoding on 300 held-out dates (never in training): the decoder starts "
+            "from the start token and reads back its own predictions; a date counts if all 10 characters are right.",
+            "No `Lambda` layers and no lessonlib code inside the model; at most 60,000 parameters.",
+        ),
+    ),
+    make_data=_date_data,
+    build_kwargs={"input_vocab_size": len(date_vocabulary()), "output_vocab_size": 13},
+    n_classes=13,
+    per_step=True,
+    training=Training(epochs=4, batch_size=64, seed=0),
+    threshold=0.8,
+    partial_threshold=0.5,
+    measured="MEASURED",
+    max_params=60_000,
+    chance=0.0,
+    score=greedy_exact_match,
+    failing_note=_no_attention,
+    metric="exact match",
+    seconds="about 25 s",
+)
+
+MODEL_EXERCISES: tuple[ModelExercise, ...] = (POOLING_MODEL, SKIPGRAM_MODEL, RNN_MODEL, LSTM_MODEL, GRU_MODEL,
+                                              TRANSLATOR_MODEL)
