@@ -320,7 +320,8 @@ class ModelExercise(Exercise):
     per_step: bool = False  # outputs (batch, time, n_classes), trained per step, scored at the last step
     failing_note: Callable[[Any], str | None] | None = None  # a hint added when the model scores too low
     companion: str = ""  # a second learner function passed with the builder, e.g. "decoder_inputs"
-    companion_check: Callable[[Any], str | None] | None = None  # its problem (a message), checked before training
+    companion_args: Callable[[], tuple[Any, ...]] | None = None  # what the check calls the companion with
+    companion_verdict: Callable[[Any], str | None] | None = None  # the problem of what it returned, or None
 
     @property
     def reference(self) -> Any:
@@ -455,6 +456,22 @@ class ModelExercise(Exercise):
                 return self._build_raised(exc)
         else:
             model = answer
+        return self._check_built(model, data, run_seed)
+
+    def check_built(self, model: Any, seed: int) -> Outcome:
+        """Judge a model that is already built (the grader's clean process: a model loaded from
+        the learner's saved file, never their code): inspect, train and measure it on the data of
+        ``seed``, exactly as the notebook's check does after calling ``build_model``. Never raises."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self._check_built(model, self.data(seed), seed)
+        except ModelProblem as problem:
+            return self._fail(problem.message, problem.cause)
+        except Exception as exc:
+            return self.internal_error(exc)
+
+    def _check_built(self, model: Any, data: ModelData, run_seed: int) -> Outcome:
         self._inspect(model, data)
         if self.takes == "builder":
             try:
@@ -477,7 +494,9 @@ class ModelExercise(Exercise):
             return self._fail(f"Expected a function `{self.companion}`, but got a {type(companion).__name__}.",
                               Cause.NOT_CALLABLE)
         try:
-            problem = self.companion_check(companion) if self.companion_check else None
+            problem = None
+            if self.companion_args is not None and self.companion_verdict is not None:
+                problem = self.companion_verdict(companion(*self.companion_args()))
         except NotImplementedError:
             return self.outcome(Status.NOT_ATTEMPTED,
                                 f"`{self.companion}` still raises NotImplementedError: replace that line with your code.")
