@@ -25,16 +25,16 @@ outputs on a probe batch, layer configs) and from behaviour, never from a layer 
 correct model built differently (other widths, functional or Sequential, other valid layer
 orders) passes.
 
-Trust limit: the check runs the learner's code in the learner's process. It can tell an
-honest mistake from a correct model; it cannot stop code that is written to deceive it (a
-``build_model`` that loads weights trained elsewhere, or code that patches this module so the
-measured numbers are forged). The grader does not grade model exercises yet (they are
-registered apart, ``registry.MODEL_MODULES``; the grader neutralises notebook checks). A design
-that would hold: the sandbox only *builds* the model and sends back its saved form (the
-``.keras`` archive: architecture, compile config and weights as plain data); a second, clean
-process that never runs learner code loads it with ``safe_mode=True`` and no custom objects
-(so no ``Lambda`` and no custom layer can load), then trains and measures it on hidden data
-with a secret seed. Numbers measured in the learner's own process could always be forged.
+Trust limit: the notebook's check runs the learner's code in the learner's process. It can tell
+an honest mistake from a correct model; it cannot stop code written to deceive it (code that
+patches this module so the measured numbers are forged). The grader does not trust it
+(:mod:`lessonlib.grading.models`): the sandbox only *builds* the model and sends back its
+saved form (the ``.keras`` archive: architecture, compile config and weights as plain data);
+a clean process that never runs learner code loads it with ``safe_mode=True`` and no custom
+objects (so no ``Lambda`` and no custom layer can load), then runs :meth:`ModelExercise.check_built`
+on data from a secret seed. Consequence for learners: in a graded notebook the model must use
+Keras' own layers and losses (a loss function of one's own passes the notebook's check, judged by
+behaviour, but cannot be loaded by the grader, which says so).
 """
 
 from __future__ import annotations

@@ -811,16 +811,16 @@ LSTM_MODEL = ModelExercise(
     build_kwargs={"n_features": RECALL_SYMBOLS + 1, "n_classes": RECALL_SYMBOLS},
     n_classes=RECALL_SYMBOLS,
     per_step=True,
-    training=Training(epochs=8, batch_size=64, seed=0),
+    training=Training(epochs=8, batch_size=32, seed=0),
     threshold=0.9,
-    partial_threshold=0.6,
+    partial_threshold=0.7,
     measured=("1.000 accuracy at the last step over 5 seeds (1.000 to 1.000); the same model with a SimpleRNN "
-              "scores 0.34 to 0.50; chance is 0.25"),
+              "scores 0.35 to 0.56; chance is 0.25"),
     max_params=20_000,
     chance=1 / RECALL_SYMBOLS,
     failing_note=_forgets_over_the_gap,
     metric="accuracy at the last step",
-    seconds="about 10 s (CPU time: 5 to 9 s)",
+    seconds="about 10 s (CPU time: 6 to 12 s)",
 )
 
 TRANSLATOR_MODEL = ModelExercise(
@@ -873,7 +873,7 @@ TRANSLATOR_MODEL = ModelExercise(
     build_kwargs={"input_vocab_size": len(date_vocabulary()), "output_vocab_size": 13},
     n_classes=13,
     per_step=True,
-    training=Training(epochs=4, batch_size=64, seed=0),
+    training=Training(epochs=4, batch_size=32, seed=0),
     threshold=0.8,
     partial_threshold=0.5,
     measured="exact match 0.981 over 5 seeds (0.957 to 1.000)",

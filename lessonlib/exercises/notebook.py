@@ -56,9 +56,12 @@ class ExerciseHandle:
     def __repr__(self) -> str:
         return f"<exercise {self.exercise.id}: {self.exercise.title} ({self.exercise.points:g} points)>"
 
-    def check(self, answer: Any = NOT_GIVEN) -> Outcome:
-        """Check your answer: pass the function itself (no parentheses) or the value.
+    def check(self, answer: Any = NOT_GIVEN, *more: Any) -> Outcome:
+        """Check your answer: pass the function itself (no parentheses) or the value (an
+        exercise asking for two functions takes both: ``.check(build_model, decoder_inputs)``).
         Shows the outcome right away and returns it."""
+        if more:
+            answer = (answer, *more)
         outcome = self.exercise.check(answer)
         self._last = (answer, outcome)
         show(outcome)
@@ -68,7 +71,7 @@ class ExerciseHandle:
         """The outcome of ``answer``: a model exercise (which trains a model, seconds) reuses
         the outcome of the last ``check`` of this very object; other exercises check again."""
         last = getattr(self, "_last", None)
-        if self.exercise.kind == "model" and last is not None and last[0] is answer and answer is not None:
+        if self.exercise.kind == "model" and last is not None and answer is not None and _same(last[0], answer):
             return last[1]
         return self.exercise.check(answer)
 
@@ -179,6 +182,13 @@ class ChapterExercises:
         """Check every answer in ``answers`` (short name -> answer); missing ones count as
         not attempted. Returns a :class:`Report` with the total."""
         return Report(tuple(h.outcome_for(answers.get(name)) for name, h in self._handles.items()))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same answer object, or tuples of the same objects (an answer of two functions)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return a is b
 
 
 def _parse_chapter(chapter: int | str) -> int:

@@ -140,7 +140,8 @@ def _checked_path(path: Path, where: str = "--exercises") -> Path:
 # kept apart from the function/value/choice exercises, which the grader grades in its sandbox and
 # whose catalogue tests run every check several times. They appear in the notebooks with the
 # chapter's other exercises (`ex.<name>`) and in :func:`get_exercise`; their proofs are in
-# tests/exercises/test_model_exercises.py. The grader does not grade them yet.
+# tests/exercises/test_model_exercises.py. The grader grades them apart from the others
+# (lessonlib/grading/models.py: the model is trained in a clean process, never the learner's).
 MODEL_MODULES: tuple[str, ...] = ("lessonlib.exercises.models",)
 
 
