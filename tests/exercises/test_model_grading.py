@@ -251,3 +251,46 @@ def test_the_model_file_comes_back_as_plain_bytes():
     blob = next(a for a in arrays.values() if isinstance(a, np.ndarray) and a.dtype == np.uint8)
     assert zipfile.is_zipfile(io.BytesIO(blob.tobytes()))
     assert document["origin"] is None and document["calls"] == []  # the harness is not the learner's code
+
+
+# ------------------------------------------------------------------ through the real sandbox
+JUNK_SAVE = '''import keras
+
+
+def build_model(vocab_size, n_classes):
+    model = keras.Sequential([keras.Input((None,), dtype="int64"), keras.layers.Embedding(vocab_size, 8, mask_zero=True),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _junk(self, path, *args, **kwargs):
+    with open(path, "wb") as handle:
+        handle.write(b"PK not really a zip")
+
+
+keras.Model.save = _junk  # whatever comes back from the sandbox is read as hostile bytes
+'''
+
+
+def test_a_hostile_model_cell_in_the_sandbox_scores_nothing_and_the_rest_is_graded(tmp_path):
+    """End to end in the sandbox (the solved notebook's model is graded in tests/grading):
+    a notebook replaces model.save so the 'model file' is junk; the grader says so, grades
+    every other exercise, and its maximum is the notebook report's."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grading"))
+    from gradinghelpers import fast_config, light, replace_answer, solved, write
+
+    from lessonlib.grading import Limits, grade_batch
+
+    nb = replace_answer(light(solved()), POOLING, JUNK_SAVE)
+    limits = Limits(memory_mb=4096, cell_timeout=60, exercise_timeout=20, budget=900, processes=256)
+    result = grade_batch([write(nb, tmp_path / "junk.ipynb")], tmp_path / "out",
+                         fast_config(model_exercises=True, limits=limits), progress=False)
+    report = result.reports[0]
+    model = next(e for e in report["exercises"] if e["id"] == POOLING)
+    assert model["score"] == 0 and "not a .keras file" in model["feedback"], model
+    assert report["max_score"] == ChapterExercises(1).report({}).max_points
+    assert report["score"] == report["max_score"] - get_exercise(POOLING).points
