@@ -14,13 +14,13 @@ learner code runs could always be forged. So the work is split in three:
    layer in the config must be one of Keras' own (``module`` ``keras.*``) and none a
    ``Lambda``: a custom layer or a Lambda cannot be loaded without running the learner's
    code, so it is reported as such, with no points.
-3. **In a clean process** (``python -m lessonlib.grading.models``, started by the grader, which
-   never runs learner code): ``keras.saving.load_model(path, safe_mode=True)`` with no custom
+3. **In a clean process** (``python -m lessonlib.grading.models --serve``, started by the grader,
+   which never runs learner code, and kept for the next models, so TensorFlow starts once): ``keras.saving.load_model(path, safe_mode=True)`` with no custom
    objects, then :meth:`ModelExercise.check_built`: the same inspection, training and
    measurement as the notebook's check, on data drawn from a **secret seed** (derived from the
    instructor's secret, kept in the grader's plan, never sent to the sandbox). Full points at
    the exercise's threshold, half above its lower threshold (the engine's partial credit).
-   The process runs under a CPU limit, :data:`MODEL_CPU_BUDGET` seconds per exercise
+   The process runs under a CPU limit, :data:`MODEL_CPU_BUDGET` seconds per model
    (TensorFlow's start, 5-8 s, and the check's training, 2-15 s CPU for the references,
    with room for a model built differently within the exercise's parameter budget), and
    ``wall_factor`` times as many wall-clock seconds.
@@ -188,41 +188,113 @@ def judge_model(plan: Any, document: dict[str, Any], arrays: dict[str, Any], *, 
     return grade
 
 
-def _limit(cpu_seconds: float) -> None:  # pragma: no cover  (runs in the child, before exec)
-    resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds) + 1, int(cpu_seconds) + 2))
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH",
+                                                          "VIRTUAL_ENV", "OPENBLAS_NUM_THREADS")}
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "KERAS_BACKEND": "tensorflow",
+                "OMP_NUM_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"})
+    return env
+
+
+class _Worker:
+    """One clean process, kept for several models: it pays TensorFlow's start once. It never runs
+    learner code (it loads saved models in safe mode), so reusing it leaks nothing between
+    submissions; it clears Keras' session after each model, and one that fails is replaced."""
+
+    def __init__(self, python: str | None) -> None:
+        self.folder = tempfile.mkdtemp(prefix="lessonlib-model-")
+        self.process = subprocess.Popen(
+            [python or sys.executable, "-m", "lessonlib.grading.models", "--serve"], cwd=self.folder,
+            env=_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            preexec_fn=_no_core)
+        self.python = python
+        self.overran = False
+
+    def grade(self, exercise_id: str, data: bytes, seed: int, cpu_seconds: float, wall_seconds: float
+              ) -> dict[str, Any] | None:
+        """The verdict, or None if the process died or overran (it is then ended)."""
+        import select
+        import time
+
+        path = Path(self.folder) / "model.keras"
+        path.write_bytes(data)
+        request = {"exercise": exercise_id, "path": str(path), "seed": seed, "cpu_seconds": cpu_seconds}
+        try:
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+            deadline = time.monotonic() + wall_seconds
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                    self.overran = True
+                    self.close()
+                    return None
+                line = self.process.stdout.readline()
+                if not line:
+                    self.close()
+                    return None
+                if line.startswith(b"{"):
+                    return json.loads(line.decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            self.close()
+            return None
+        finally:
+            path.unlink(missing_ok=True)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_IDLE: list[_Worker] = []
+_IDLE_LOCK = __import__("threading").Lock()
+
+
+def _close_idle() -> None:
+    with _IDLE_LOCK:
+        while _IDLE:
+            _IDLE.pop().close()
+
+
+__import__("atexit").register(_close_idle)
+
+
+def _no_core() -> None:  # pragma: no cover  (runs in the child, before exec)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 2**20, 64 * 2**20))
 
 
 def run_clean(exercise_id: str, data: bytes, seed: int, *, python: str | None = None,
               cpu_seconds: float = MODEL_CPU_BUDGET, wall_factor: float = 5.0) -> dict[str, Any]:
-    """Load, train and measure a saved model in a new process (no learner code in it);
-    returns ``{"status", "points", "message", "cpu_seconds"}``. Never raises."""
-    with tempfile.TemporaryDirectory(prefix="lessonlib-model-") as folder:
-        path = Path(folder) / "model.keras"
-        path.write_bytes(data)
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH",
-                                                              "VIRTUAL_ENV", "OPENBLAS_NUM_THREADS")}
-        env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "KERAS_BACKEND": "tensorflow",
-                    "OMP_NUM_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"})
-        command = [python or sys.executable, "-m", "lessonlib.grading.models", exercise_id, str(path), str(seed)]
-        try:
-            done = subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                                  timeout=cpu_seconds * wall_factor, preexec_fn=lambda: _limit(cpu_seconds),
-                                  check=False)
-        except subprocess.TimeoutExpired:
-            return {"status": "error", "points": 0.0, "message": _over_budget(cpu_seconds)}
-        lines = [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.startswith("{")]
-        if lines:
-            try:
-                return json.loads(lines[-1])
-            except ValueError:
-                pass
-        if done.returncode in (-24, -9):  # SIGXCPU, SIGKILL at the hard limit
+    """Load, train and measure a saved model in a clean process (no learner code in it), one
+    kept from earlier models when there is one; returns ``{"status", "points", "message",
+    "cpu_seconds"}``. Never raises."""
+    with _IDLE_LOCK:
+        worker = next((w for w in reversed(_IDLE) if w.python == python and w.alive()), None)
+        if worker is not None:
+            _IDLE.remove(worker)
+    try:
+        worker = worker or _Worker(python)
+    except OSError as exc:
+        return {"status": "error", "points": 0.0, "message": f"The grader could not start its clean process ({exc})."}
+    result = worker.grade(exercise_id, data, seed, cpu_seconds, cpu_seconds * wall_factor + 30.0)
+    if result is None:
+        if worker.overran or worker.process.returncode in (-24, -9):  # wall limit, SIGXCPU
             return {"status": "error", "points": 0.0, "message": _over_budget(cpu_seconds)}
         return {"status": "error", "points": 0.0,
                 "message": "The grader's clean process could not load or train your saved model (it stopped "
-                           f"with exit status {done.returncode})."}
+                           f"with exit status {worker.process.returncode})."}
+    with _IDLE_LOCK:
+        _IDLE.append(worker)
+    return result
 
 
 def _over_budget(cpu_seconds: float) -> str:
@@ -230,20 +302,17 @@ def _over_budget(cpu_seconds: float) -> str:
             "exercise: use a smaller model (fewer units), within the exercise's parameter budget.")
 
 
-def clean_main(argv: list[str]) -> int:
-    """The clean process: ``python -m lessonlib.grading.models EXERCISE_ID MODEL_PATH SEED``.
-    Prints one JSON line; runs no code from the submission (safe mode, no custom objects)."""
+def clean_verdict(exercise_id: str, path: str, seed: int) -> dict[str, Any]:
+    """In the clean process: load one saved model in safe mode and judge it (never learner code)."""
     import time
     import warnings
 
     cpu = time.process_time()
 
-    def say(status: str, points: float, message: str) -> int:
-        print(json.dumps({"status": status, "points": points, "message": message,
-                          "cpu_seconds": round(time.process_time() - cpu, 2)}), flush=True)
-        return 0
+    def say(status: str, points: float, message: str) -> dict[str, Any]:
+        return {"status": status, "points": points, "message": message,
+                "cpu_seconds": round(time.process_time() - cpu, 2)}
 
-    exercise_id, path, seed = argv[0], argv[1], int(argv[2])
     from lessonlib.exercises.registry import get_exercise
 
     exercise = get_exercise(exercise_id)
@@ -265,6 +334,41 @@ def clean_main(argv: list[str]) -> int:
                    "before returning it.")
     outcome = exercise.check_built(model, seed)
     return say(outcome.status.value, float(outcome.points), outcome.message)
+
+
+def serve() -> int:
+    """``python -m lessonlib.grading.models --serve``: judge one model per request line
+    (``{"exercise", "path", "seed", "cpu_seconds"}``), one JSON verdict line each. Before each
+    model the CPU limit is set to what the process has used plus the model's budget, so a model
+    that overruns ends the process (the grader reports it and starts another)."""
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            spent = used.ru_utime + used.ru_stime
+            limit = int(spent + float(request["cpu_seconds"])) + 1
+            hard = resource.getrlimit(resource.RLIMIT_CPU)[1]  # the hard limit cannot be raised again: left as is
+            resource.setrlimit(resource.RLIMIT_CPU, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+            verdict = clean_verdict(str(request["exercise"]), str(request["path"]), int(request["seed"]))
+        except Exception as exc:  # a bug here must not hang the grader: it gets an answer
+            verdict = {"status": "error", "points": 0.0, "message": f"The grader's clean process failed: "
+                       f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
+        print(json.dumps(verdict), flush=True)
+        try:
+            import keras
+
+            keras.backend.clear_session()
+        except Exception:  # pragma: no cover
+            return 1
+    return 0
+
+
+def clean_main(argv: list[str]) -> int:
+    """``python -m lessonlib.grading.models EXERCISE_ID MODEL_PATH SEED`` (one model), or ``--serve``."""
+    if argv[:1] == ["--serve"]:
+        return serve()
+    print(json.dumps(clean_verdict(argv[0], argv[1], int(argv[2]))), flush=True)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
