@@ -175,12 +175,13 @@ def judge_model(plan: Any, document: dict[str, Any], arrays: dict[str, Any], *, 
     outcome = exercise.outcome(Status.ERROR, "")
     try:
         status = Status(result["status"])
-        points = float(result["points"])
+        share = float(result.get("share", 0.0))  # of the exercise's points (an instructor may change them)
         message = str(result["message"])[:3000]
     except (KeyError, TypeError, ValueError):
         return failed(plan, Status.ERROR, "The grader could not train your model (its clean process gave no result).")
-    if not 0 <= points <= exercise.points:
-        points = 0.0
+    if not 0 <= share <= 1 or (status is Status.CORRECT) != (share == 1):
+        return failed(plan, Status.ERROR, "The grader could not train your model (its clean process gave no result).")
+    points = round(share * exercise.points, 4)
     grade = _from_outcome(plan, outcome)
     grade.status = "partial" if status is Status.INCORRECT and 0 < points < exercise.points else status.value
     grade.score, grade.feedback = points, message
@@ -310,8 +311,8 @@ def clean_verdict(exercise_id: str, path: str, seed: int) -> dict[str, Any]:
     cpu = time.process_time()
 
     def say(status: str, points: float, message: str) -> dict[str, Any]:
-        return {"status": status, "points": points, "message": message,
-                "cpu_seconds": round(time.process_time() - cpu, 2)}
+        return {"status": status, "points": points, "share": round(points / exercise.points, 6),
+                "message": message, "cpu_seconds": round(time.process_time() - cpu, 2)}
 
     from lessonlib.exercises.registry import get_exercise
 

@@ -246,12 +246,14 @@ def test_partial_credit_from_the_clean_process(monkeypatch):
     """Half the points above the lower threshold: the clean process's verdict is mapped to 'partial'."""
     plan, document, arrays = sandbox_document(POOLING, pooling_with())
     monkeypatch.setattr(grading_models, "run_clean", lambda *a, **k: {
-        "status": "incorrect", "points": 1.0, "message": "Held-out accuracy 0.70: above 0.60, half the points"})
+        "status": "incorrect", "share": 0.5, "message": "Held-out accuracy 0.70: above 0.60, half the points"})
     grade = judge_document(plan, document, arrays)
     assert grade.status == "partial" and grade.score == 1.0
-    monkeypatch.setattr(grading_models, "run_clean", lambda *a, **k: {"status": "correct", "points": 99})
-    grade = judge_document(plan, document, arrays)
-    assert grade.score == 0 and grade.status == "error", "a malformed verdict earns nothing"
+    for forged in ({"status": "correct", "share": 99}, {"status": "incorrect", "share": 1, "message": "m"},
+                   {"status": "correct", "message": "m"}, {"status": "bogus", "share": 1, "message": "m"}):
+        monkeypatch.setattr(grading_models, "run_clean", lambda *a, forged=forged, **k: forged)
+        grade = judge_document(plan, document, arrays)
+        assert grade.score == 0 and grade.status == "error", ("a malformed verdict earns nothing", forged)
 
 
 def test_the_model_file_comes_back_as_plain_bytes():
