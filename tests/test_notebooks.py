@@ -58,8 +58,13 @@ def test_notebook_has_one_answer_cell_per_exercise(path):
         exercise = get_exercise(exercise_id)
         source = nb.cells[index].source
         if isinstance(exercise, FunctionExercise) or exercise.kind == "model":
-            params = ", ".join(inspect.signature(exercise.reference).parameters)
-            assert f"def {exercise.answer_name}({params}):" in source
+            reference = exercise.reference
+            functions = [(exercise.answer_name, reference)]
+            if getattr(exercise, "companion", ""):  # a model exercise with a second function
+                functions = [(exercise.answer_name, reference[0]), (exercise.companion, reference[1])]
+            for name, function in functions:
+                params = ", ".join(inspect.signature(function).parameters)
+                assert f"def {name}({params}):" in source
             assert "raise NotImplementedError" in source
         else:
             assert source.strip() == f"{exercise.answer_name} = ..."
