@@ -105,14 +105,16 @@ DATE_TRAIN, DATE_TEST = 2000, 300
 
 @cache
 def date_vocabulary() -> tuple[str, ...]:
-    """The date task's input characters (``["", "[UNK]", *sorted characters]``), fixed: every
-    character of a whole year of dates written in every format of :data:`lessonlib.data.dates.FORMATS`
-    (every month and weekday name, every digit), so the vocabulary does not depend on a seed."""
+    """The date task's input characters (``["", "[UNK]", *sorted characters]``), fixed, so the
+    vocabulary does not depend on a seed: every character of dates written in every format of
+    :data:`lessonlib.data.dates.FORMATS` covering every weekday (1-7 January 2018), every month
+    (the 28th of each) and every digit (the same 45 characters as a whole year of dates)."""
     import datetime as dt
 
     from lessonlib.data import dates
 
-    texts = [dates.render(dt.date(2018, 1, 1) + dt.timedelta(days=d), f) for d in range(365) for f in dates.FORMATS]
+    chosen = [dt.date(2018, 1, d) for d in range(1, 8)] + [dt.date(2018, m, 28) for m in range(1, 13)]
+    texts = [dates.render(day, f) for day in [*chosen, dt.date(2019, 9, 30)] for f in dates.FORMATS]
     return tuple(dates.input_vocabulary(texts))
 
 
