@@ -26,8 +26,17 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 ## Build the published book: every chapter and notebook executed, HTML in book/_build/html.
+## Pages are executed again only when their code changed (jupyter-cache), or when anything
+## under lessonlib/ or book/data/ changed since the last build: the cache knows a page by its
+## code cells alone, and must not serve outputs that older lessonlib code made.
+BOOK_CACHE := book/_build/.jupyter_cache
+BOOK_STAMP := book/_build/.lessonlib-stamp
 book: $(STAMP)
+	@if [ -d $(BOOK_CACHE) ] && { [ ! -f $(BOOK_STAMP) ] || [ -n "$$(find lessonlib book/data -newer $(BOOK_STAMP) -type f -not -path "*/__pycache__/*" | head -1)" ]; }; then \
+	  echo "lessonlib or book/data changed since the last build: executing every page again"; rm -rf $(BOOK_CACHE); \
+	fi
 	$(BIN)/jupyter-book build book
+	@touch $(BOOK_STAMP)
 	@echo "Book written to book/_build/html/index.html"
 
 ## Run every test: unit tests, checker proofs, notebooks under nbval, a book build with

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -174,9 +175,13 @@ class BuildRun:
 
 def build_book(
     *, path_output: Path | None = None, all_pages: bool = False, strict: bool = True,
-    timeout: int = BUILD_TIMEOUT,
+    timeout: int = BUILD_TIMEOUT, cold: bool = False,
 ) -> BuildRun:
     """Run ``jupyter-book build book`` (``--warningiserror --keep-going`` when ``strict``).
+
+    ``cold`` first removes the build folder, its execution cache included: jupyter-cache
+    knows a page by its code cells alone, so after a change to ``lessonlib`` a warm build
+    would show outputs that the old code made (and pages no longer in the toc).
 
     ``path_output`` puts ``_build`` elsewhere (a cold build gets an empty one);
     ``all_pages`` rebuilds every page even if unchanged (outputs still come from the cache).
@@ -191,6 +196,9 @@ def build_book(
         args.append("--all")
     if path_output is not None:
         args += ["--path-output", str(path_output)]
+    build_dir = (path_output or BOOK) / "_build"
+    if cold and build_dir.exists():
+        shutil.rmtree(build_dir)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = datetime.datetime.now(datetime.timezone.utc)
     start = time.perf_counter()
@@ -200,7 +208,6 @@ def build_book(
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    build_dir = (path_output or BOOK) / "_build"
     return BuildRun(result.returncode, result.stdout, result.stderr, wall, cpu, build_dir, started)
 
 

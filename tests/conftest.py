@@ -43,8 +43,9 @@ def toc_files() -> list[str]:
 
 @pytest.fixture(scope="session")
 def book_build(request):
-    """The book, built once per test session with every page executed and warnings as
-    errors (:func:`benchmarks.pages.build_book`); tests read its outcome and its pages' times."""
+    """The book, built once per test session from nothing (a cold build: every page executed
+    by the code as it is now, not served from an older build's cache) with warnings as errors
+    (:func:`benchmarks.pages.build_book`); tests read its outcome and its pages' times."""
     from benchmarks.pages import build_book
 
     users = [item.nodeid for item in request.session.items if "book_build" in getattr(item, "fixturenames", ())]
@@ -55,7 +56,7 @@ def book_build(request):
             "--dist loadgroup (make test does), and a pytest whose node ids xdist can suffix "
             "(pytest < 9.2, see pytest-xdist#1386)."
         )
-    return build_book()
+    return build_book(cold=True)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks

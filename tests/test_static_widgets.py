@@ -6,6 +6,7 @@ controls in the built book; these tests check the frames themselves."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 
@@ -14,7 +15,7 @@ import pytest
 
 from lessonlib._validate import LessonlibInputError
 from lessonlib.text import build_vocabulary
-from lessonlib.widgets._figure import MAX_FRAMES, STATIC_ENV, explorer
+from lessonlib.widgets._figure import MAX_FRAMES, STATIC_ENV, explorer, snake_order
 from lessonlib.widgets.ch01 import lookup_explorer, memory_explorer
 from lessonlib.widgets.ch02 import analogy_explorer
 from lessonlib.widgets.ch04 import gate_explorer
@@ -106,3 +107,24 @@ def test_a_bad_grid_gets_a_clear_error(grids):
     box = lookup_explorer(VOCAB, W)
     with pytest.raises(LessonlibInputError, match="grids must map a control index"):
         explorer(list(box.children), box.controls, box.readout, box.image, grids=grids)
+
+
+@pytest.mark.parametrize("sizes", [(6, 2, 2), (5, 4), (3,), (2, 3, 1, 2), ()])
+def test_snake_order_visits_every_state_once_moving_one_control_one_step(sizes):
+    order = list(snake_order(sizes))
+    assert sorted(order) == sorted(itertools.product(*(range(n) for n in sizes)))
+    for before, after in itertools.pairwise(order):
+        assert sum(abs(a - b) for a, b in zip(before, after, strict=True)) == 1, (before, after)
+
+
+def test_each_state_is_drawn_once_not_once_per_control_moved():
+    """Three sliders, 24 states: one redraw per state, plus the moves to the first state
+    and back to where the controls were (at most one per control each)."""
+    box = gate_explorer()
+    drawn = []
+    for control in box.controls:
+        control.observe(lambda change: drawn.append(change), names="value")
+    data = _payload(box.static_html())
+    states = len(data["frames"])
+    assert states == 24
+    assert len(drawn) <= states - 1 + 2 * len(box.controls), len(drawn)

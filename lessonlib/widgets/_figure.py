@@ -26,12 +26,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-import itertools
 import json
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +54,23 @@ MAX_OPTIONS = 12
 """Most options of one drop-down an automatic grid takes (the current one always)."""
 CHOICE_WIDGETS = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, widgets.Select)
 SLIDER_WIDGETS = (widgets.IntSlider, widgets.FloatSlider)
+
+
+def snake_order(sizes: Sequence[int]) -> Iterator[tuple[int, ...]]:
+    """Every combination of ``range(size)`` for each size, ordered so that consecutive
+    combinations differ in one position by one (a reflected mixed-radix Gray code).
+
+    A widget redraws each time one control moves: in :func:`itertools.product` order,
+    stepping from ``(0, 1, 1)`` to ``(1, 0, 0)`` moves three controls and draws two states
+    nobody sees; in this order every move draws a state the page shows.
+    """
+    if not sizes:
+        yield ()
+        return
+    rest = list(snake_order(sizes[1:]))
+    for i in range(sizes[0]):
+        for tail in rest if i % 2 == 0 else reversed(rest):
+            yield (i, *tail)
 
 
 def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
@@ -190,7 +206,7 @@ class Explorer(widgets.VBox):
         images: list[bytes] = []
         seen: dict[bytes, int] = {}
         try:
-            for combination in itertools.product(*(range(len(c.values)) for c in grid)):
+            for combination in snake_order([len(c.values) for c in grid]):
                 for control, static, k in zip(self.controls, grid, combination, strict=True):
                     if control.value != static.values[k]:
                         control.value = static.values[k]
