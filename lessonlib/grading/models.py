@@ -36,6 +36,7 @@ chapter 4, 8 copies: 4.7 per minute (8.8 CPU s per model); chapter 6, 6 copies: 
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import subprocess
@@ -354,7 +355,7 @@ def serve() -> int:
             request = json.loads(line)
             used = resource.getrusage(resource.RUSAGE_SELF)
             spent = used.ru_utime + used.ru_stime
-            limit = int(spent + float(request["cpu_seconds"])) + 1
+            limit = math.ceil(spent + float(request["cpu_seconds"]))  # whole seconds: up to 1 s of slack
             hard = resource.getrlimit(resource.RLIMIT_CPU)[1]  # the hard limit cannot be raised again: left as is
             resource.setrlimit(resource.RLIMIT_CPU, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
             verdict = clean_verdict(str(request["exercise"]), str(request["path"]), int(request["seed"]))
