@@ -97,6 +97,21 @@ def _execute_rate(paths: list[Path], workers: int) -> tuple[float, float]:
     return len(paths) / (time.monotonic() - started) * 60, (_cpu() - cpu) / len(paths)
 
 
+def _without_model_answers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb`` solved except its Keras model exercise, left as shipped (its answer imports
+    TensorFlow, which a numpy-only notebook must not: that exercise is then not attempted)."""
+    from lessonlib.exercises.registry import model_exercises
+    from lessonlib.exercises.solved import answer_cells
+
+    models = {e.id for e in model_exercises()}
+    shipped = {exercise_id: nb.cells[i].source for i, exercise_id in answer_cells(nb)}
+    out = solve(nb)
+    for i, exercise_id in answer_cells(out):
+        if exercise_id in models:
+            out.cells[i].source = shipped[exercise_id]
+    return out
+
+
 def measure(
     notebook: Path = DEFAULT_NOTEBOOK,
     copies: int = 6,
@@ -108,7 +123,7 @@ def measure(
 
     ``notebook`` is the one that imports TensorFlow, ``numpy_notebook`` the numpy-only one
     (both graded solved, as shipped otherwise)."""
-    kinds = {"numpy-only": solve(nbformat.read(numpy_notebook, as_version=4)),
+    kinds = {"numpy-only": _without_model_answers(nbformat.read(numpy_notebook, as_version=4)),
              "tensorflow": solve(nbformat.read(notebook, as_version=4))}
     if imports_tensorflow(kinds["numpy-only"]):
         raise ValueError(f"{numpy_notebook} imports TensorFlow: it cannot stand for a numpy-only notebook")

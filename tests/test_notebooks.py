@@ -19,6 +19,7 @@ import lessonlib
 from benchmarks import pages
 from lessonlib.exercises import get_exercise, list_exercises
 from lessonlib.exercises.core import FunctionExercise
+from lessonlib.exercises.registry import model_exercises
 from lessonlib.exercises.render import OUTCOME_MIMETYPE
 from lessonlib.exercises.solved import answer_cells, solve_file
 
@@ -51,14 +52,19 @@ def test_shipped_notebook_is_clean_and_stamped(path):
 def test_notebook_has_one_answer_cell_per_exercise(path):
     nb = nbformat.read(path, as_version=4)
     found = [exercise_id for _, exercise_id in answer_cells(nb)]
-    expected = [e.id for e in list_exercises(_chapter(nb))]
+    expected = [e.id for e in [*list_exercises(_chapter(nb)), *model_exercises(_chapter(nb))]]
     assert sorted(found) == sorted(expected)
     for index, exercise_id in answer_cells(nb):
         exercise = get_exercise(exercise_id)
         source = nb.cells[index].source
-        if isinstance(exercise, FunctionExercise):
-            params = ", ".join(inspect.signature(exercise.reference).parameters)
-            assert f"def {exercise.answer_name}({params}):" in source
+        if isinstance(exercise, FunctionExercise) or exercise.kind == "model":
+            reference = exercise.reference
+            functions = [(exercise.answer_name, reference)]
+            if getattr(exercise, "companion", ""):  # a model exercise with a second function
+                functions = [(exercise.answer_name, reference[0]), (exercise.companion, reference[1])]
+            for name, function in functions:
+                params = ", ".join(inspect.signature(function).parameters)
+                assert f"def {name}({params}):" in source
             assert "raise NotImplementedError" in source
         else:
             assert source.strip() == f"{exercise.answer_name} = ..."
@@ -91,7 +97,7 @@ def test_solved_notebook_is_all_correct_and_reproducible(path, tmp_path):
             record = output.get("data", {}).get(OUTCOME_MIMETYPE)
             if record:
                 statuses.setdefault(record["exercise_id"], []).append(record["status"])
-    chapter_ids = {e.id for e in list_exercises(_chapter(nb))}
+    chapter_ids = {e.id for e in [*list_exercises(_chapter(nb)), *model_exercises(_chapter(nb))]}
     assert set(statuses) == chapter_ids, "every exercise is checked in the notebook"
     wrong = {k: v for k, v in statuses.items() if set(v) != {"correct"}}
     assert not wrong, f"checks not correct with the reference solutions: {wrong}"

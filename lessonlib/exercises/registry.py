@@ -136,6 +136,29 @@ def _checked_path(path: Path, where: str = "--exercises") -> Path:
     return path.resolve()
 
 
+# Keras model exercises (checked by training and measuring the learner's model, seconds each):
+# kept apart from the function/value/choice exercises, which the grader grades in its sandbox and
+# whose catalogue tests run every check several times. They appear in the notebooks with the
+# chapter's other exercises (`ex.<name>`) and in :func:`get_exercise`; their proofs are in
+# tests/exercises/test_model_exercises.py. The grader grades them apart from the others
+# (lessonlib/grading/models.py: the model is trained in a clean process, never the learner's).
+MODEL_MODULES: tuple[str, ...] = ("lessonlib.exercises.models",)
+
+
+@cache
+def _model_exercises() -> dict[str, Exercise]:
+    found: dict[str, Exercise] = {}
+    for name in MODEL_MODULES:
+        for exercise in importlib.import_module(name).MODEL_EXERCISES:
+            found[exercise.id] = exercise
+    return found
+
+
+def model_exercises(chapter: int | None = None) -> list[Exercise]:
+    """The Keras model exercises in course order, optionally only those of one chapter."""
+    return [e for e in _model_exercises().values() if chapter is None or e.chapter == chapter]
+
+
 @cache
 def _entry_points() -> tuple[tuple[str, str, str], ...]:
     """(entry point name, module, distribution) of the group, read once per process."""
@@ -319,7 +342,7 @@ def plugin_modules() -> tuple[PluginModule, ...]:
 
 def get_exercise(exercise_id: str) -> Exercise:
     """The exercise with this id; a clear error lists the valid ids otherwise."""
-    exercises = all_exercises()
+    exercises = {**all_exercises(), **_model_exercises()}
     if not isinstance(exercise_id, str) or exercise_id not in exercises:
         valid = ", ".join(exercises)
         raise KeyError(f"no exercise {exercise_id!r}; valid ids are: {valid}")

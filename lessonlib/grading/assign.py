@@ -42,7 +42,7 @@ import nbformat
 
 import lessonlib
 from lessonlib.exercises.core import Exercise, FunctionExercise
-from lessonlib.exercises.registry import list_exercises, plugin_modules, points_overrides
+from lessonlib.exercises.registry import list_exercises, model_exercises, plugin_modules, points_overrides
 from lessonlib.exercises.solved import answer_cells
 
 SECRET_NAME = "grading-secret"
@@ -72,6 +72,15 @@ class Released:
 
 # ------------------------------------------------------------------ student notebooks
 def _stub(exercise: Exercise) -> str:
+    if getattr(exercise, "kind", "") == "model":  # a Keras model exercise: build_model (and a companion)
+        import inspect
+
+        reference = exercise.reference
+        pairs = [(exercise.answer_name, reference)]
+        if getattr(exercise, "companion", ""):
+            pairs = [(exercise.answer_name, reference[0]), (exercise.companion, reference[1])]
+        return "\n\n\n".join(f"def {name}({', '.join(inspect.signature(fn).parameters)}):\n    raise NotImplementedError"
+                                for name, fn in pairs)
     if isinstance(exercise, FunctionExercise):
         params = ", ".join(exercise.arg_names)
         return f"def {exercise.answer_name}({params}):\n    raise NotImplementedError"
@@ -115,7 +124,7 @@ def student_notebook(nb: nbformat.NotebookNode, chapter: int, exercises: list[Ex
                               f"of chapter {chapter} (its exercises: {', '.join(by_id) or 'none'})")
         answered.add(exercise_id)
         cell = out.cells[index]
-        function = isinstance(exercise, FunctionExercise)
+        function = isinstance(exercise, FunctionExercise) or getattr(exercise, "kind", "") == "model"
         if BEGIN in cell.source:
             try:
                 cell.source = _strip_marked(cell.source, function)
@@ -381,7 +390,7 @@ def assign(sources: list[Path], out: Path, chapters: list[int] | None = None, vi
         chapter = _chapter_of(nb, path)
         if chapters and chapter not in chapters:
             continue
-        exercises = list_exercises(chapter)
+        exercises = list_exercises(chapter) + model_exercises(chapter)  # as the grader grades them
         if not exercises:
             raise AssignError(f"{path}: chapter {chapter} has no exercises (an instructor's module must be given "
                               "with --exercises, or installed)")

@@ -540,7 +540,7 @@ def _neutralise_checks() -> None:
     import lessonlib.exercises as exercises
     from lessonlib.exercises import notebook
 
-    def no_check(self: Any, answer: Any = None) -> None:
+    def no_check(self: Any, answer: Any = None, *more: Any) -> None:  # (build_model, decoder_inputs) too
         return None
 
     def no_solution(self: Any) -> Any:
@@ -792,6 +792,50 @@ def call_answer(
     return document, encoder.arrays
 
 
+def model_answer(build_model: Any, companion: Any) -> Any:
+    """What the sandbox calls for a Keras model exercise: ``build_model(**kwargs)``, saved with
+    ``model.save`` in a scratch folder; returns ``{"keras": the .keras file's bytes (uint8),
+    "companion": companion(*args)}``. Defined here so the grader's tracer and origin checks see
+    the learner's code, not lessonlib's."""
+
+    def build_and_save(kwargs: Any, companion_args: Any) -> dict[str, Any]:
+        import shutil
+        import tempfile
+
+        import keras
+        import numpy as np
+
+        if not callable(build_model):
+            raise TypeError(f"build_model must be a function, got a {type(build_model).__name__}")
+        model = build_model(**kwargs)
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"build_model must return a keras.Model, got a {type(model).__name__}")
+        folder = tempfile.mkdtemp(dir=os.getcwd())
+        try:
+            path = os.path.join(folder, "model.keras")
+            model.save(path)
+            with open(path, "rb") as handle:
+                data = handle.read(_MODEL_FILE_LIMIT + 1)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if len(data) > _MODEL_FILE_LIMIT:
+            raise ValueError(f"the saved model is more than {_MODEL_FILE_LIMIT:,} bytes, the grader's limit")
+        out: dict[str, Any] = {"keras": np.frombuffer(data, dtype=np.uint8).copy()}
+        if companion_args is not None:
+            if not callable(companion):
+                raise TypeError(f"the second function of this exercise is missing or not a function "
+                                f"(got a {type(companion).__name__})")
+            out["companion"] = companion(*companion_args)
+        return out
+
+    build_and_save.__module__ = getattr(build_model, "__module__", None) or "__main__"
+    build_and_save.__wrapped__ = build_model  # type: ignore[attr-defined]
+    return build_and_save
+
+
+_MODEL_FILE_LIMIT = 2 * 2**20  # lessonlib.grading.models.MODEL_FILE_LIMIT (checked again there)
+
+
 def _safe_text(text: str) -> str:
     """``text`` without lone surrogates (they cannot be encoded as UTF-8)."""
     return text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else ""
@@ -893,10 +937,14 @@ def _answers(shell: Any, spec: dict[str, Any], in_r: int, res_w: int, notebook_p
             present = name in namespace
             args_list = [tuple(decode(tree, arrays)) for tree in inputs.get(exercise["id"], [])]
             encoder = encoders.setdefault(index, Encoder())
-            result, result_arrays = call_answer(exercise, namespace.get(name), present, args_list,
+            answer, call_spec = namespace.get(name), exercise
+            if exercise["kind"] == "model":  # build it and send back its saved file (lessonlib/grading/models.py)
+                answer = model_answer(answer, namespace.get(exercise.get("companion") or "", None))
+                call_spec = {**exercise, "kind": "function"}
+            result, result_arrays = call_answer(call_spec, answer, present, args_list,
                                                 max(timeout - used.get(index, 0.0), 0.0), encoder, wall_factor)
             used[index] = used.get(index, 0.0) + float(result.get("seconds") or 0.0)
-            callable_answer[index] = exercise["kind"] == "function" and bool(result.get("callable"))
+            callable_answer[index] = call_spec["kind"] == "function" and bool(result.get("callable"))
             already = sent.setdefault(index, set())
             new = {k: v for k, v in result_arrays.items() if k not in already}
             already |= set(new)

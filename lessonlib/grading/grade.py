@@ -25,7 +25,7 @@ from typing import Any
 import lessonlib
 from lessonlib.exercises.core import FunctionExercise
 from lessonlib.exercises.outcome import Status
-from lessonlib.exercises.registry import list_exercises
+from lessonlib.exercises.registry import list_exercises, model_exercises
 from lessonlib.grading import integrity
 from lessonlib.grading.judge import FLAGGED, ExerciseGrade, failed, judge_document, merge_phases, with_status
 from lessonlib.grading.plaindata import PlainDataError
@@ -48,6 +48,15 @@ from lessonlib.grading.submission import Submission
 
 REPORT_SCHEMA = "lessonlib-grade-report/1"
 INTEGRITY_POLICIES = ("zero", "flag")
+
+
+def _kind(exercise: Any) -> str:
+    """How the sandbox hands back an answer: calls (function), its value, or a saved Keras model."""
+    from lessonlib.exercises.model import ModelExercise
+
+    if isinstance(exercise, ModelExercise):
+        return "model"
+    return "function" if isinstance(exercise, FunctionExercise) else "value"
 
 
 def grader_error(name: str, path: str, sha256: str, exc: BaseException, chapter: int | None = None,
@@ -76,6 +85,7 @@ class GradeConfig:
     uid_base: int = 61000  # sandbox uids are taken from uid_base upwards (root only)
     secret_file: str | None = None  # where the secret was read from: hidden from the sandbox
     scan_seconds: float = 20.0  # the integrity scan's time limit (also counted against the budget)
+    model_exercises: bool = True  # grade the Keras model exercises (lessonlib/grading/models.py)
 
     def __post_init__(self) -> None:
         if self.integrity not in INTEGRITY_POLICIES:
@@ -185,7 +195,7 @@ class Grader:
     def plan(self, chapter: int) -> GradingPlan:
         with self._lock:
             if chapter not in self._plans:
-                exercises = list_exercises(chapter)
+                exercises = list_exercises(chapter) + (model_exercises(chapter) if self.config.model_exercises else [])
                 if not exercises:
                     raise LookupError(f"chapter {chapter} has no exercises")
                 self._plans[chapter] = build_plan(exercises, chapter, self.config.secret, self.config.hidden_seeds)
@@ -367,7 +377,7 @@ class Grader:
                 "skip": sorted(skip),
                 "exercises": [
                     {"id": p.exercise.id, "answer_name": p.exercise.answer_name,
-                     "kind": "function" if isinstance(p.exercise, FunctionExercise) else "value",
+                     "kind": _kind(p.exercise), "companion": getattr(p.exercise, "companion", ""),
                      "done": k in resolved}
                     for k, p in enumerate(plan.exercises)
                 ],

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from lessonlib.exercises.core import FunctionExercise, Raised, case_inputs
+from lessonlib.exercises.model import ModelExercise
 from lessonlib.exercises.outcome import Cause, Outcome, Status
 from lessonlib.grading import protocol
 from lessonlib.grading.plaindata import PlainDataError, decode, unpack
@@ -153,7 +154,7 @@ def validate(document: Any, plan: ExercisePlan, nonce: str, phase: str | None = 
     origin = document.get("origin")
     if origin is not None and not isinstance(origin, str):
         raise PlainDataError("malformed origin")
-    function = isinstance(plan.exercise, FunctionExercise) and document["callable"]
+    function = isinstance(plan.exercise, (FunctionExercise, ModelExercise)) and document["callable"]
     if not function:
         if "value" not in document:
             raise PlainDataError("the result has no value")
@@ -408,6 +409,10 @@ def _judge_document(plan: ExercisePlan, document: dict[str, Any], arrays: dict[s
     exercise = plan.exercise
     if document["answer"] == "missing":
         return missing_answer(plan)
+    if isinstance(exercise, ModelExercise):  # trained in a clean process: lessonlib/grading/models.py
+        from lessonlib.grading.models import judge_model
+
+        return judge_model(plan, document, arrays)
     if isinstance(exercise, FunctionExercise) and document["callable"]:
         return judge_function(plan, document, arrays)
     if document.get("unserialisable"):

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from lessonlib.exercises.core import Case, Exercise, FunctionExercise
+from lessonlib.exercises.model import ModelExercise
 from lessonlib.grading.plaindata import Encoder, PlainDataError, fingerprint, pack
 
 
@@ -120,7 +121,14 @@ def build_plan(exercises: list[Exercise], chapter: int, secret: str, n_seeds: in
     """The plan for ``exercises`` (one chapter's, in order) with hidden cases from ``secret``."""
     plans = []
     for exercise in exercises:
-        if isinstance(exercise, FunctionExercise):
+        if isinstance(exercise, ModelExercise):  # graded apart: lessonlib/grading/models.py
+            try:
+                from lessonlib.grading.models import plan_model
+
+                plans.append(plan_model(exercise, secret))
+            except Exception as exc:
+                plans.append(ExercisePlan(exercise, problem=f"{type(exc).__name__}: {exc}"))
+        elif isinstance(exercise, FunctionExercise):
             try:
                 plans.append(_plan_function(exercise, secret, n_seeds))
             except Exception as exc:  # a bug in the course must not stop the batch

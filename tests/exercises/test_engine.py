@@ -121,7 +121,7 @@ def test_html_escapes_learner_text():
 
 def test_notebook_handles_hint_levels_and_solution(capsys):
     ex = start("ch01", written_for=lessonlib.__version__)
-    assert "Chapter 1: 9 exercises" in capsys.readouterr().out
+    assert "Chapter 1: 10 exercises" in capsys.readouterr().out  # 9 + the Keras model exercise
     first, second = ex.vocabulary.hint(), ex.vocabulary.hint()
     assert first.title.startswith("Hint 1 of 3") and second.title.startswith("Hint 2 of 3")
     assert ex.vocabulary.hint(9).title == "Hint"  # out of range: explained, not raised
@@ -136,7 +136,7 @@ def test_notebook_handles_hint_levels_and_solution(capsys):
 def test_report_totals_points():
     ex = start("ch01", written_for=lessonlib.__version__)
     report = ex.report({"param_count": 200, "one_hot_bytes": 1})
-    assert report.points == 1 and report.max_points == 14
+    assert report.points == 1 and report.max_points == 16  # 14 + the Keras model exercise (2)
     assert "not attempted" in str(report)
 
 

@@ -19,6 +19,7 @@ from gradinghelpers import CH01, ROOT, light, replace_answer, write
 from gradinghelpers import run_gradescope as _gradescope
 
 from lessonlib.exercises import list_exercises, registry
+from lessonlib.exercises.registry import model_exercises
 from lessonlib.exercises.solved import answer_cells, solve
 from lessonlib.grading.assign import AssignError, assign, runtime_pins, student_notebook
 
@@ -84,11 +85,12 @@ def test_points_table(release):
     out, released, _ = release
     with open(out / "points.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    expected = [(e.id, e.points) for chapter in (1, 7) for e in list_exercises(chapter)]
+    graded = {c: list_exercises(c) + model_exercises(c) for c in (1, 7)}  # the Keras model exercise is graded too
+    expected = [(e.id, e.points) for chapter in (1, 7) for e in graded[chapter]]
     assert [(r["exercise"], float(r["points"])) for r in rows] == expected
     summary = json.loads((out / "points.json").read_text(encoding="utf-8"))
     assert {s["notebook"]: s["points"] for s in summary} == {
-        "01-sparse-vs-dense.ipynb": sum(e.points for e in list_exercises(1)), "07-similarity.ipynb": 3.0}
+        "01-sparse-vs-dense.ipynb": sum(e.points for e in graded[1]), "07-similarity.ipynb": 3.0}
 
 
 def test_zip_contents(release):
@@ -168,7 +170,7 @@ def test_run_autograder_grades_a_course_chapter(release, tmp_path):
     out, _, _ = release
     results = _gradescope(tmp_path, out / "gradescope" / "01-sparse-vs-dense.zip",
                           light(solve(nbformat.read(CH01, as_version=4))))
-    assert results["score"] == sum(e.points for e in list_exercises(1)), [
+    assert results["score"] == sum(e.points for e in list_exercises(1) + model_exercises(1)), [
         (t["name"], t["score"], t["output"][:120]) for t in results["tests"] if t["score"] < t["max_score"]]
 
 
@@ -264,7 +266,7 @@ def test_cli_assign(tmp_path):
 def test_every_shipped_notebook_releases_as_it_is_and_solved_ones_are_blanked(path):
     nb = nbformat.read(path, as_version=4)
     chapter = nb.metadata["lessonlib"]["chapter"]
-    exercises = list_exercises(chapter)
+    exercises = list_exercises(chapter) + model_exercises(chapter)  # as `lessonlib assign` and the grader take them
     student, warnings = student_notebook(nb, chapter, exercises, path.name)
     assert [c.source for c in student.cells] == [c.source for c in nb.cells] and warnings == []
     released, _ = student_notebook(solve(nb), chapter, exercises, path.name)
