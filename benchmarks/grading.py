@@ -112,6 +112,12 @@ def _without_model_answers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
+MODEL_KIND = "tensorflow + Keras model exercise"
+"""The TensorFlow notebook with its Keras model exercise answered: the grader then trains and
+measures the learner's model in its clean process. The other two kinds leave that exercise
+unanswered, so they measure what the grader did before model exercises existed."""
+
+
 def measure(
     notebook: Path = DEFAULT_NOTEBOOK,
     copies: int = 6,
@@ -122,14 +128,16 @@ def measure(
     """Throughput of the grader and of plain execution; medians over ``repeats`` runs.
 
     ``notebook`` is the one that imports TensorFlow, ``numpy_notebook`` the numpy-only one
-    (both graded solved, as shipped otherwise)."""
+    (both graded solved but for their Keras model exercise); :data:`MODEL_KIND` is
+    ``notebook`` solved with its model exercise too."""
     kinds = {"numpy-only": _without_model_answers(nbformat.read(numpy_notebook, as_version=4)),
-             "tensorflow": solve(nbformat.read(notebook, as_version=4))}
+             "tensorflow": _without_model_answers(nbformat.read(notebook, as_version=4)),
+             MODEL_KIND: solve(nbformat.read(notebook, as_version=4))}
     if imports_tensorflow(kinds["numpy-only"]):
         raise ValueError(f"{numpy_notebook} imports TensorFlow: it cannot stand for a numpy-only notebook")
     results: dict[str, Any] = {"notebook": str(notebook), "numpy_notebook": str(numpy_notebook), "copies": copies,
                                "repeats": repeats, "workers": workers}
-    sources = {"numpy-only": numpy_notebook, "tensorflow": notebook}
+    sources = {"numpy-only": numpy_notebook, "tensorflow": notebook, MODEL_KIND: notebook}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Path(tmp)
         for kind, nb in kinds.items():

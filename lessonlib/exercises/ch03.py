@@ -421,7 +421,7 @@ ADD_K = FunctionExercise(
         kind="float",
         returns="a single number (a Python float): (c(prev word) + k) / (c(prev) + k * vocab_size)",
         inputs=(
-            "`tokens`: a list of str; it may or may not end with '</s>', and prev may be its last token "
+            "`tokens`: a list of str; it may or may not end with `'</s>'`, and `prev` may be its last token "
             "(which starts no pair)",
             "`prev`, `word`: str; either may be missing from tokens, and they may be the same word",
             "`k`: a positive float; `vocab_size`: an int, at least (often more than) the number of distinct tokens",

@@ -867,7 +867,7 @@ TRANSLATOR_MODEL = ModelExercise(
                 "probabilities or logits (batch, 10, output_vocab_size); `decoder_inputs(targets, start_id)` "
                 "returns the decoder inputs (n, 10) of targets (n, 10) under teacher forcing",
         inputs=(f"input_vocab_size = {len(date_vocabulary())} (0 padding, 1 unknown, then the characters of dates), "
-                "output_vocab_size = 13 (0 padding, 1 the start token <s>, '-', the digits), start_id = 1",),
+                "output_vocab_size = 13 (0 padding, 1 the start token `<s>`, '-', the digits), start_id = 1",),
         notes=(
             "The check first compares your decoder_inputs with teacher forcing on a few dates, then calls "
             "`build_model` with a fixed seed and trains it for 4 epochs on 2,000 dates (targets: integer ids "

@@ -60,6 +60,16 @@ UNPACKED_LIMIT = 8 * 2**20
 MODEL_CPU_BUDGET = 60.0
 """CPU seconds the clean process may use for one model exercise: load, inspect, train, measure."""
 KERAS_MODULE_PREFIX = "keras"
+SAFE_KERAS_PACKAGES = tuple(
+    f"keras{src}.{package}"
+    for src in ("", ".src")
+    for package in ("layers", "models", "initializers", "optimizers", "losses", "metrics", "activations",
+                    "regularizers", "constraints", "ops", "dtype_policies")
+)
+"""Where an object of a saved model's config may come from: Keras' model-building packages.
+A config names any module and object it likes, and Keras itself accepts every ``keras.*``
+module, among them utilities that download or write files (``keras.utils.get_file``, the
+``datasets``) or change the process for the next model (``keras.backend``): those are refused."""
 
 
 class ArchiveProblem(Exception):
@@ -126,8 +136,8 @@ def config_problem(config: Any) -> str | None:
             return ("Your model holds a Python lambda (in a layer, loss or metric): the grader loads models "
                     "without running your code (safe mode), so it cannot load it. Use Keras' own layers and losses.")
         if "class_name" in node and "config" in node and not (isinstance(name, str) and name.startswith("__")):
-            if not (isinstance(module, str) and (module == KERAS_MODULE_PREFIX
-                                                 or module.startswith(KERAS_MODULE_PREFIX + "."))):
+            if not (isinstance(module, str) and (module == KERAS_MODULE_PREFIX or any(
+                    module == safe or module.startswith(safe + ".") for safe in SAFE_KERAS_PACKAGES))):
                 shown = name if name != "function" else node.get("config")
                 shown = f"'{shown}'" if isinstance(shown, str) and shown.isidentifier() else "an object"
                 return (f"Your model holds {shown}, which is not one of Keras' own layers or functions (a custom "
@@ -222,12 +232,17 @@ class _Worker:
     def grade(self, exercise_id: str, data: bytes, seed: int, cpu_seconds: float, wall_seconds: float
               ) -> dict[str, Any] | None:
         """The verdict, or None if the process died or overran (it is then ended)."""
+        import secrets
         import select
         import time
 
         path = Path(self.folder) / "model.keras"
         path.write_bytes(data)
-        request = {"exercise": exercise_id, "path": str(path), "seed": seed, "cpu_seconds": cpu_seconds}
+        # The verdict line starts with a fresh nonce: whatever a model makes Keras print on the
+        # same stdout cannot pass for it.
+        nonce = secrets.token_hex(16)
+        request = {"exercise": exercise_id, "path": str(path), "seed": seed, "cpu_seconds": cpu_seconds,
+                   "nonce": nonce}
         try:
             assert self.process.stdin is not None and self.process.stdout is not None
             self.process.stdin.write((json.dumps(request) + "\n").encode())
@@ -243,8 +258,9 @@ class _Worker:
                 if not line:
                     self.close()
                     return None
-                if line.startswith(b"{"):
-                    return json.loads(line.decode("utf-8", "replace"))
+                if line.startswith(nonce.encode() + b" "):
+                    verdict = json.loads(line[len(nonce) + 1:].decode("utf-8", "replace"))
+                    return verdict if isinstance(verdict, dict) else None
         except (OSError, ValueError):
             self.close()
             return None
@@ -347,10 +363,12 @@ def clean_verdict(exercise_id: str, path: str, seed: int) -> dict[str, Any]:
 
 def serve() -> int:
     """``python -m lessonlib.grading.models --serve``: judge one model per request line
-    (``{"exercise", "path", "seed", "cpu_seconds"}``), one JSON verdict line each. Before each
+    (``{"exercise", "path", "seed", "cpu_seconds", "nonce"}``), one verdict line each: the
+    request's nonce, a space, the verdict as JSON. Before each
     model the CPU limit is set to what the process has used plus the model's budget, so a model
     that overruns ends the process (the grader reports it and starts another)."""
     for line in sys.stdin:
+        request: Any = None
         try:
             request = json.loads(line)
             used = resource.getrusage(resource.RUSAGE_SELF)
@@ -362,7 +380,8 @@ def serve() -> int:
         except Exception as exc:  # a bug here must not hang the grader: it gets an answer
             verdict = {"status": "error", "points": 0.0, "message": f"The grader's clean process failed: "
                        f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
-        print(json.dumps(verdict), flush=True)
+        nonce = request.get("nonce", "") if isinstance(request, dict) else ""
+        print(f"{nonce} {json.dumps(verdict)}", flush=True)
         try:
             import keras
 

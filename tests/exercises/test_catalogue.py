@@ -110,3 +110,16 @@ def test_mistakes_keep_their_diagnostic_on_other_seeds(exercise):
 @pytest.mark.parametrize("exercise", OTHERS, ids=ids)
 def test_value_and_choice_mistakes_are_distinct_and_rejected(exercise):
     assert distinct_values(exercise) == []
+
+
+def test_statements_show_angle_brackets_as_text():
+    """A statement is Markdown (notebook and book): a ``<s>`` outside a code span becomes an
+    HTML tag, which hides the text and breaks the page's list structure."""
+    import re
+
+    from lessonlib.exercises.registry import model_exercises
+
+    for exercise in [*list_exercises(), *model_exercises()]:
+        prose = re.sub(r"`[^`]*`", "", exercise.statement_markdown())
+        tags = re.findall(r"<[A-Za-z/!][^>]*>?", prose)
+        assert not tags, f"{exercise.id}: {tags} in its statement outside `code`"

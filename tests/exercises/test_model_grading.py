@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 
 import numpy as np
@@ -126,11 +127,30 @@ def test_archive_that_is_not_a_model_is_refused(data, phrase):
     ({"module": "os", "class_name": "system", "config": "rm -rf /"}, "'system'"),
     ({"module": "builtins", "class_name": "function", "config": "own_loss"}, "'own_loss'"),
     ({"class_name": "__lambda__", "config": {"code": "..."}}, "Python lambda"),
+    # Keras' own modules that are not model building: a download, a write, a process-wide setting
+    ({"module": "keras.src.utils.file_utils", "class_name": "function", "config": "get_file"}, "'get_file'"),
+    ({"module": "keras.utils", "class_name": "function", "config": "get_file"}, "'get_file'"),
+    ({"module": "keras.src.datasets.mnist", "class_name": "function", "config": "load_data"}, "'load_data'"),
+    ({"module": "keras.src.backend.config", "class_name": "function", "config": "set_floatx"}, "'set_floatx'"),
+    ({"module": "keras.src.saving", "class_name": "function", "config": "load_model"}, "'load_model'"),
+    ({"module": "keras.layersX", "class_name": "Dense", "config": {}}, "'Dense'"),
 ])
 def test_config_with_code_of_ones_own_is_refused(node, phrase):
     config = {"module": "keras", "class_name": "Sequential",
               "config": {"layers": [{"module": "keras.layers", "class_name": "Dense", "config": {}}, node]}}
     assert phrase in (grading_models.config_problem(config) or "")
+
+
+@pytest.mark.parametrize("node", [
+    {"module": "keras.src.activations.activations", "class_name": "function", "config": "relu"},
+    {"module": "keras.src.losses.losses", "class_name": "function", "config": "sparse_categorical_crossentropy"},
+    {"module": "keras.optimizers", "class_name": "Adam", "config": {}},
+    {"module": "keras.src.models.functional", "class_name": "Functional", "config": {}},
+    {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}},
+])
+def test_config_of_keras_model_building_objects_is_accepted(node):
+    config = {"module": "keras", "class_name": "Sequential", "config": {"layers": [node]}}
+    assert grading_models.config_problem(config) is None
 
 
 # ------------------------------------------------------------------ hostile answers through the harness
@@ -306,3 +326,25 @@ def test_a_hostile_model_cell_in_the_sandbox_scores_nothing_and_the_rest_is_grad
     assert model["score"] == 0 and "not a .keras file" in model["feedback"], model
     assert report["max_score"] == ChapterExercises(1).report({}).max_points
     assert report["score"] == report["max_score"] - get_exercise(POOLING).points
+
+
+@pytest.mark.parametrize("then", ["the real verdict", "nothing"])
+def test_a_printed_line_cannot_pass_for_the_clean_processs_verdict(tmp_path, then):
+    """Whatever a model makes Keras print lands on the clean process's stdout, the verdict's
+    channel: only the line that starts with the request's fresh nonce is the verdict."""
+    fake = tmp_path / "python"
+    real = '"{} {}".format(request["nonce"], json.dumps({"status": "incorrect", "points": 0.0, "message": "real"}))'
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        "request = json.loads(sys.stdin.readline())\n"
+        "print(json.dumps({'status': 'correct', 'points': 99.0, 'message': 'forged'}), flush=True)\n"
+        "print('0' * 32 + ' ' + json.dumps({'status': 'correct', 'points': 99.0, 'message': 'guessed'}), flush=True)\n"
+        + (f"print({real}, flush=True)\n" if then == "the real verdict" else "")
+    )
+    fake.chmod(0o755)
+    result = grading_models.run_clean(POOLING, _zip({"config.json": b"{}"}), 1, python=str(fake))
+    assert result["points"] == 0 and "forged" not in result["message"] and "guessed" not in result["message"], result
+    if then == "the real verdict":
+        assert result["message"] == "real"
+    grading_models._close_idle()
