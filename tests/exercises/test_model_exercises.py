@@ -351,3 +351,21 @@ def test_points_follow_the_measured_accuracy(accuracy, status, share):
 def test_check_is_deterministic():
     exercise = get_exercise("ch01.pooling_model")
     assert exercise.check(exercise.reference) == reference_outcome(exercise)
+
+
+def test_an_unanswered_model_exercise_is_told_so_without_loading_tensorflow():
+    """The answer cell as shipped: the check says "not attempted" before importing Keras, so a
+    numpy-only notebook (chapter 3's) does not pay TensorFlow's start for an exercise left blank."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lessonlib.exercises import get_exercise\n"
+        "def build_model(vocab_size, n_classes):\n"
+        "    raise NotImplementedError  # your code here\n"
+        "outcome = get_exercise('ch03.rnn_model').check(build_model)\n"
+        "print(outcome.status.value, sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split("\n")[0] == "not attempted []", out.stdout + out.stderr
