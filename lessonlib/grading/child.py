@@ -802,12 +802,15 @@ def model_answer(build_model: Any, companion: Any) -> Any:
         import shutil
         import tempfile
 
-        import keras
         import numpy as np
 
         if not callable(build_model):
             raise TypeError(f"build_model must be a function, got a {type(build_model).__name__}")
+        # Called before Keras is imported: the answer cell as shipped raises NotImplementedError
+        # at once, and an unanswered exercise must not cost the round TensorFlow's start.
         model = build_model(**kwargs)
+        import keras
+
         if not isinstance(model, keras.Model):
             raise TypeError(f"build_model must return a keras.Model, got a {type(model).__name__}")
         folder = tempfile.mkdtemp(dir=os.getcwd())
