@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import importlib.util
 import inspect
 import re
 import warnings
@@ -101,8 +102,12 @@ def describe_value(value: Any) -> str:
 
 
 def _solution_region(module_name: str, exercise_id: str) -> str:
-    module = importlib.import_module(module_name)
-    source = Path(module.__file__ or "").read_text(encoding="utf-8")
+    # The module's file is read, not imported: the Keras model solutions import keras, and
+    # showing (or generating) a solution must not start TensorFlow.
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin:
+        raise LookupError(f"no module {module_name} for the solution of {exercise_id}")
+    source = Path(spec.origin).read_text(encoding="utf-8")
     match = re.search(
         rf"^# region {re.escape(exercise_id)}\n(.*?)^# endregion",
         source,
