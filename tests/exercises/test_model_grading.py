@@ -348,3 +348,19 @@ def test_a_printed_line_cannot_pass_for_the_clean_processs_verdict(tmp_path, the
     if then == "the real verdict":
         assert result["message"] == "real"
     grading_models._close_idle()
+
+
+def test_planning_a_model_exercise_does_not_load_tensorflow_in_the_grader():
+    """The grader's own process plans model exercises without importing Keras (TensorFlow
+    would raise its memory from under 100 MB to over 600 MB); only the clean process loads it."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from lessonlib.exercises.registry import model_exercises\n"
+        "from lessonlib.grading.models import plan_model\n"
+        "plans = [plan_model(e, 'secret') for e in model_exercises()]\n"
+        "print(len(plans), sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "6 []", out.stdout + out.stderr
