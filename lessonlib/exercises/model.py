@@ -281,6 +281,14 @@ class Training:
     seed: int = 0
 
 
+def _check_output_values(outputs: np.ndarray) -> None:
+    """Floats, all finite: what any model's outputs must be before training."""
+    if not np.issubdtype(outputs.dtype, np.floating):
+        raise ModelProblem(f"Your model's outputs have dtype {outputs.dtype}; they must be floats.", Cause.CONTRACT)
+    if not np.all(np.isfinite(outputs)):
+        raise ModelProblem("Your model's outputs contain NaN or inf before training.", Cause.STRUCTURE)
+
+
 def _still_the_stub(function: Any) -> bool:
     """True for a function whose body only raises NotImplementedError (the answer cell as
     shipped): nothing else is named in its code, so calling it could only raise that."""
@@ -633,11 +641,7 @@ class ModelExercise(Exercise):
                 f"Your model's output has shape {outputs.shape}; it must be (batch, {self.n_classes}), one score "
                 f"per class: the output layer has {last} units where {self.n_classes} classes need "
                 f"{self.n_classes}.")
-        if not np.issubdtype(outputs.dtype, np.floating):
-            raise ModelProblem(f"Your model's outputs have dtype {outputs.dtype}; they must be floats.",
-                               Cause.CONTRACT)
-        if not np.all(np.isfinite(outputs)):
-            raise ModelProblem("Your model's outputs contain NaN or inf before training.", Cause.STRUCTURE)
+        _check_output_values(outputs)
 
     def _check_step_outputs(self, model: Any, outputs: np.ndarray, batch: int, steps: int) -> None:
         """Per-step targets: one output per time step, ``(batch, time, n_classes)``."""
@@ -655,11 +659,7 @@ class ModelExercise(Exercise):
                 f"Your model's output has shape {outputs.shape}; it must be (batch, time, {self.n_classes}), one "
                 f"score per class at every step: the output layer has {last} units where {self.n_classes} classes "
                 f"need {self.n_classes}.")
-        if not np.issubdtype(outputs.dtype, np.floating):
-            raise ModelProblem(f"Your model's outputs have dtype {outputs.dtype}; they must be floats.",
-                               Cause.CONTRACT)
-        if not np.all(np.isfinite(outputs)):
-            raise ModelProblem("Your model's outputs contain NaN or inf before training.", Cause.STRUCTURE)
+        _check_output_values(outputs)
 
     def _check_loss(self, model: Any, outputs: np.ndarray) -> None:
         name, from_logits = loss_spec(model)
