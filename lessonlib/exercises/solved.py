@@ -2,7 +2,8 @@
 
 Answer cells carry ``metadata.lessonlib.answer = "<exercise id>"``; their source is
 replaced by the exercise's reference solution from ``lessonlib/exercises/solutions/``.
-The tests run the solved notebooks under nbval; nothing solved is kept by hand.
+The tests execute the solved notebooks (every check must say correct, every other cell
+must reproduce the book build's outputs); nothing solved is kept by hand.
 """
 
 from __future__ import annotations
