@@ -1,8 +1,8 @@
 """Every learner notebook runs top to bottom as shipped (in the book build); its solved
 version (generated from the one source of solutions) reports every check correct, and
-reproduces the outputs of the book build's run: every cell but the answers and the
-verdicts gives the same outputs in both executions, compared as nbval compares a re-run
-(tests/notebook_outputs.py). Its execution time is recorded (.timings/), not judged:
+reproduces the outputs of the book build's run: every cell but the answers, the cells
+that call them and the verdicts gives the same outputs in both executions, compared as
+nbval compares a re-run (tests/notebook_outputs.py). Its execution time is recorded (.timings/), not judged:
 budgets are `make bench`'s verdict, so a busy machine does not fail these tests."""
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ def _book_execution(path: Path) -> nbformat.NotebookNode:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_solved_notebook_is_all_correct_and_reproducible(path, tmp_path, book_build):
-    """The solved notebook's checks all say correct, and every other cell reproduces the
-    outputs it gave when the book build ran the notebook as shipped (a second, independent
+    """The solved notebook's checks all say correct, and every cell that neither is an
+    answer nor calls one reproduces the outputs it gave when the book build ran the
+    notebook as shipped (a second, independent
     execution: a cell whose output depends on the time, a random id or a seed left unset
     fails here)."""
     shipped_run = _book_execution(path)
