@@ -43,6 +43,16 @@ SETTLE_JS = """async () => {
   images.forEach((img) => { img.loading = "eager"; });
   await Promise.all(images.map((img) => img.decode().catch(() => null)));
 }"""
+# A block opened by a click fades in (sphinx-togglebutton's details: opacity 0 to 1 over
+# 0.3 s): the audit must see it at full opacity, or axe measures half-faded text's contrast
+# (a busy machine gets there before the fade ends). Every finite animation is awaited.
+ANIMATIONS_DONE_JS = """async () => {
+  const finite = document.getAnimations().filter((a) => {
+    const timing = a.effect && a.effect.getComputedTiming();
+    return timing && Number.isFinite(timing.endTime);
+  });
+  await Promise.all(finite.map((a) => a.finished.catch(() => null)));
+}"""
 CONFIG = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))
 # The accessibility audit: axe-core (shipped inside the axe-playwright-python wheel, no
 # network) on every page, after its solutions and dropdowns were opened. A critical or
@@ -146,6 +156,7 @@ def visit(chromium, book_site):
             page.screenshot(path=str(result.screenshot))  # the first screen, as a reader opens it
             result.facts = page.evaluate(FACTS_JS)
             result.toggles = _exercise_toggles(page)
+            page.evaluate(ANIMATIONS_DONE_JS)
             result.violations = AXE.run(page, options=AXE_OPTIONS).response["violations"]
         finally:
             page.close()
