@@ -459,6 +459,8 @@ class Grader:
         kind, index = result.during or ("start", -1)
         if result.ended == "killed":
             what = "did not finish in time and ignored the time limit"
+        elif result.ended == "stopped":
+            what = "was stopped (SIGSTOP or another stop signal), so it could never finish"
         elif result.ended == "budget":
             what = "was still running when the submission's time budget ran out"
         else:
@@ -479,6 +481,9 @@ class Grader:
             if result.ended == "killed":
                 message = (f"Calling `{p.exercise.answer_name}` did not finish within {limits.exercise_wall:g} s "
                            "and ignored the time limit: is there an endless loop?")
+            elif result.ended == "stopped":
+                message = (f"Calling `{p.exercise.answer_name}` stopped its process (SIGSTOP or another stop "
+                           "signal), so it could never return.")
             else:
                 message = f"Calling `{p.exercise.answer_name}` {what}."
             resolved[index] = failed(p, Status.ERROR, message)

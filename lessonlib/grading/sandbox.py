@@ -63,6 +63,11 @@ from lessonlib.grading import protocol
 CHILD_MODULE = "lessonlib.grading.child"
 TMP_BYTES = 64 * 2**20  # the sandbox's /tmp (bubblewrap: in memory, so bounded)
 START_SECONDS = 60.0  # the most the sandbox's start-up may take before its first cell
+STOPPED_SECONDS = 2.0
+"""A child found stopped (SIGSTOP or another stop signal; state ``T`` in ``/proc``) this long
+is ended at once: a stopped process uses no CPU, so its CPU timers never fire, and only the
+wall-clock backstop (``wall_factor`` times the limit) would end it, long after."""
+STOP_POLL_SECONDS = 0.5  # how often the child's state is read
 MODES = ("bwrap", "root", "user", "none")
 
 
@@ -324,7 +329,7 @@ class RoundResult:
     documents: dict[int, dict[str, tuple[bytes, bytes]]] = field(default_factory=dict)  # exercise -> phase -> raw
     phases_done: list[str] = field(default_factory=list)
     cell_errors: dict[int, str] = field(default_factory=dict)
-    ended: str = "finished"  # finished, killed, died, budget, tampered
+    ended: str = "finished"  # finished, killed, stopped, died, budget, tampered
     during: tuple[str, int] | None = None  # ("cell", i), ("exercise", k), ("start", -1)
     reason: str = ""
     warnings: list[str] = field(default_factory=list)  # from the supervisor (trusted)
@@ -575,6 +580,89 @@ def _kill(process: subprocess.Popen, uid: int | None) -> None:
         pass
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (of any of its threads), from ``/proc``; [] if it is gone."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as file:
+                found += [int(word) for word in file.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _sandbox_child(root: int, python: str) -> int | None:
+    """The process of the tree under ``root`` that runs :data:`CHILD_MODULE` (``python -I -B
+    -m``), nearest to ``root``: the forks of learner code have the same command line but are
+    deeper; ``bwrap`` and ``unshare`` above it have another program's name first."""
+    level = [root]
+    for _ in range(6):
+        for pid in level:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as file:
+                    argv = file.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[:5] == [os.fsencode(python), b"-I", b"-B", b"-m", CHILD_MODULE.encode()]:
+                return pid
+        level = [child for pid in level for child in _children(pid)]
+        if not level:
+            break
+    return None
+
+
+def _stat(pid: int) -> tuple[bytes, int] | None:
+    """``(state, start time in clock ticks)`` of ``pid`` from ``/proc/PID/stat``; None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            fields = file.read().rpartition(b")")[2].split()
+        return fields[0], int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class _StopWatch:
+    """Says how long the sandbox's working process has been stopped (0 while it runs).
+
+    The working process is the supervisor's oldest child (:mod:`lessonlib.grading.child`):
+    the notebook process while cells run, then the answers process (the supervisor is
+    process 1 of its PID namespace, so the answers process becomes its child when the
+    notebook process exits). Processes the learner's code starts are younger, so one of
+    them stopping (harmless to grading) is not mistaken for it. Read at most every
+    :data:`STOP_POLL_SECONDS`, from ``/proc``; where that cannot be read, it says 0 and
+    the wall-clock backstop still applies.
+    """
+
+    def __init__(self, root: int, python: str) -> None:
+        self.root, self.python = root, python
+        self.supervisor: int | None = None
+        self.next_read = 0.0
+        self.since: float | None = None
+
+    def _stopped(self) -> bool:
+        if self.supervisor is None:
+            self.supervisor = _sandbox_child(self.root, self.python)
+            if self.supervisor is None:
+                return False
+        children = [(stat[1], pid, stat[0]) for pid in _children(self.supervisor)
+                    if (stat := _stat(pid)) is not None]
+        supervisor = _stat(self.supervisor)
+        states = [min(children)[2]] if children else []
+        states += [supervisor[0]] if supervisor is not None else []
+        return any(state in (b"T", b"t") for state in states)
+
+    def stopped_for(self, now: float) -> float:
+        if now >= self.next_read:
+            self.next_read = now + STOP_POLL_SECONDS
+            self.since = (self.since if self.since is not None else now) if self._stopped() else None
+        return 0.0 if self.since is None else now - self.since
+
+
 def kill_uid(uid: int) -> None:
     """SIGKILL every process of ``uid`` (the sandbox's own uid; only used as root)."""
     for entry in Path("/proc").iterdir():
@@ -742,6 +830,7 @@ def run_round(
     progress = _Progress(read_fd, cells, runnable, limits, started)
     verdict = _Verdict(verdict_fd, nonce, runnable)
     senders: list[threading.Thread] = []
+    stop_watch = _StopWatch(process.pid, python)
     seen_events = 0
     try:
         while True:
@@ -756,6 +845,11 @@ def run_round(
                 if now > progress.deadline:
                     result.ended, result.during = "killed", progress.state
                     result.reason = "it did not finish in time (and ignored the time limit)"
+                    _kill(process, uid)
+                    break
+                if stop_watch.stopped_for(now) >= STOPPED_SECONDS:
+                    result.ended, result.during = "stopped", progress.state
+                    result.reason = "its process was stopped (SIGSTOP or another stop signal)"
                     _kill(process, uid)
                     break
             readers = [fd for fd, done in ((read_fd, progress.closed), (verdict_fd, verdict.closed)) if not done]

@@ -30,6 +30,7 @@ from lessonlib.exercises import get_exercise, list_exercises
 from lessonlib.exercises.core import FunctionExercise
 from lessonlib.grading import grade_batch, protocol
 from lessonlib.grading.plan import build_plan
+from lessonlib.grading.sandbox import STOPPED_SECONDS
 
 MARKER = "NEIGHBOUR-MARKER-" + "5e1f0c"  # in the honest notebook graded at the same time
 INSTRUCTOR_SECRET = "instructor-secret-" + "9b27d4e1"
@@ -190,6 +191,12 @@ def _notebooks() -> dict[str, nbformat.NotebookNode]:
                                        "    return np.array([np.nan] * len(text.split()), dtype=object)")
     nbs["chained_assignment"] = add_cell(s, " = ".join(f"a{i}" for i in range(4000)) + " = 0")
     nbs["stops_itself"] = add_cell(s, "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)")
+    nbs["answer_stops_itself"] = replace_answer(s, "ch01.encode", "def encode(text, vocabulary):\n"
+                                                "    import os, signal\n    os.kill(os.getpid(), signal.SIGSTOP)")
+    # a process the cell starts stops itself; the cell goes on: grading must not end
+    nbs["fork_stops_itself"] = add_cell(s, "import os, signal, time\nif os.fork() == 0:\n"
+                                        "    os.kill(os.getpid(), signal.SIGSTOP)\n    os._exit(0)\n"
+                                        "time.sleep(" + str(2 * STOPPED_SECONDS) + ")  # the fork stays stopped meanwhile")
     return nbs
 
 
@@ -218,7 +225,12 @@ HOSTILE = [
             absent=("bug in lessonlib",)),
     Hostile("a cell of 4,000 chained assignments (quadratic in the old integrity scan)", "5", "chained_assignment",
             14, 14, 14),
-    Hostile("a cell stops its own process with SIGSTOP", "new", "stops_itself", 14, 0, 14, expect="did not finish"),
+    Hostile("a cell stops its own process with SIGSTOP", "new", "stops_itself", 14, 0, 14,
+            expect="was stopped (SIGSTOP"),
+    Hostile("an answer stops its own process with SIGSTOP", "new", "answer_stops_itself", 14, 0, 12,
+            expect="`encode` stopped its process (SIGSTOP"),
+    Hostile("a cell's forked process stops itself while the cell goes on (not the grader's business)", "new",
+            "fork_stops_itself", 14, 0, 14, absent=("was stopped", "stopped its process", "did not finish")),
     Hostile("a notebook that is not valid UTF-8", "1", "invalid_utf8", 0, 0, 0, expect="not a readable"),
     Hostile("(control: the honest notebook holding the marker, graded at the same time)", "control", "control",
             14, 14, 14),
