@@ -459,6 +459,8 @@ class Grader:
         kind, index = result.during or ("start", -1)
         if result.ended == "killed":
             what = "did not finish in time and ignored the time limit"
+        elif result.ended == "overran":
+            what = "used more CPU time than its limit and ignored the time limit"
         elif result.ended == "stopped":
             what = "was stopped (SIGSTOP or another stop signal), so it could never finish"
         elif result.ended == "budget":
@@ -469,6 +471,8 @@ class Grader:
             cell = cells[index]
             if result.ended == "killed":
                 what = f"did not finish within {limits.cell_wall:g} s and ignored the time limit"
+            elif result.ended == "overran":
+                what = f"used more than {limits.cell_timeout + limits.grace:g} s of CPU time and ignored the time limit"
             skip.add(index)
             if result.ended == "budget":  # no round follows: nothing is run again
                 notes.append(f"Code cell {cell.number} (`{cell.snippet}`) {what}.")
@@ -481,6 +485,10 @@ class Grader:
             if result.ended == "killed":
                 message = (f"Calling `{p.exercise.answer_name}` did not finish within {limits.exercise_wall:g} s "
                            "and ignored the time limit: is there an endless loop?")
+            elif result.ended == "overran":
+                message = (f"Calling `{p.exercise.answer_name}` used more than "
+                           f"{limits.exercise_timeout + limits.grace:g} s of CPU time and ignored the time limit: "
+                           "is there an endless loop?")
             elif result.ended == "stopped":
                 message = (f"Calling `{p.exercise.answer_name}` stopped its process (SIGSTOP or another stop "
                            "signal), so it could never return.")

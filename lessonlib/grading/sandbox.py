@@ -6,7 +6,11 @@ use ``cell_timeout`` / ``exercise_timeout`` seconds of CPU time (timed inside th
 with ``ITIMER_PROF``, so a busy grading machine does not fail an honest notebook), and
 ``wall_factor`` times as long in wall-clock time, which the grader enforces from outside by
 watching the child's progress events (code that sleeps, waits, or ignores the timers); the
-submission's whole ``budget`` is wall-clock. If the child hangs or dies, the round ends, and
+submission's whole ``budget`` is wall-clock. From outside the grader also reads the working
+process's state and CPU time in ``/proc`` (:class:`_Watch`): code that ignores the timers but
+keeps computing is ended once it has used ``grace`` seconds of CPU time past its limit, and a
+process stopped by a signal (which uses no CPU time) after :data:`STOPPED_SECONDS`, long
+before the wall-clock backstop. If the child hangs or dies, the round ends, and
 :mod:`lessonlib.grading.grade` starts another round that skips the cell (or the exercise)
 that caused it, so one bad cell or answer costs only itself.
 
@@ -329,7 +333,7 @@ class RoundResult:
     documents: dict[int, dict[str, tuple[bytes, bytes]]] = field(default_factory=dict)  # exercise -> phase -> raw
     phases_done: list[str] = field(default_factory=list)
     cell_errors: dict[int, str] = field(default_factory=dict)
-    ended: str = "finished"  # finished, killed, stopped, died, budget, tampered
+    ended: str = "finished"  # finished, killed (wall clock), overran (CPU time), stopped, died, budget, tampered
     during: tuple[str, int] | None = None  # ("cell", i), ("exercise", k), ("start", -1)
     reason: str = ""
     warnings: list[str] = field(default_factory=list)  # from the supervisor (trusted)
@@ -616,51 +620,77 @@ def _sandbox_child(root: int, python: str) -> int | None:
     return None
 
 
-def _stat(pid: int) -> tuple[bytes, int] | None:
-    """``(state, start time in clock ticks)`` of ``pid`` from ``/proc/PID/stat``; None if gone."""
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> tuple[bytes, int, float] | None:
+    """``(state, start time in clock ticks, CPU seconds of all its threads)`` of ``pid``, from
+    ``/proc/PID/stat``; None if it is gone or unreadable."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as file:
             fields = file.read().rpartition(b")")[2].split()
-        return fields[0], int(fields[19])
+        return fields[0], int(fields[19]), (int(fields[11]) + int(fields[12])) / _TICKS
     except (OSError, IndexError, ValueError):
         return None
 
 
-class _StopWatch:
-    """Says how long the sandbox's working process has been stopped (0 while it runs).
+class _Watch:
+    """The sandbox's working process seen from outside, through ``/proc`` (read at most every
+    :data:`STOP_POLL_SECONDS`): how long it has been stopped, and how much CPU time it has
+    used in the current cell or exercise.
 
     The working process is the supervisor's oldest child (:mod:`lessonlib.grading.child`):
     the notebook process while cells run, then the answers process (the supervisor is
     process 1 of its PID namespace, so the answers process becomes its child when the
     notebook process exits). Processes the learner's code starts are younger, so one of
-    them stopping (harmless to grading) is not mistaken for it. Read at most every
-    :data:`STOP_POLL_SECONDS`, from ``/proc``; where that cannot be read, it says 0 and
-    the wall-clock backstop still applies.
+    them stopping or spinning is not mistaken for it. Where ``/proc`` cannot be read (or,
+    without a PID namespace, for the answers process) it reports nothing, and the wall-clock
+    backstop still applies.
     """
 
     def __init__(self, root: int, python: str) -> None:
         self.root, self.python = root, python
         self.supervisor: int | None = None
         self.next_read = 0.0
-        self.since: float | None = None
+        self.since: float | None = None  # when it was first seen stopped
+        self.worker: tuple[int, float] | None = None  # (pid, CPU seconds) as last read
+        self.state: tuple[str, int] | None = None
+        self.state_cpu: tuple[int, float] | None = None  # (pid, CPU seconds) when the state began
 
-    def _stopped(self) -> bool:
+    def _read(self) -> tuple[bool, tuple[int, float] | None]:
         if self.supervisor is None:
             self.supervisor = _sandbox_child(self.root, self.python)
             if self.supervisor is None:
-                return False
-        children = [(stat[1], pid, stat[0]) for pid in _children(self.supervisor)
+                return False, None
+        children = [(stat[1], pid, stat[0], stat[2]) for pid in _children(self.supervisor)
                     if (stat := _stat(pid)) is not None]
         supervisor = _stat(self.supervisor)
-        states = [min(children)[2]] if children else []
-        states += [supervisor[0]] if supervisor is not None else []
-        return any(state in (b"T", b"t") for state in states)
+        stopped = supervisor is not None and supervisor[0] in (b"T", b"t")
+        if not children:
+            return stopped, None
+        _, pid, state, cpu = min(children)
+        return stopped or state in (b"T", b"t"), (pid, cpu)
+
+    def poll(self, now: float, state: tuple[str, int]) -> None:
+        """Read ``/proc`` if it is time to; ``state`` is the progress channel's current one."""
+        if state != self.state:
+            self.state, self.state_cpu = state, None
+        if now < self.next_read:
+            return
+        self.next_read = now + STOP_POLL_SECONDS
+        stopped, self.worker = self._read()
+        self.since = (self.since if self.since is not None else now) if stopped else None
+        if self.state_cpu is None or (self.worker is not None and self.worker[0] != self.state_cpu[0]):
+            self.state_cpu = self.worker
 
     def stopped_for(self, now: float) -> float:
-        if now >= self.next_read:
-            self.next_read = now + STOP_POLL_SECONDS
-            self.since = (self.since if self.since is not None else now) if self._stopped() else None
         return 0.0 if self.since is None else now - self.since
+
+    def cpu_in_state(self) -> float:
+        """CPU seconds the working process used since the current state began (as first read)."""
+        if self.worker is None or self.state_cpu is None or self.worker[0] != self.state_cpu[0]:
+            return 0.0
+        return self.worker[1] - self.state_cpu[1]
 
 
 def kill_uid(uid: int) -> None:
@@ -830,7 +860,7 @@ def run_round(
     progress = _Progress(read_fd, cells, runnable, limits, started)
     verdict = _Verdict(verdict_fd, nonce, runnable)
     senders: list[threading.Thread] = []
-    stop_watch = _StopWatch(process.pid, python)
+    watch = _Watch(process.pid, python)
     seen_events = 0
     try:
         while True:
@@ -847,9 +877,16 @@ def run_round(
                     result.reason = "it did not finish in time (and ignored the time limit)"
                     _kill(process, uid)
                     break
-                if stop_watch.stopped_for(now) >= STOPPED_SECONDS:
+                watch.poll(now, progress.state)
+                if watch.stopped_for(now) >= STOPPED_SECONDS:
                     result.ended, result.during = "stopped", progress.state
                     result.reason = "its process was stopped (SIGSTOP or another stop signal)"
+                    _kill(process, uid)
+                    break
+                cpu_limit = {"cell": limits.cell_timeout, "exercise": limits.exercise_timeout}.get(progress.state[0])
+                if cpu_limit is not None and watch.cpu_in_state() > cpu_limit + limits.grace:
+                    result.ended, result.during = "overran", progress.state
+                    result.reason = f"it used more than {cpu_limit + limits.grace:g} s of CPU time (and ignored the time limit)"
                     _kill(process, uid)
                     break
             readers = [fd for fd, done in ((read_fd, progress.closed), (verdict_fd, verdict.closed)) if not done]

@@ -6,8 +6,8 @@ Notebooks start from the chapter-1 notebook without TensorFlow (``light``), solv
 attack is on one exercise (the other exercises must keep their points: one bad answer or
 cell costs only itself) or blank when the attack tries to gain points it did not earn.
 
-The attack on the per-submission time budget needs a budget of its own (a minute, so the
-test stays fast): it is graded in a second batch, with the honest notebook as its control,
+The attack on the per-submission time budget needs a budget of its own (half a minute, so
+the test stays fast): it is graded in a second batch, with the honest notebook as its control,
 under :data:`BUDGET_LIMITS`, at the same time as the main batch (its notebook mostly sleeps).
 """
 
@@ -80,12 +80,12 @@ _ZEROS_PASSES, _ENCODE = _plain_zeros_passes()
 # crashing_answers: one_hot (2) and vocabulary (2) earn nothing; encode earns what plain zeros earn
 CRASHING = 14 - 2 - 2 - 2 + partial_score(2, _ZEROS_PASSES, len(_ENCODE.cases))
 
-# The budget batch: a wall-clock budget of a minute, and cells that each sleep well under the
-# per-cell wall-clock limit but together need more than the budget. The budget is the one
-# wall-clock verdict: the honest control needs a few seconds on an idle machine, so it
-# finishes within the budget also on a machine ten times slower.
-BUDGET_LIMITS = replace(FAST_LIMITS, budget=60.0)
-SLOW_CELLS, SLOW_CELL_SECONDS = 6, 15.0
+# The budget batch: a wall-clock budget of half a minute, and cells that each sleep well under
+# the per-cell wall-clock limit but together need more than the budget. The budget is the one
+# wall-clock verdict: the honest control needs about a second on an idle machine, so it
+# finishes within the budget also on a machine twenty times slower.
+BUDGET_LIMITS = replace(FAST_LIMITS, budget=30.0)
+SLOW_CELLS, SLOW_CELL_SECONDS = 4, 12.0
 assert SLOW_CELL_SECONDS < BUDGET_LIMITS.cell_wall / 1.5 and SLOW_CELLS * SLOW_CELL_SECONDS > BUDGET_LIMITS.budget * 1.4
 
 
@@ -128,7 +128,10 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
     nb = add_cell(nb, "import os, signal\nos.kill(-1, signal.SIGKILL)")
     nbs["process_killers"] = nb
 
-    nb = add_cell(s, "import signal\nfor _signal in (signal.SIGALRM, signal.SIGPROF):\n"
+    nb = replace_answer(s, "ch01.cosine", f"def {get_exercise('ch01.cosine').answer_name}(u, v):\n    import signal\n"
+                        "    for _signal in (signal.SIGALRM, signal.SIGPROF):\n"
+                        "        signal.signal(_signal, signal.SIG_IGN)\n    while True:\n        pass")
+    nb = add_cell(nb, "import signal\nfor _signal in (signal.SIGALRM, signal.SIGPROF):\n"
                   "    signal.signal(_signal, signal.SIG_IGN)\nwhile True:\n    pass")
     nb = add_cell(nb, "import os\nwhile True:\n    os.fork()")
     nb = add_cell(nb, "import sys\nsys.stdin.readline()")
@@ -260,9 +263,14 @@ ATTACKS = [
     Attack("os._exit(0) in a cell", "process_killers", None, 14, 0, judged=14, expect="os._exit"),
     Attack("segfault via ctypes in a cell", "process_killers", None, 14, 0, judged=14, expect="SIGSEGV"),
     Attack("kill -9 every process it can (kill(-1))", "process_killers", None, 14, 0, judged=14, expect="os.kill"),
-    Attack("ignores the timer signals (SIGALRM, SIGPROF) and loops forever", "limit_dodgers", None, 14, 0, judged=14, expect="did not finish within"),
-    Attack("fork bomb", "limit_dodgers", None, 14, 0, judged=14, expect="os.fork"),
-    Attack("reads stdin (to steal the nonce)", "limit_dodgers", None, 14, 0, judged=14, expect="sys.stdin"),
+    # a loop that ignores the timers is ended from outside: by its CPU time, or by the wall-clock
+    # backstop when a loaded machine gives it less than a third of a core meanwhile
+    Attack("ignores the timer signals (SIGALRM, SIGPROF) and loops forever", "limit_dodgers", None, 12, 0, judged=12,
+           expect="s of CPU time and ignored the time limit|did not finish within"),
+    Attack("ignores the timer signals in an answer and loops forever", "limit_dodgers", "ch01.cosine", 12, 0,
+           judged=12, expect="s of CPU time and ignored the time limit|did not finish within"),
+    Attack("fork bomb", "limit_dodgers", None, 12, 0, judged=12, expect="os.fork"),
+    Attack("reads stdin (to steal the nonce)", "limit_dodgers", None, 12, 0, judged=12, expect="sys.stdin"),
     Attack("prints fake 'correct' output, displays a fake outcome, stores fake outputs", "fake_success", None, 0, 0),
     Attack("overwrites the result files", "fake_success", None, 0, 0),
     Attack("monkeypatches the checker and compare functions", "patched_checker", None, 0, 0, expect="patches lessonlib"),
