@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import re
 import symtable
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,28 @@ from lessonlib.exercises.core import Exercise
 REFERENCE = "reference"
 SUSPICIOUS = "suspicious"
 TAMPERING = "tampering"
+
+# CPython 3.11 keeps the depth counter of ast.parse's conversion to Python objects in state
+# that all threads share: a thread switch inside it (a garbage collection running a __del__)
+# while another thread parses makes one of them fail with "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). A batch scans submissions in several
+# threads, so parses here take turns; one that still meets the error (other code parsing at
+# that moment) is tried again.
+_PARSE_LOCK = threading.Lock()
+_PARSE_ATTEMPTS = 3
+
+
+def parse(source: str) -> ast.Module:
+    """``ast.parse(source)``, safe to call from several threads at once (see above)."""
+    for attempt in range(_PARSE_ATTEMPTS):
+        with _PARSE_LOCK:
+            try:
+                return ast.parse(source)
+            except SystemError:
+                if attempt == _PARSE_ATTEMPTS - 1:
+                    raise
+    raise AssertionError("unreachable")
+
 
 _OBFUSCATING_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars", "setattr",
                       "delattr", "breakpoint"}
@@ -116,7 +139,7 @@ class _Notebook:
         for index, source in cells:
             self.clock.tick()
             try:
-                self.trees.append((index, ast.parse(python_source(source))))
+                self.trees.append((index, parse(python_source(source))))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self.unparsed.append(index)
         self.bindings: dict[str, list[_Binding]] = {}

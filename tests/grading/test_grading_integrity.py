@@ -122,3 +122,48 @@ def test_dynamic_flags_only_add():
     assert dynamic_flags(exercise, {"origin": None, "calls": []}) == []
     flags = dynamic_flags(exercise, {"origin": "lessonlib.representations", "calls": ["lessonlib.text.tokenize"]})
     assert {f.source for f in flags} == {"dynamic"} and len(flags) == 2
+
+
+class _Cycle:
+    def __del__(self) -> None:  # run by the garbage collector, in whichever thread it runs
+        sum(range(50))
+
+
+def _churn(rounds: int) -> None:
+    for _ in range(rounds):
+        a, b = _Cycle(), _Cycle()
+        a.other, b.other = b, a  # reference cycles: garbage collections with __del__ to run
+
+
+def test_scans_in_several_threads_at_once_parse_every_cell():
+    """A batch scans submissions in several threads. CPython 3.11's ast.parse shares a depth
+    counter between threads, and a thread switch inside one parse (a garbage collection
+    running __del__, here made frequent) failed another with a SystemError (seen as a
+    grader error on a 4,000-assignment cell). The scan's parses take turns: none fails."""
+    import sys
+    import threading
+
+    from lessonlib.grading import integrity
+
+    deep = " = ".join(f"a{i}" for i in range(4000)) + " = 0\n" + "x = [[[[[[1]]]]]]\n" * 200
+    errors: list[str] = []
+
+    def scan() -> None:
+        for _ in range(30):
+            try:
+                integrity.parse(deep)
+            except SystemError as exc:
+                errors.append(str(exc))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=scan) for _ in range(3)]
+        threads += [threading.Thread(target=_churn, args=(20000,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
