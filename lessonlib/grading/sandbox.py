@@ -640,12 +640,11 @@ class _Watch:
     used in the current cell or exercise.
 
     The working process is the supervisor's oldest child (:mod:`lessonlib.grading.child`):
-    the notebook process while cells run, then the answers process (the supervisor is
-    process 1 of its PID namespace, so the answers process becomes its child when the
-    notebook process exits). Processes the learner's code starts are younger, so one of
-    them stopping or spinning is not mistaken for it. Where ``/proc`` cannot be read (or,
-    without a PID namespace, for the answers process) it reports nothing, and the wall-clock
-    backstop still applies.
+    the notebook process while cells run, then the answers process (the supervisor is a
+    child subreaper, so the answers process becomes its child when the notebook process
+    exits). Processes the learner's code starts are younger, so one of them stopping or
+    spinning is not mistaken for it. Where ``/proc`` cannot be read it reports nothing, and
+    the wall-clock backstop still applies.
     """
 
     def __init__(self, root: int, python: str) -> None:
