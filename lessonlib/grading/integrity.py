@@ -42,12 +42,13 @@ REFERENCE = "reference"
 SUSPICIOUS = "suspicious"
 TAMPERING = "tampering"
 
-# CPython 3.11 keeps the depth counter of ast.parse's conversion to Python objects in state
-# that all threads share: a thread switch inside it (a garbage collection running a __del__)
-# while another thread parses makes one of them fail with "SystemError: AST constructor
-# recursion depth mismatch" (python/cpython#106905). A batch scans submissions in several
-# threads, so parses here take turns; one that still meets the error (other code parsing at
-# that moment) is tried again.
+# CPython 3.11 keeps the depth counter of ast.parse's conversion to Python objects in the
+# interpreter's state, which all threads share: a thread switch inside it (a garbage collection
+# running a __del__) while another thread parses makes one of them fail with "SystemError: AST
+# constructor recursion depth mismatch" (the counter's check: python/cpython#106905; reproduced
+# by tests/grading/test_grading_integrity.py). A batch scans submissions in several threads, so
+# parses here take turns; one that still meets the error (other code parsing at that moment)
+# is tried again.
 _PARSE_LOCK = threading.Lock()
 _PARSE_ATTEMPTS = 3
 
