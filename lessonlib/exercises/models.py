@@ -75,10 +75,13 @@ def _topic_data(seed: int) -> ModelData:
     return ModelData(x[:2000], y[:2000], x[2000:], y[2000:])
 
 
+_ORDER_VOCAB, _ORDER_CLASSES = 12, 2  # the order task: ids 0..11 (0 is padding); A first or not
+
+
 def _order_data(max_len: int) -> Any:
     def make(seed: int) -> ModelData:
         rng = np.random.default_rng([18, max_len, seed])
-        x, y = which_first(3000, rng, max_len=max_len, vocab_size=12)
+        x, y = which_first(3000, rng, max_len=max_len, vocab_size=_ORDER_VOCAB)
         return ModelData(x[:2000], y[:2000], x[2000:], y[2000:])
 
     return make
@@ -580,14 +583,14 @@ _CLASSIFIER_NOTES = (
 # The order task ("does A come before B?") of chapter 3's SimpleRNN and chapter 5's GRU: the
 # same vocabulary, labels, training and thresholds (chapter 5's sequences are longer).
 _ORDER_TASK: dict[str, Any] = {
-    "build_kwargs": {"vocab_size": 12, "n_classes": 2},
-    "n_classes": 2,
+    "build_kwargs": {"vocab_size": _ORDER_VOCAB, "n_classes": _ORDER_CLASSES},
+    "n_classes": _ORDER_CLASSES,
     "training": Training(epochs=6, batch_size=32, seed=0),
     "threshold": 0.9,
     "partial_threshold": 0.7,
     "padding_invariant": True,
-    "vocab_size": 12,
-    "chance": 0.5,
+    "vocab_size": _ORDER_VOCAB,
+    "chance": 1 / _ORDER_CLASSES,
 }
 
 POOLING_MODEL = ModelExercise(

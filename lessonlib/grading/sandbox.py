@@ -620,7 +620,7 @@ def _sandbox_child(root: int, python: str) -> int | None:
     return None
 
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of /proc's CPU times
 
 
 def _stat(pid: int) -> tuple[bytes, int, float] | None:

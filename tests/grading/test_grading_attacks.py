@@ -19,6 +19,7 @@ import os
 import shutil
 import socket
 import tempfile
+import textwrap
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -128,11 +129,11 @@ def _notebooks(ctx: dict[str, Any]) -> dict[str, nbformat.NotebookNode]:
     nb = add_cell(nb, "import os, signal\nos.kill(-1, signal.SIGKILL)")
     nbs["process_killers"] = nb
 
-    nb = replace_answer(s, "ch01.cosine", f"def {get_exercise('ch01.cosine').answer_name}(u, v):\n    import signal\n"
-                        "    for _signal in (signal.SIGALRM, signal.SIGPROF):\n"
-                        "        signal.signal(_signal, signal.SIG_IGN)\n    while True:\n        pass")
-    nb = add_cell(nb, "import signal\nfor _signal in (signal.SIGALRM, signal.SIGPROF):\n"
-                  "    signal.signal(_signal, signal.SIG_IGN)\nwhile True:\n    pass")
+    ignore_timers = ("import signal\nfor _signal in (signal.SIGALRM, signal.SIGPROF):\n"
+                     "    signal.signal(_signal, signal.SIG_IGN)\nwhile True:\n    pass")
+    nb = replace_answer(s, "ch01.cosine", f"def {get_exercise('ch01.cosine').answer_name}(u, v):\n"
+                        + textwrap.indent(ignore_timers, "    "))
+    nb = add_cell(nb, ignore_timers)
     nb = add_cell(nb, "import os\nwhile True:\n    os.fork()")
     nb = add_cell(nb, "import sys\nsys.stdin.readline()")
     nbs["limit_dodgers"] = nb
