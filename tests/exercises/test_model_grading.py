@@ -102,10 +102,13 @@ def test_notebook_report_totals_the_graders_maximum(chapter):
 
 # ------------------------------------------------------------------ hostile bytes, refused unread
 def _zip(files: dict[str, bytes]) -> bytes:
+    """A zip archive of ``files``, the same bytes at every call: each entry carries a fixed
+    date, not the clock's (pytest-xdist's workers collect the parameters below separately,
+    and must agree on them)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -116,7 +119,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
     (_zip({"config.json": b"{not json"}), "cannot be read"),
     (_zip({"config.json": b"{}", "model.weights.h5": b"\0" * (grading_models.UNPACKED_LIMIT + 1)}), "unpacks to more"),
     (b"\0" * (grading_models.MODEL_FILE_LIMIT + 1), "more than the grader's limit"),
-])
+], ids=["not-a-zip", "zip-header-only", "no-config", "bad-config-json", "unpacks-too-large", "file-too-large"])
 def test_archive_that_is_not_a_model_is_refused(data, phrase):
     assert phrase in (grading_models.archive_problem(data) or "")
 
