@@ -50,10 +50,20 @@ def test_every_state_of_a_drop_down_is_drawn_by_the_widget_itself():
     assert len({tuple(f) for f in data["frames"].values()}) == len(data["frames"]), "two words, one frame"
 
 
-def test_sliders_get_a_grid_the_controls_are_put_back_and_the_html_is_usable():
+@pytest.fixture(scope="module")
+def gate_static():
+    """Chapter 4's gate widget (three sliders, 24 states) drawn once for the tests that read
+    its static version: (widget, control values before, static HTML, every control move)."""
     box = gate_explorer()
     before = [c.value for c in box.controls]
-    static = box.static_html()
+    drawn: list[dict] = []
+    for control in box.controls:
+        control.observe(lambda change: drawn.append(change), names="value")
+    return box, before, box.static_html(), drawn
+
+
+def test_sliders_get_a_grid_the_controls_are_put_back_and_the_html_is_usable(gate_static):
+    box, before, static, _ = gate_static
     assert [c.value for c in box.controls] == before, "drawing the frames must not move the live widget"
     data = _payload(static)
     assert len(data["frames"]) == 6 * 2 * 2 <= MAX_FRAMES
@@ -117,14 +127,11 @@ def test_snake_order_visits_every_state_once_moving_one_control_one_step(sizes):
         assert sum(abs(a - b) for a, b in zip(before, after, strict=True)) == 1, (before, after)
 
 
-def test_each_state_is_drawn_once_not_once_per_control_moved():
+def test_each_state_is_drawn_once_not_once_per_control_moved(gate_static):
     """Three sliders, 24 states: one redraw per state, plus the moves to the first state
     and back to where the controls were (at most one per control each)."""
-    box = gate_explorer()
-    drawn = []
-    for control in box.controls:
-        control.observe(lambda change: drawn.append(change), names="value")
-    data = _payload(box.static_html())
+    box, _, static, drawn = gate_static
+    data = _payload(static)
     states = len(data["frames"])
     assert states == 24
     assert len(drawn) <= states - 1 + 2 * len(box.controls), len(drawn)
