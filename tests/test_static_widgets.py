@@ -135,3 +135,24 @@ def test_each_state_is_drawn_once_not_once_per_control_moved(gate_static):
     states = len(data["frames"])
     assert states == 24
     assert len(drawn) <= states - 1 + 2 * len(box.controls), len(drawn)
+
+
+def test_a_frame_is_drawn_once_and_its_png_is_what_savefig_makes(monkeypatch):
+    """png_bytes drops the do-nothing layout engine that fig.tight_layout() leaves, so savefig
+    draws the figure once instead of twice, and the PNG is byte for byte the same."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from lessonlib.viz.ch05 import plot_gates
+    from lessonlib.widgets._figure import png_bytes
+
+    reference = io.BytesIO()
+    plot_gates(0.2, 0.5).savefig(reference, format="png", dpi=80)
+    plt.close("all")
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or draw(self, renderer))
+    assert png_bytes(plot_gates(0.2, 0.5)) == reference.getvalue()
+    assert len(draws) == 1

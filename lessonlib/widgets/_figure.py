@@ -37,6 +37,7 @@ from typing import Any
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from lessonlib._validate import LessonlibInputError
 
@@ -74,7 +75,17 @@ def snake_order(sizes: Sequence[int]) -> Iterator[tuple[int, ...]]:
 
 
 def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
-    """PNG of ``fig``; the figure is closed so widgets do not leak figures."""
+    """PNG of ``fig``; the figure is closed so widgets do not leak figures.
+
+    A figure laid out once by ``fig.tight_layout()`` keeps a placeholder layout engine, which
+    does nothing when the figure is drawn but makes ``savefig`` lay the figure out twice (a
+    draw without rendering, then the real one). It is dropped first (unless rcParams ask for
+    an automatic layout): the same PNG bytes, drawn once, about half the cost of a frame's
+    ``savefig``."""
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine) and not (
+        plt.rcParams["figure.autolayout"] or plt.rcParams["figure.constrained_layout.use"]
+    ):
+        fig.set_layout_engine(None)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
