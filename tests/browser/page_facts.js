@@ -89,6 +89,7 @@
     missingGlyphs,
     glyphDetectorWorks: tofu.has(draw(control)) && !tofu.has(draw("a")),
     snapshots: article.querySelectorAll(".lessonlib-widget-snapshot img").length,
+    staticWidgets: article.querySelectorAll(".lessonlib-static-widget").length,
     mathjax: typeof window.MathJax === "object" && !!window.MathJax.startup,
     widgetText: [...article.querySelectorAll(".cell_output pre, .output pre")]
       .map((pre) => pre.textContent)
