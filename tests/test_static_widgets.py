@@ -6,16 +6,20 @@ controls in the built book; these tests check the frames themselves."""
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import json
 import re
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from lessonlib._validate import LessonlibInputError
 from lessonlib.text import build_vocabulary
-from lessonlib.widgets._figure import MAX_FRAMES, STATIC_ENV, explorer, snake_order
+from lessonlib.viz.ch05 import plot_gates
+from lessonlib.widgets._figure import MAX_FRAMES, STATIC_ENV, explorer, png_bytes, snake_order
 from lessonlib.widgets.ch01 import lookup_explorer, memory_explorer
 from lessonlib.widgets.ch02 import analogy_explorer
 from lessonlib.widgets.ch04 import gate_explorer
@@ -140,14 +144,6 @@ def test_each_state_is_drawn_once_not_once_per_control_moved(gate_static):
 def test_a_frame_is_drawn_once_and_its_png_is_what_savefig_makes(monkeypatch):
     """png_bytes drops the do-nothing layout engine that fig.tight_layout() leaves, so savefig
     draws the figure once instead of twice, and the PNG is byte for byte the same."""
-    import io
-
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-
-    from lessonlib.viz.ch05 import plot_gates
-    from lessonlib.widgets._figure import png_bytes
-
     reference = io.BytesIO()
     plot_gates(0.2, 0.5).savefig(reference, format="png", dpi=80)
     plt.close("all")

@@ -55,14 +55,15 @@ _PARSE_ATTEMPTS = 3
 
 def parse(source: str) -> ast.Module:
     """``ast.parse(source)``, safe to call from several threads at once (see above)."""
-    for attempt in range(_PARSE_ATTEMPTS):
+    attempt = 1
+    while True:
         with _PARSE_LOCK:
             try:
                 return ast.parse(source)
             except SystemError:
-                if attempt == _PARSE_ATTEMPTS - 1:
+                if attempt == _PARSE_ATTEMPTS:
                     raise
-    raise AssertionError("unreachable")
+        attempt += 1
 
 
 _OBFUSCATING_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars", "setattr",
