@@ -103,17 +103,22 @@ def test_solved_notebook_is_all_correct_and_reproducible(path, tmp_path, book_bu
     nb = nbformat.read(solved, as_version=4)
     nb, run = pages.execute_notebook(nb, path.parent, page=pages.docname(path), how="solved notebook (tests)")
     pages.record(run)
-    statuses: dict[str, list[str]] = {}
+    records: dict[str, list[dict]] = {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             record = output.get("data", {}).get(OUTCOME_MIMETYPE)
             if record:
-                statuses.setdefault(record["exercise_id"], []).append(record["status"])
+                records.setdefault(record["exercise_id"], []).append(record)
     exercises = [*list_exercises(_chapter(nb)), *model_exercises(_chapter(nb))]
     chapter_ids = {e.id for e in exercises}
-    assert set(statuses) == chapter_ids, "every exercise is checked in the notebook"
-    wrong = {k: v for k, v in statuses.items() if set(v) != {"correct"}}
+    assert set(records) == chapter_ids, "every exercise is checked in the notebook"
+    wrong = {k: [r["status"] for r in v] for k, v in records.items() if {r["status"] for r in v} != {"correct"}}
     assert not wrong, f"checks not correct with the reference solutions: {wrong}"
+    for exercise in exercises:  # full points; a model exercise's verdict names what it measured
+        for record in records[exercise.id]:
+            assert record["points"] == record["max_points"] == exercise.points, (exercise.id, record["points"])
+            if exercise.kind == "model":
+                assert exercise.metric.capitalize() in record["message"], (exercise.id, record["message"][:200])
     answers = {name for e in exercises for name in (e.answer_name, getattr(e, "companion", "")) if name}
     compared = compared_cells(shipped_run, nb, skip_mime=OUTCOME_MIMETYPE, answers=answers)
     assert len(compared) >= 5, f"only {len(compared)} cells compared"

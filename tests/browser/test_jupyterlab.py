@@ -69,10 +69,12 @@ def _get(url: str, refused: int | None = None) -> int:
         return refused
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     """JupyterLab on a free localhost port, serving a copy of ``notebooks/`` (so runs and
-    saves never touch the repository), with a random token. Yields ``(base_url, token, root)``."""
+    saves never touch the repository), with a random token. Yields ``(base_url, token, root)``.
+    Module-scoped: stopped when this module's tests are done, not left running (and polled by
+    its open tab) while the rest of the suite runs on the same worker."""
     tmp = tmp_path_factory.mktemp("jupyterlab")
     root = tmp / "notebooks"
     root.mkdir()
@@ -141,9 +143,9 @@ def test_jupyterlab_needs_its_token(jupyterlab):
     assert _get(f"{base}/api/contents?token={token}") == 200
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(chromium, jupyterlab):
-    """One JupyterLab tab for the session; notebooks are opened in it one after another."""
+    """One JupyterLab tab for this module; notebooks are opened in it one after another."""
     base, token, _ = jupyterlab
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
