@@ -85,8 +85,19 @@ class Visit:
     facts: dict = field(default_factory=dict)
     toggles: list[dict] = field(default_factory=list)
     violations: list[dict] = field(default_factory=list)  # axe-core's, after the toggles opened
+    widgets: WidgetMoves | None = None  # the static widgets' controls moved, after the audit
     screenshot: Path | None = None
     seconds: float = 0.0
+
+
+@dataclass
+class WidgetMoves:
+    """The static widgets of a page with their controls moved one by one (no kernel)."""
+
+    count: int = 0  # static widgets on the page
+    moved: int = 0  # controls moved that showed another frame
+    problems: list[str] = field(default_factory=list)  # a control disabled or without effect, a timeout
+    page_errors: list[str] = field(default_factory=list)  # JavaScript errors while moving
 
 
 def _is_local(url: str) -> bool:
@@ -127,6 +138,58 @@ def _exercise_toggles(page) -> list[dict]:
         entry["opened"] = body.is_visible()
         found.append(entry)
     return found
+
+
+STATIC_WIDGET_JS = """(box) => ({
+  src: box.querySelector("img.lessonlib-static-frame").src,
+  readout: box.querySelector(".lessonlib-static-readout").innerText,
+  controls: [...box.querySelectorAll("[data-control]")].map((c) => ({tag: c.tagName, options: c.tagName === "SELECT" ? c.options.length : +c.max + 1, value: c.value})),
+})"""
+
+
+def _move_static_widgets(page, name: str, errors: list[str]) -> WidgetMoves:
+    """Move every control of every static widget on ``page`` to another position and record
+    whether the widget showed another frame; each widget is photographed before and after its
+    first control moves (book/_build/screenshots/static-widget-*). ``errors`` is the page's
+    list of JavaScript errors: those raised while moving are recorded apart."""
+    record = WidgetMoves()
+    before_errors = len(errors)
+    boxes = page.locator("article .lessonlib-static-widget")
+    record.count = boxes.count()
+    for i in range(record.count):
+        box = boxes.nth(i)
+        try:
+            box.scroll_into_view_if_needed()
+            page.wait_for_function("(b) => b.classList.contains('lessonlib-static-ready')",
+                                   arg=box.element_handle(), polling=100)
+            state = box.evaluate(STATIC_WIDGET_JS)
+            for j, control in enumerate(state["controls"]):
+                if control["options"] < 2:
+                    continue
+                element = box.locator("[data-control]").nth(j)
+                if not element.is_enabled():
+                    record.problems.append(f"static widget {i}, control {j} is still disabled")
+                    continue
+                target = "0" if control["value"] != "0" else str(control["options"] - 1)
+                shot = SCREENSHOTS / f"static-widget-{name.replace('/', '__')}-{i}"
+                if j == 0:
+                    box.screenshot(path=f"{shot}-before.png")
+                if control["tag"] == "SELECT":
+                    element.select_option(value=target)
+                else:
+                    element.fill(target)
+                after = box.evaluate(STATIC_WIDGET_JS)
+                if after["src"] == state["src"]:
+                    record.problems.append(f"static widget {i}: control {j} moved but the figure did not change")
+                else:
+                    record.moved += 1
+                if j == 0:
+                    box.screenshot(path=f"{shot}-after.png")
+                state = after
+        except Exception as error:  # a timeout or a detached element: the test reports it
+            record.problems.append(f"static widget {i}: {type(error).__name__}: {str(error).splitlines()[0]}")
+    record.page_errors = errors[before_errors:]
+    return record
 
 
 def audit(page) -> list[dict]:
@@ -171,6 +234,8 @@ def visit(chromium, book_site):
             result.toggles = _exercise_toggles(page)
             page.evaluate(ANIMATIONS_DONE_JS)
             result.violations = audit(page)
+            if result.facts.get("staticWidgets"):  # on the same load, once the audit has seen it as loaded
+                result.widgets = _move_static_widgets(page, name, result.page_errors)
         finally:
             page.close()
         result.seconds = time.perf_counter() - start
@@ -497,66 +562,30 @@ def test_accessibility_audit(page, visit, note):
     note(", ".join(f"{by_impact.get(k, 0)} {k}" for k in order) + " (nodes)")
 
 
-STATIC_WIDGET_JS = """(box) => ({
-  src: box.querySelector("img.lessonlib-static-frame").src,
-  readout: box.querySelector(".lessonlib-static-readout").innerText,
-  controls: [...box.querySelectorAll("[data-control]")].map((c) => ({tag: c.tagName, options: c.tagName === "SELECT" ? c.options.length : +c.max + 1, value: c.value})),
-})"""
-
 
 @pytest.mark.parametrize("page", PAGES)
-def test_static_widgets_redraw_when_a_control_moves(page, chromium, book_site, visit, note):
+def test_static_widgets_redraw_when_a_control_moves(page, visit, note):
     """Without a kernel, every widget's HTML controls work: moving each one shows another
-    frame (figure) of the widget. Each widget is photographed before and after its first
-    control moves (book/_build/screenshots/static-widget-*). A page on which the visit
-    found no static widget is not opened again (nothing to move)."""
+    frame (figure) of the widget. The visit moves them on its load of the page, after its
+    audit (:func:`_move_static_widgets`); each widget is photographed before and after its
+    first control moves (book/_build/screenshots/static-widget-*)."""
     source = _source(page)
     expected = 0
     if source is not None and source.suffix == ".ipynb":
         cells = nbformat.read(source, as_version=4).cells
         expected = sum(bool(re.search(r"^\w+_explorer\(", c.source, re.M)) for c in cells if c.cell_type == "code")
-    if visit(page).facts["staticWidgets"] == 0:
+    result = visit(page)
+    if result.facts["staticWidgets"] == 0:
         assert expected == 0, f"{page}: {expected} widget cells but no static widget"
         note("no static widgets on the page")
         return
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    browser_page = context.new_page()
-    errors: list[str] = []
-    browser_page.on("pageerror", lambda e: errors.append(str(e)))
-    moved = 0
-    try:
-        browser_page.goto(urllib.parse.urljoin(book_site, f"{page}.html"), wait_until="load")
-        boxes = browser_page.locator("article .lessonlib-static-widget")
-        count = boxes.count()
-        assert count >= expected, f"{page}: {expected} widget cells but {count} static widgets"
-        for i in range(count):
-            box = boxes.nth(i)
-            box.scroll_into_view_if_needed()
-            browser_page.wait_for_function("(b) => b.classList.contains('lessonlib-static-ready')", arg=box.element_handle())
-            state = box.evaluate(STATIC_WIDGET_JS)
-            for j, control in enumerate(state["controls"]):
-                if control["options"] < 2:
-                    continue
-                element = box.locator("[data-control]").nth(j)
-                assert element.is_enabled(), f"{page}: static widget {i}, control {j} is still disabled"
-                target = "0" if control["value"] != "0" else str(control["options"] - 1)
-                shot = SCREENSHOTS / f"static-widget-{page.replace('/', '__')}-{i}"
-                if j == 0:
-                    box.screenshot(path=f"{shot}-before.png")
-                if control["tag"] == "SELECT":
-                    element.select_option(value=target)
-                else:
-                    element.fill(target)
-                after = box.evaluate(STATIC_WIDGET_JS)
-                assert after["src"] != state["src"], f"{page}: static widget {i}: control {j} moved but the figure did not change"
-                if j == 0:
-                    box.screenshot(path=f"{shot}-after.png")
-                state = after
-                moved += 1
-        assert not errors, f"{page}: JavaScript errors: {errors}"
-    finally:
-        context.close()
-    note(f"{moved} controls moved")
+    moves = result.widgets
+    assert moves is not None, f"{page}: the visit found static widgets but did not move them"
+    assert moves.count >= expected, f"{page}: {expected} widget cells but {moves.count} static widgets"
+    assert not moves.problems, f"{page}: " + "; ".join(moves.problems)
+    assert moves.moved > 0, f"{page}: no control of its {moves.count} static widgets could be moved"
+    assert not moves.page_errors, f"{page}: JavaScript errors: {moves.page_errors}"
+    note(f"{moves.moved} controls moved")
 
 
 # --------------------------------------------------------------------------- whole book
