@@ -187,7 +187,8 @@ def _move_static_widgets(page, name: str, errors: list[str]) -> WidgetMoves:
                     box.screenshot(path=f"{shot}-after.png")
                 state = after
         except Exception as error:  # a timeout or a detached element: the test reports it
-            record.problems.append(f"static widget {i}: {type(error).__name__}: {str(error).splitlines()[0]}")
+            first_line = (str(error).splitlines() or [""])[0]
+            record.problems.append(f"static widget {i}: {type(error).__name__}: {first_line}")
     record.page_errors = errors[before_errors:]
     return record
 
